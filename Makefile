@@ -1,0 +1,54 @@
+# Xueji: `make run` serves the demo, `make test` runs the test suite. Only Python 3.11 is needed.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-all lint format e2e bench migrate seed worker beat clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(PY) manage.py load_reference_data
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e -m browser
+
+bench: $(STAMP)
+	$(PY) -m pytest tests/benchmarks -p no:randomly -s
+
+worker: $(STAMP)
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: $(STAMP)
+	$(BIN)/celery -A config beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,17 @@
+"""Settings for the test suite: the environment's database, in-process Celery, in-memory mail.
+
+Tests that need a real broker, SMTP server or browser switch those on themselves (see
+``tests/conftest.py``) and skip with a reason when the service is absent.
+"""
+
+from __future__ import annotations
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = False
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+LANGUAGE_CODE = "zh-hans"

@@ -1,0 +1,141 @@
+"""The only two permission checks: ``may(user, perm, obj)`` and ``scope(user, perm, queryset)``.
+
+A scoped permission is granted on a scope object (a School or a Province) through guardian.
+A record reaches its scope objects through its model's ``scope_paths``, e.g.
+``{"records.school": "school_id", "records.province": "province_id", "owner": "user_id"}``.
+``scope`` first fetches the few ids of the scope objects granted to the user, then filters by
+that literal list, which an index on the record's ``school_id`` serves (PERMISSIONS.md §2).
+
+``VIEW`` means "may see": the user owns the row, or holds a view grant on its school or
+province. Global (model-level) grants of scoped permissions are ignored on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
+from typing import Any
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import Permission
+from django.db import models
+from guardian.shortcuts import get_objects_for_user
+
+from permissions import codenames
+
+_M = TypeVar("_M", bound=models.Model)
+AnyUser = AbstractBaseUser | AnonymousUser
+
+_CACHE_ATTR = "_xueji_granted_ids"
+
+
+def _scope_model(perm: str) -> type[models.Model]:
+    """The model a scoped permission is declared on (School, Province)."""
+    app_label, codename = perm.split(".", 1)
+    permission = Permission.objects.select_related("content_type").get(
+        content_type__app_label=app_label, codename=codename
+    )
+    model = permission.content_type.model_class()
+    assert model is not None, perm  # noqa: S101  (a permission of an uninstalled app)
+    return model
+
+
+def _label(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+def _is_active(user: AnyUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def granted_ids(user: AnyUser, perm: str) -> frozenset[Any] | None:
+    """Primary keys of the scope objects on which ``user`` holds ``perm``.
+
+    ``None`` means "all of them" (a superuser). Cached on the user object, which Django
+    creates afresh for every request; ``permissions.services`` clears it on grant and revoke.
+    """
+    if not _is_active(user):
+        return frozenset()
+    if getattr(user, "is_superuser", False):
+        return None
+    cache: dict[str, frozenset[Any]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    if perm not in cache:
+        model = _scope_model(perm)
+        objects = get_objects_for_user(
+            user, perm, klass=model, accept_global_perms=False, with_superuser=False
+        )
+        cache[perm] = frozenset(objects.values_list("pk", flat=True))
+    return cache[perm]
+
+
+def forget(user: Any) -> None:
+    """Drop the cached grants of this user object."""
+    user.__dict__.pop(_CACHE_ATTR, None)
+
+
+def _path(model: type[models.Model], key: str) -> str | None:
+    paths: dict[str, str] = getattr(model, "scope_paths", {})
+    return paths.get(key)
+
+
+def _resolve(obj: models.Model, path: str) -> Any:
+    value: Any = obj
+    for part in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value
+
+
+def _owns(user: AnyUser, obj: models.Model) -> bool:
+    path = _path(type(obj), "owner")
+    return path is not None and _resolve(obj, path) == user.pk
+
+
+def may(user: AnyUser | None, perm: str, obj: models.Model) -> bool:
+    """May ``user`` exercise ``perm`` on ``obj`` (a scope object or a record)?"""
+    if not _is_active(user):
+        return False
+    assert user is not None  # noqa: S101  (narrowing for mypy)
+    if perm == codenames.VIEW:
+        return _owns(user, obj) or any(may(user, p, obj) for p in codenames.VIEW_GRANTS)
+    path = _path(type(obj), _label(_scope_model(perm)))
+    if path is None:
+        return False
+    ids = granted_ids(user, perm)
+    return ids is None or _resolve(obj, path) in ids
+
+
+def _scope_filter(user: AnyUser, perm: str, model: type[models.Model]) -> models.Q | None:
+    """The filter for ``perm``; ``None`` when the model cannot be reached by it."""
+    path = _path(model, _label(_scope_model(perm)))
+    if path is None:
+        return None
+    ids = granted_ids(user, perm)
+    if ids is None:
+        return models.Q()
+    return models.Q(**{f"{path}__in": sorted(ids)})
+
+
+def scope(user: AnyUser | None, perm: str, queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
+    """The rows of ``queryset`` on which ``user`` may exercise ``perm``."""
+    if not _is_active(user):
+        return queryset.none()
+    assert user is not None  # noqa: S101
+    model = queryset.model
+    filters: list[models.Q] = []
+    perms: Iterable[str] = codenames.VIEW_GRANTS if perm == codenames.VIEW else (perm,)
+    if perm == codenames.VIEW and (owner := _path(model, "owner")):
+        filters.append(models.Q(**{owner: user.pk}))
+    for p in perms:
+        q = _scope_filter(user, p, model)
+        if q is not None:
+            if not q:  # superuser: everything
+                return queryset
+            filters.append(q)
+    if not filters:
+        return queryset.none()
+    return queryset.filter(reduce(or_, filters))

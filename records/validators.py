@@ -1,0 +1,144 @@
+"""Validation of identity documents and coded values.
+
+Every function raises ``django.core.exceptions.ValidationError`` keyed by the field that is
+wrong, with a message naming the rule, so forms, the API and services report the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import InvalidComponent
+from stdnum.exceptions import InvalidFormat
+from stdnum.exceptions import InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+
+from records.choices import Gender
+from records.choices import IdType
+
+RIC_LENGTH = _("A resident ID number has 18 characters (GB 11643-1999).")
+RIC_FORMAT = _("A resident ID number is 17 digits followed by a digit or X.")
+RIC_CHECKSUM = _("The check character of this ID number is wrong (ISO 7064 MOD 11-2).")
+RIC_BIRTH_DATE = _("Positions 7-14 of this ID number are not a valid date.")
+RIC_REGION = _("Positions 1-6 of this ID number are not a known administrative division.")
+RIC_BIRTH_MISMATCH = _("The birth date %(birth)s does not match the ID number, which says %(id_birth)s.")
+RIC_GENDER_MISMATCH = _("The gender does not match the ID number (digit 17 is odd for male, even for female).")
+HMT_RESIDENCE_AREA = _("A Hong Kong, Macao or Taiwan residence permit number starts with 81, 82 or 83.")
+DOCUMENT_FORMAT = _("This is not the format of a %(type)s number: %(rule)s.")
+UNKNOWN_ID_TYPE = _("Unknown identity document type.")
+
+# Format rules of the non-resident documents: (regex, human description of the rule).
+_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    IdType.PASSPORT: (re.compile(r"^[A-Z0-9]{5,20}$"), "5-20 letters or digits"),
+    IdType.HK_MACAU_PERMIT: (re.compile(r"^[HM]\d{8}(\d{2})?$"), "H or M, then 8 or 10 digits"),
+    IdType.TAIWAN_PERMIT: (re.compile(r"^\d{8}(\d{2})?$"), "8 or 10 digits"),
+    IdType.FOREIGN_PERMANENT_RESIDENCE: (
+        re.compile(r"^(9\d{16}[0-9X]|[A-Z]{3}\d{12})$"),
+        "18 characters starting with 9 (2023 card) or 3 letters and 12 digits (2004 card)",
+    ),
+}
+
+
+def normalize_id_number(id_number: str) -> str:
+    """Upper-case and strip spaces, as people type them."""
+    return re.sub(r"\s+", "", id_number or "").upper()
+
+
+def _gb11643_structure(number: str) -> datetime.date:
+    """Check length, digits and check character; return the encoded birth date."""
+    if len(number) != 18:
+        raise ValidationError({"id_number": RIC_LENGTH}, code="length")
+    try:
+        if not number[:17].isdigit() or not re.match(r"^[0-9X]$", number[17]):
+            raise InvalidFormat
+        if number[-1] != ric.calc_check_digit(number):
+            raise InvalidChecksum
+        return ric.get_birth_date(number)
+    except InvalidLength as exc:
+        raise ValidationError({"id_number": RIC_LENGTH}, code="length") from exc
+    except InvalidFormat as exc:
+        raise ValidationError({"id_number": RIC_FORMAT}, code="format") from exc
+    except InvalidChecksum as exc:
+        raise ValidationError({"id_number": RIC_CHECKSUM}, code="checksum") from exc
+    except InvalidComponent as exc:
+        raise ValidationError({"id_number": RIC_BIRTH_DATE}, code="birth_date") from exc
+
+
+def _validate_ric(number: str) -> datetime.date:
+    birth = _gb11643_structure(number)
+    try:
+        ric.validate(number)  # also checks the region code against stdnum's database
+    except StdnumError as exc:
+        raise ValidationError({"id_number": RIC_REGION}, code="region") from exc
+    return birth
+
+
+def _validate_hmt_residence(number: str) -> datetime.date:
+    birth = _gb11643_structure(number)
+    if number[:2] not in {"81", "82", "83"}:
+        raise ValidationError({"id_number": HMT_RESIDENCE_AREA}, code="region")
+    return birth
+
+
+def validate_identity(
+    *, id_type: str, id_number: str, birth_date: datetime.date | None, gender: str | None
+) -> str:
+    """Validate an identity document against the person's birth date and gender.
+
+    Returns the normalized number. Resident ID numbers (and the residence permits of Hong
+    Kong, Macao and Taiwan residents, which share their structure) must carry the person's
+    birth date and a sequence digit whose parity matches the gender (DOMAIN.md §3.5).
+    """
+    number = normalize_id_number(id_number)
+    if id_type in (IdType.RESIDENT_ID, IdType.HMT_RESIDENCE_PERMIT):
+        if id_type == IdType.RESIDENT_ID:
+            encoded_birth = _validate_ric(number)
+        else:
+            encoded_birth = _validate_hmt_residence(number)
+        errors: dict[str, list[ValidationError]] = {}
+        if birth_date is not None and birth_date != encoded_birth:
+            errors.setdefault("birth_date", []).append(
+                ValidationError(
+                    RIC_BIRTH_MISMATCH,
+                    code="birth_date_mismatch",
+                    params={"birth": birth_date.isoformat(), "id_birth": encoded_birth.isoformat()},
+                )
+            )
+        if gender:
+            expected = Gender.MALE if int(number[16]) % 2 == 1 else Gender.FEMALE
+            if gender != expected:
+                errors.setdefault("gender", []).append(
+                    ValidationError(RIC_GENDER_MISMATCH, code="gender_mismatch")
+                )
+        if errors:
+            raise ValidationError(errors)
+        return number
+    if id_type in _FORMATS:
+        pattern, rule = _FORMATS[id_type]
+        if not pattern.match(number):
+            raise ValidationError(
+                {
+                    "id_number": ValidationError(
+                        DOCUMENT_FORMAT,
+                        code="format",
+                        params={"type": IdType(id_type).label, "rule": rule},
+                    )
+                }
+            )
+        return number
+    raise ValidationError({"id_type": UNKNOWN_ID_TYPE}, code="invalid_choice")
+
+
+NAME_RULE = _("A name is 1-40 characters: letters (any script), spaces, · and -.")
+_NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ ·\-.'’])*$", re.UNICODE)
+
+
+def validate_person_name(value: str) -> None:
+    """Names may hold rare characters, the middle dot of minority names and foreign names."""
+    if not value or len(value) > 40 or not _NAME_RE.match(value):
+        raise ValidationError(NAME_RULE, code="name")
