@@ -6,12 +6,12 @@ Tests that need a real broker, SMTP server or browser switch those on themselves
 
 from __future__ import annotations
 
-from config.settings import *  # noqa: F403
+from config.settings import *
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = False
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 LANGUAGE_CODE = "zh-hans"

@@ -3,8 +3,9 @@
 A scoped permission is granted on a scope object (a School or a Province) through guardian.
 A record reaches its scope objects through its model's ``scope_paths``, e.g.
 ``{"records.school": "school_id", "records.province": "province_id", "owner": "user_id"}``.
-``scope`` first fetches the few ids of the scope objects granted to the user, then filters by
-that literal list, which an index on the record's ``school_id`` serves (PERMISSIONS.md §2).
+``scope`` first fetches the few ids of the scope objects granted to the user (one query over
+the direct-FK grant tables of ``permissions.models``, once per request), then filters by that
+literal list, which an index on the record's ``school_id`` serves (PERMISSIONS.md §2).
 
 ``VIEW`` means "may see": the user owns the row, or holds a view grant on its school or
 province. Global (model-level) grants of scoped permissions are ignored on purpose.
@@ -12,6 +13,7 @@ province. Global (model-level) grants of scoped permissions are ignored on purpo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from functools import reduce
 from operator import or_
@@ -22,9 +24,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import Permission
 from django.db import models
-from guardian.shortcuts import get_objects_for_user
 
 from permissions import codenames
+from permissions.models import ProvinceGroupPermission
+from permissions.models import ProvinceUserPermission
+from permissions.models import SchoolGroupPermission
+from permissions.models import SchoolUserPermission
 
 _M = TypeVar("_M", bound=models.Model)
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -32,6 +37,7 @@ AnyUser = AbstractBaseUser | AnonymousUser
 _CACHE_ATTR = "_xueji_granted_ids"
 
 
+@functools.cache
 def _scope_model(perm: str) -> type[models.Model]:
     """The model a scoped permission is declared on (School, Province)."""
     app_label, codename = perm.split(".", 1)
@@ -51,24 +57,40 @@ def _is_active(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
+def _load_grants(user: AnyUser) -> dict[str, frozenset[Any]]:
+    """Every object grant of the user, direct or through a group, in one UNION query."""
+    queries = []
+    for model in (SchoolUserPermission, ProvinceUserPermission):
+        queries.append(model.objects.filter(user_id=user.pk))
+    for group_model in (SchoolGroupPermission, ProvinceGroupPermission):
+        queries.append(group_model.objects.filter(group__user=user.pk))
+    rows = [
+        q.values_list(
+            "permission__content_type__app_label", "permission__codename", "content_object_id"
+        )
+        for q in queries
+    ]
+    grants: dict[str, set[Any]] = {}
+    for app_label, codename, pk in rows[0].union(*rows[1:], all=True):
+        grants.setdefault(f"{app_label}.{codename}", set()).add(pk)
+    return {perm: frozenset(ids) for perm, ids in grants.items()}
+
+
 def granted_ids(user: AnyUser, perm: str) -> frozenset[Any] | None:
     """Primary keys of the scope objects on which ``user`` holds ``perm``.
 
-    ``None`` means "all of them" (a superuser). Cached on the user object, which Django
+    ``None`` means "all of them" (a superuser). Loaded once per user object, which Django
     creates afresh for every request; ``permissions.services`` clears it on grant and revoke.
+    Global (model-level) grants are never read here.
     """
     if not _is_active(user):
         return frozenset()
     if getattr(user, "is_superuser", False):
         return None
-    cache: dict[str, frozenset[Any]] = user.__dict__.setdefault(_CACHE_ATTR, {})
-    if perm not in cache:
-        model = _scope_model(perm)
-        objects = get_objects_for_user(
-            user, perm, klass=model, accept_global_perms=False, with_superuser=False
-        )
-        cache[perm] = frozenset(objects.values_list("pk", flat=True))
-    return cache[perm]
+    if _CACHE_ATTR not in user.__dict__:
+        user.__dict__[_CACHE_ATTR] = _load_grants(user)
+    grants: dict[str, frozenset[Any]] = user.__dict__[_CACHE_ATTR]
+    return grants.get(perm, frozenset())
 
 
 def forget(user: Any) -> None:

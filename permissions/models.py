@@ -7,9 +7,9 @@ instead of its generic tables: real foreign keys, cascade on delete, integer-fre
 
 from __future__ import annotations
 
+from django.db import models
 from guardian.models import GroupObjectPermissionBase
 from guardian.models import UserObjectPermissionBase
-from django.db import models
 
 
 class SchoolUserPermission(UserObjectPermissionBase):

@@ -13,6 +13,7 @@ from guardian.shortcuts import remove_perm
 
 from permissions import roles
 from permissions.checks import forget
+from permissions.checks import granted_ids
 
 UNKNOWN_ROLE = "unknown role %(role)s"
 
@@ -48,11 +49,13 @@ def grant_role(user: AbstractUser, role: str, scope_object: models.Model | None 
 @transaction.atomic
 def revoke_role(user: AbstractUser, role: str, scope_object: models.Model | None = None) -> None:
     """Withdraw the role's grants on ``scope_object``; leave the group once none remain."""
-    for perm in roles.SCOPE_GRANTS.get(role, ()):
+    perms = roles.SCOPE_GRANTS.get(role, ())
+    for perm in perms:
         if scope_object is not None:
             remove_perm(perm, user, scope_object)
     forget(user)
-    user.groups.remove(role_group(role))
+    if not any(granted_ids(user, perm) for perm in perms):
+        user.groups.remove(role_group(role))
 
 
 def perms_on(user: AbstractUser, scope_object: models.Model) -> list[str]:

@@ -16,7 +16,10 @@ class IdType(models.TextChoices):
 
     RESIDENT_ID = "resident_id", _("Resident identity card")
     PASSPORT = "passport", _("Passport")
-    HK_MACAU_PERMIT = "hk_macau_permit", _("Mainland travel permit for Hong Kong and Macao residents")
+    HK_MACAU_PERMIT = (
+        "hk_macau_permit",
+        _("Mainland travel permit for Hong Kong and Macao residents"),
+    )
     TAIWAN_PERMIT = "taiwan_permit", _("Mainland travel permit for Taiwan residents")
     HMT_RESIDENCE_PERMIT = (
         "hmt_residence_permit",

@@ -36,8 +36,10 @@ class User(AbstractUser):
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
 
 class Province(models.Model):

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from records.models import Ethnicity
 from records.models import Major
 from records.models import Province
 from records.models import School
+from records.models import SchoolMajor
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -31,9 +36,9 @@ class LoadCount:
     unchanged: int
 
 
-def _upsert(model: type[models.Model], rows: list[dict[str, object]]) -> LoadCount:
+def _upsert(model: type[models.Model], rows: Sequence[Mapping[str, object]]) -> LoadCount:
     """Insert new rows, update changed ones, leave the rest: safe to run again and again."""
-    pk_name = model._meta.pk.name  # type: ignore[union-attr]
+    pk_name = model._meta.pk.name
     existing = {obj.pk: obj for obj in model._default_manager.all()}
     fields = [k for k in rows[0] if k != pk_name] if rows else []
     to_create, to_update = [], []
@@ -90,3 +95,49 @@ def load_reference_data() -> list[LoadCount]:
         _upsert(Major, majors),
         _upsert(Ethnicity, ethnicities),
     ]
+
+
+UNKNOWN_SCHOOL = _("No school has the code %(code)s in the Ministry's list.")
+UNKNOWN_MAJOR = _(
+    "The major code %(code)s is neither in the Ministry's catalogue nor one of school "
+    "%(school)s's own majors."
+)
+UNKNOWN_ETHNICITY = _("No ethnic group has the code %(code)s (GB/T 3304).")
+
+
+def school_by_code(code: str, *, field: str = "school") -> School:
+    """The school with this code, or a ``ValidationError`` on ``field``."""
+    school = School.objects.filter(pk=code).first()
+    if school is None:
+        raise ValidationError(
+            {field: ValidationError(UNKNOWN_SCHOOL, code="unknown", params={"code": code})}
+        )
+    return school
+
+
+def major_name(school: School, code: str, *, field: str = "major_code") -> str:
+    """The name of a major the school may award: the catalogue's, or the school's own."""
+    name = (
+        Major.objects.filter(pk=code).values_list("name", flat=True).first()
+        or SchoolMajor.objects.filter(school=school, code=code)
+        .values_list("name", flat=True)
+        .first()
+    )
+    if name is None:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    UNKNOWN_MAJOR, code="unknown", params={"code": code, "school": school.code}
+                )
+            }
+        )
+    return name
+
+
+def ethnicity_by_code(code: str, *, field: str = "ethnicity") -> Ethnicity:
+    ethnicity = Ethnicity.objects.filter(pk=code).first()
+    if ethnicity is None:
+        raise ValidationError(
+            {field: ValidationError(UNKNOWN_ETHNICITY, code="unknown", params={"code": code})}
+        )
+    return ethnicity

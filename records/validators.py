@@ -26,11 +26,19 @@ RIC_FORMAT = _("A resident ID number is 17 digits followed by a digit or X.")
 RIC_CHECKSUM = _("The check character of this ID number is wrong (ISO 7064 MOD 11-2).")
 RIC_BIRTH_DATE = _("Positions 7-14 of this ID number are not a valid date.")
 RIC_REGION = _("Positions 1-6 of this ID number are not a known administrative division.")
-RIC_BIRTH_MISMATCH = _("The birth date %(birth)s does not match the ID number, which says %(id_birth)s.")
-RIC_GENDER_MISMATCH = _("The gender does not match the ID number (digit 17 is odd for male, even for female).")
-HMT_RESIDENCE_AREA = _("A Hong Kong, Macao or Taiwan residence permit number starts with 81, 82 or 83.")
+RIC_BIRTH_MISMATCH = _(
+    "The birth date %(birth)s does not match the ID number, which says %(id_birth)s."
+)
+RIC_GENDER_MISMATCH = _(
+    "The gender does not match the ID number (digit 17 is odd for male, even for female)."
+)
+HMT_RESIDENCE_AREA = _(
+    "A Hong Kong, Macao or Taiwan residence permit number starts with 81, 82 or 83."
+)
 DOCUMENT_FORMAT = _("This is not the format of a %(type)s number: %(rule)s.")
 UNKNOWN_ID_TYPE = _("Unknown identity document type.")
+
+RIC_DIGITS = 18
 
 # Format rules of the non-resident documents: (regex, human description of the rule).
 _FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
@@ -44,6 +52,10 @@ _FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
 }
 
 
+def _error(field: str, message: object, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})  # type: ignore[arg-type]
+
+
 def normalize_id_number(id_number: str) -> str:
     """Upper-case and strip spaces, as people type them."""
     return re.sub(r"\s+", "", id_number or "").upper()
@@ -51,8 +63,8 @@ def normalize_id_number(id_number: str) -> str:
 
 def _gb11643_structure(number: str) -> datetime.date:
     """Check length, digits and check character; return the encoded birth date."""
-    if len(number) != 18:
-        raise ValidationError({"id_number": RIC_LENGTH}, code="length")
+    if len(number) != RIC_DIGITS:
+        raise _error("id_number", RIC_LENGTH, "length")
     try:
         if not number[:17].isdigit() or not re.match(r"^[0-9X]$", number[17]):
             raise InvalidFormat
@@ -60,13 +72,13 @@ def _gb11643_structure(number: str) -> datetime.date:
             raise InvalidChecksum
         return ric.get_birth_date(number)
     except InvalidLength as exc:
-        raise ValidationError({"id_number": RIC_LENGTH}, code="length") from exc
+        raise _error("id_number", RIC_LENGTH, "length") from exc
     except InvalidFormat as exc:
-        raise ValidationError({"id_number": RIC_FORMAT}, code="format") from exc
+        raise _error("id_number", RIC_FORMAT, "format") from exc
     except InvalidChecksum as exc:
-        raise ValidationError({"id_number": RIC_CHECKSUM}, code="checksum") from exc
+        raise _error("id_number", RIC_CHECKSUM, "checksum") from exc
     except InvalidComponent as exc:
-        raise ValidationError({"id_number": RIC_BIRTH_DATE}, code="birth_date") from exc
+        raise _error("id_number", RIC_BIRTH_DATE, "birth_date") from exc
 
 
 def _validate_ric(number: str) -> datetime.date:
@@ -74,14 +86,14 @@ def _validate_ric(number: str) -> datetime.date:
     try:
         ric.validate(number)  # also checks the region code against stdnum's database
     except StdnumError as exc:
-        raise ValidationError({"id_number": RIC_REGION}, code="region") from exc
+        raise _error("id_number", RIC_REGION, "region") from exc
     return birth
 
 
 def _validate_hmt_residence(number: str) -> datetime.date:
     birth = _gb11643_structure(number)
     if number[:2] not in {"81", "82", "83"}:
-        raise ValidationError({"id_number": HMT_RESIDENCE_AREA}, code="region")
+        raise _error("id_number", HMT_RESIDENCE_AREA, "region")
     return birth
 
 
@@ -131,14 +143,15 @@ def validate_identity(
                 }
             )
         return number
-    raise ValidationError({"id_type": UNKNOWN_ID_TYPE}, code="invalid_choice")
+    raise _error("id_type", UNKNOWN_ID_TYPE, "invalid_choice")
 
 
+NAME_MAX_LENGTH = 40
 NAME_RULE = _("A name is 1-40 characters: letters (any script), spaces, · and -.")
 _NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ ·\-.'’])*$", re.UNICODE)
 
 
 def validate_person_name(value: str) -> None:
     """Names may hold rare characters, the middle dot of minority names and foreign names."""
-    if not value or len(value) > 40 or not _NAME_RE.match(value):
+    if not value or len(value) > NAME_MAX_LENGTH or not _NAME_RE.match(value):
         raise ValidationError(NAME_RULE, code="name")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 
@@ -25,3 +27,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(
                 pytest.mark.skip(reason="needs Debian's chromium (apt-get install chromium)")
             )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """In CI's service run, a test that would skip for a missing service fails instead."""
+    if os.environ.get("XUEJI_REQUIRE_SERVICES") != "1":
+        return
+    for marker in item.iter_markers(name="skip"):
+        reason = str(marker.kwargs.get("reason", ""))
+        if reason.startswith("needs "):
+            pytest.fail(f"XUEJI_REQUIRE_SERVICES=1 but the service is missing: {reason}")

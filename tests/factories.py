@@ -44,8 +44,15 @@ def ethnicity(code: str = "01", name: str = "汉族") -> Ethnicity:
     return Ethnicity.objects.get_or_create(code=code, defaults={"name": name})[0]
 
 
-def user(username: str | None = None, *, role: str | None = None, scope: object = None,
-         email: str | None = None, language: str = "zh-hans", password: str = "pw") -> User:
+def user(
+    username: str | None = None,
+    *,
+    role: str | None = None,
+    scope: object = None,
+    email: str | None = None,
+    language: str = "zh-hans",
+    password: str = "pw",  # noqa: S107  (test accounts)
+) -> User:
     username = username or f"user{next(_seq)}"
     account = User.objects.create_user(
         username, email=email or f"{username}@example.org", password=password, language=language
@@ -63,8 +70,14 @@ def provincial_admin(province_obj: Province, username: str | None = None, **kw: 
     return user(username, role=roles.PROVINCIAL_ADMIN, scope=province_obj, **kw)  # type: ignore[arg-type]
 
 
-def student(name: str = "张三", *, login: User | None = None, gender: str = Gender.MALE,
-            birth: datetime.date = datetime.date(2003, 5, 17), email: str = "") -> Student:
+def student(
+    name: str = "张三",
+    *,
+    login: User | None = None,
+    gender: str = Gender.MALE,
+    birth: datetime.date = datetime.date(2003, 5, 17),
+    email: str = "",
+) -> Student:
     serial = next(_seq)
     person = Student(
         name=name,
