@@ -29,3 +29,79 @@ class IdType(models.TextChoices):
         "foreign_permanent_residence",
         _("Foreigner's permanent residence identity card"),
     )
+
+
+class Level(models.TextChoices):
+    """层次, with the certificate-number level code (positions 11-12, DOMAIN.md §3.3)."""
+
+    DOCTOR = "doctor", _("Doctoral")
+    MASTER = "master", _("Master's")
+    SECOND_BACHELOR = "second_bachelor", _("Second bachelor's degree")
+    BACHELOR = "bachelor", _("Undergraduate (bachelor's)")
+    JUNIOR_COLLEGE = "junior_college", _("Junior college (vocational)")
+
+
+LEVEL_CODES: dict[str, str] = {
+    Level.DOCTOR: "01",
+    Level.MASTER: "02",
+    Level.SECOND_BACHELOR: "04",
+    Level.BACHELOR: "05",
+    Level.JUNIOR_COLLEGE: "06",
+}
+
+
+class EducationType(models.TextChoices):
+    """办学类型 / 学历类别, with the certificate-number digit (position 6)."""
+
+    REGULAR = "regular", _("Regular higher education")
+    ADULT = "adult", _("Adult higher education")
+    SELF_STUDY = "self_study", _("Self-study examinations")
+    ONLINE = "online", _("Online education")
+
+
+EDUCATION_TYPE_DIGITS: dict[str, str] = {
+    EducationType.REGULAR: "1",
+    EducationType.ADULT: "5",
+    EducationType.SELF_STUDY: "6",
+    EducationType.ONLINE: "7",
+}
+
+
+class LearningForm(models.TextChoices):
+    """学习形式 (DOMAIN.md §3.7)."""
+
+    FULL_TIME = "full_time", _("Regular full-time")
+    PART_TIME = "part_time", _("Part-time")
+    RELEASED = "released", _("Released from work")
+    SPARE_TIME = "spare_time", _("Spare-time (evening university)")
+    CORRESPONDENCE = "correspondence", _("Correspondence")
+    ONLINE = "online", _("Online education")
+    OPEN = "open", _("Open education")
+
+
+class StudyLength(models.TextChoices):
+    """学制, in years."""
+
+    Y1_5 = "1.5", "1.5"
+    Y2 = "2", "2"
+    Y2_5 = "2.5", "2.5"
+    Y3 = "3", "3"
+    Y3_5 = "3.5", "3.5"
+    Y4 = "4", "4"
+    Y4_5 = "4.5", "4.5"
+    Y5 = "5", "5"
+    Y5_5 = "5.5", "5.5"
+    Y6 = "6", "6"
+    Y7 = "7", "7"
+    Y8 = "8", "8"
+
+
+class GraduationResult(models.TextChoices):
+    GRADUATED = "graduated", _("Graduated")
+    COMPLETED = "completed", _("Completed without graduating")
+
+
+class QualificationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    REGISTERED = "registered", _("Registered")
+    REVOKED = "revoked", _("Revoked")

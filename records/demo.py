@@ -15,13 +15,20 @@ from stdnum.cn import ric
 from permissions import roles
 from permissions.services import ensure_roles
 from permissions.services import grant_role
+from records.choices import EducationType
 from records.choices import Gender
+from records.choices import GraduationResult
 from records.choices import IdType
+from records.choices import LearningForm
+from records.choices import Level
 from records.models import Ethnicity
 from records.models import Province
+from records.models import Qualification
 from records.models import School
 from records.models import Student
 from records.models import User
+from records.qualifications import qualification_create
+from records.qualifications import qualification_register
 from records.services import student_create
 
 PRINCIPALS = {"10001": "龚旗煌", "10003": "李路明", "10246": "金力"}
@@ -45,6 +52,16 @@ class DemoPerson:
     serial: int  # the 3-digit sequence number, whose parity the gender sets
     ethnicity: str
     school: str
+    major_code: str
+    start: datetime.date
+    graduation: datetime.date
+    study_length: str
+    serial_in_school: int
+
+    @property
+    def certificate_number(self) -> str:
+        """Regular education (1), bachelor level (05), as DOMAIN.md §3.3 lays it out."""
+        return f"{self.school}1{self.graduation:%Y}05{self.serial_in_school:06d}"
 
 
 DEMO_ACCOUNTS = (
@@ -59,20 +76,49 @@ DEMO_ACCOUNTS = (
 )
 DEMO_PEOPLE = (
     DemoPerson(
-        "student_a", "王小明", Gender.MALE, datetime.date(2002, 3, 14), "110108", 31, "01", "10001"
+        username="student_a",
+        name="王小明",
+        gender=Gender.MALE,
+        birth_date=datetime.date(2002, 3, 14),
+        region="110108",
+        serial=31,
+        ethnicity="01",
+        school="10001",
+        major_code="080901",
+        start=datetime.date(2020, 9, 1),
+        graduation=datetime.date(2024, 7, 1),
+        study_length="4",
+        serial_in_school=101,
     ),
     DemoPerson(
-        "student_b", "李娜", Gender.FEMALE, datetime.date(2001, 11, 2), "320102", 42, "01", "10001"
+        username="student_b",
+        name="李娜",
+        gender=Gender.FEMALE,
+        birth_date=datetime.date(2001, 11, 2),
+        region="320102",
+        serial=42,
+        ethnicity="01",
+        school="10001",
+        major_code="020101",
+        start=datetime.date(2019, 9, 1),
+        graduation=datetime.date(2023, 7, 1),
+        study_length="4",
+        serial_in_school=2317,
     ),
     DemoPerson(
-        "student_c",
-        "阿依古丽·买买提",
-        Gender.FEMALE,
-        datetime.date(2002, 7, 9),
-        "650102",
-        18,
-        "05",
-        "10246",
+        username="student_c",
+        name="阿依古丽·买买提",
+        gender=Gender.FEMALE,
+        birth_date=datetime.date(2002, 7, 9),
+        region="650102",
+        serial=18,
+        ethnicity="05",
+        school="10246",
+        major_code="030101K",
+        start=datetime.date(2020, 9, 1),
+        graduation=datetime.date(2024, 6, 30),
+        study_length="4",
+        serial_in_school=88,
     ),
 )
 DEMO_USERS = tuple(account.username for account in DEMO_ACCOUNTS)
@@ -110,9 +156,7 @@ def seed_demo() -> list[str]:
         lines.append(f"{account.username:<14} {account.role}{where}{'' if created else ' [kept]'}")
     for person in DEMO_PEOPLE:
         user = User.objects.get(username=person.username)
-        if Student.objects.filter(user=user).exists():
-            continue
-        student_create(
+        student = Student.objects.filter(user=user).first() or student_create(
             name=person.name,
             gender=person.gender,
             birth_date=person.birth_date,
@@ -122,4 +166,30 @@ def seed_demo() -> list[str]:
             email=user.email,
             user=user,
         )
+        if not Qualification.objects.filter(certificate_number=person.certificate_number).exists():
+            _demo_qualification(person, student)
     return lines
+
+
+def _demo_qualification(person: DemoPerson, student: Student) -> Qualification:
+    school = School.objects.get(pk=person.school)
+    qualification = qualification_create(
+        student=student,
+        school=school,
+        name=student.name,
+        gender=student.gender,
+        birth_date=student.birth_date,
+        id_type=student.id_type,
+        id_number=student.id_number,
+        education_type=EducationType.REGULAR,
+        start_date=person.start,
+        graduation_date=person.graduation,
+        major_code=person.major_code,
+        level=Level.BACHELOR,
+        study_length=person.study_length,
+        learning_form=LearningForm.FULL_TIME,
+        graduation_result=GraduationResult.GRADUATED,
+        principal_name=school.principal_name,
+        certificate_number=person.certificate_number,
+    )
+    return qualification_register(qualification=qualification, acting_user=None)

@@ -9,12 +9,20 @@ from stdnum.cn import ric
 
 from permissions import roles
 from permissions.services import grant_role
+from records.choices import EducationType
 from records.choices import Gender
+from records.choices import GraduationResult
+from records.choices import LearningForm
+from records.choices import Level
 from records.models import Ethnicity
+from records.models import Major
 from records.models import Province
+from records.models import Qualification
 from records.models import School
 from records.models import Student
 from records.models import User
+from records.qualifications import qualification_create
+from records.qualifications import qualification_register
 
 _seq = itertools.count(1)
 
@@ -91,3 +99,48 @@ def student(
     person.full_clean()
     person.save()
     return person
+
+
+def major(code: str = "080901", name: str = "计算机科学与技术") -> Major:
+    return Major.objects.get_or_create(
+        code=code, defaults={"name": name, "discipline": "工学", "class_code": code[:4]}
+    )[0]
+
+
+def qualification(
+    person: Student | None = None,
+    school_obj: School | None = None,
+    *,
+    registered: bool = True,
+    **overrides: object,
+) -> Qualification:
+    """A registered (or draft) bachelor's qualification, valid by every registration rule."""
+    person = person or student()
+    school_obj = school_obj or school()
+    major()
+    graduation = overrides.pop("graduation_date", datetime.date(2024, 7, 1))
+    assert isinstance(graduation, datetime.date)
+    fields: dict[str, object] = {
+        "student": person,
+        "school": school_obj,
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_type": person.id_type,
+        "id_number": person.id_number,
+        "education_type": EducationType.REGULAR,
+        "start_date": datetime.date(graduation.year - 4, 9, 1),
+        "graduation_date": graduation,
+        "major_code": "080901",
+        "level": Level.BACHELOR,
+        "study_length": "4",
+        "learning_form": LearningForm.FULL_TIME,
+        "graduation_result": GraduationResult.GRADUATED,
+        "principal_name": "校长",
+        "certificate_number": f"{school_obj.code}1{graduation:%Y}05{next(_seq):06d}",
+    }
+    fields.update(overrides)
+    created = qualification_create(**fields)
+    if registered:
+        created = qualification_register(qualification=created, acting_user=None)
+    return created

@@ -1,0 +1,244 @@
+"""Qualification (学历) rules and services: registration, amendment by approved correction,
+revocation. The same validators serve registration and every correction (issue: "each new
+value valid, same validators as registration")."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+import pgtrigger
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from records.audit import audit_append
+from records.choices import EDUCATION_TYPE_DIGITS
+from records.choices import LEVEL_CODES
+from records.choices import QualificationStatus
+from records.models import Qualification
+from records.models import QualificationRevision
+from records.models import User
+from records.reference import major_name
+from records.validators import validate_identity
+
+CERT_FORMAT = _("A certificate number is 18 digits (DOMAIN.md §3.3).")
+CERT_SCHOOL = _("Digits 1-5 of the certificate number must be the school code %(code)s.")
+CERT_TYPE = _("Digit 6 of the certificate number must be %(digit)s for this education type.")
+CERT_YEAR = _("Digits 7-10 of the certificate number must be the issue year %(year)s.")
+CERT_LEVEL = _("Digits 11-12 of the certificate number must be %(code)s for this level.")
+CERT_TAKEN = _("Another qualification already has this certificate number.")
+DATES_ORDER = _("The graduation date must be after the study start date.")
+BIRTH_BEFORE_STUDY = _("The study start date must be after the birth date.")
+NOT_DRAFT = _("Only a draft qualification can be registered.")
+NOT_REGISTERED = _("Only a registered qualification can be changed by correction or revoked.")
+
+_CERT_RE = re.compile(r"^\d{18}$")
+
+
+def certificate_errors(
+    number: str, *, school_code: str, education_type: str, issue_year: int, level: str
+) -> list[ValidationError]:
+    """The structure rules of an 18-digit certificate number; an empty list when it holds."""
+    if not _CERT_RE.match(number or ""):
+        return [ValidationError(CERT_FORMAT, code="format")]
+    errors = []
+    if number[:5] != school_code:
+        errors.append(ValidationError(CERT_SCHOOL, code="school", params={"code": school_code}))
+    digit = EDUCATION_TYPE_DIGITS.get(education_type)
+    if digit and number[5] != digit:
+        errors.append(ValidationError(CERT_TYPE, code="education_type", params={"digit": digit}))
+    if number[6:10] != f"{issue_year:04d}":
+        errors.append(ValidationError(CERT_YEAR, code="year", params={"year": issue_year}))
+    level_code = LEVEL_CODES.get(level)
+    if level_code and number[10:12] != level_code:
+        errors.append(ValidationError(CERT_LEVEL, code="level", params={"code": level_code}))
+    return errors
+
+
+def validate_qualification(qualification: Qualification) -> None:
+    """Every rule of a qualification's content; raises one ``ValidationError`` keyed by field.
+
+    Also fills ``major_name`` from the catalogue (or the school's own list) and normalizes the
+    ID number.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+
+    def collect(exc: ValidationError) -> None:
+        for field, field_errors in exc.error_dict.items():
+            errors.setdefault(field, []).extend(field_errors)
+
+    if qualification.school_id:
+        try:
+            qualification.major_name = major_name(qualification.school, qualification.major_code)
+        except ValidationError as exc:
+            collect(exc)
+    try:
+        qualification.full_clean(
+            exclude=["certificate_number", "province", "status", "major_name"],
+            validate_unique=False,
+        )
+    except ValidationError as exc:
+        collect(exc)
+    try:
+        qualification.id_number = validate_identity(
+            id_type=qualification.id_type,
+            id_number=qualification.id_number,
+            birth_date=qualification.birth_date,
+            gender=qualification.gender,
+        )
+    except ValidationError as exc:
+        collect(exc)
+    start, end = qualification.start_date, qualification.graduation_date
+    if isinstance(start, datetime.date) and isinstance(end, datetime.date) and end <= start:
+        errors.setdefault("graduation_date", []).append(ValidationError(DATES_ORDER, code="order"))
+    birth = qualification.birth_date
+    if isinstance(birth, datetime.date) and isinstance(start, datetime.date) and start <= birth:
+        errors.setdefault("start_date", []).append(
+            ValidationError(BIRTH_BEFORE_STUDY, code="order")
+        )
+    if isinstance(end, datetime.date) and qualification.school_id:
+        cert = certificate_errors(
+            qualification.certificate_number,
+            school_code=qualification.school_id,
+            education_type=qualification.education_type,
+            issue_year=end.year,
+            level=qualification.level,
+        )
+        if cert:
+            errors.setdefault("certificate_number", []).extend(cert)
+    taken = (
+        Qualification.objects.filter(certificate_number=qualification.certificate_number)
+        .exclude(pk=qualification.pk)
+        .exists()
+    )
+    if taken:
+        errors.setdefault("certificate_number", []).append(
+            ValidationError(CERT_TAKEN, code="unique")
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def qualification_create(*, acting_user: User | None = None, **fields: Any) -> Qualification:
+    """A draft qualification from its fields; the province follows the school."""
+    qualification: Qualification = Qualification(**fields)
+    if qualification.school_id:
+        qualification.province_id = qualification.school.province_id
+    validate_qualification(qualification)
+    qualification.save()
+    audit_append(subject=qualification, action="qualification.created", actor=acting_user)
+    return qualification
+
+
+def _revision(
+    qualification: Qualification,
+    *,
+    changed: list[str],
+    reason: str,
+    approved_by: User | None,
+    correction_id: int | None,
+) -> QualificationRevision:
+    last = qualification.revisions.order_by("-number").values_list("number", flat=True).first()
+    content = qualification.content()
+    return QualificationRevision.objects.create(
+        qualification=qualification,
+        number=(last or 0) + 1,
+        content={
+            k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in content.items()
+        },
+        changed_fields=changed,
+        reason=reason,
+        approved_by=approved_by,
+        correction_id=correction_id,
+        created=timezone.now(),
+    )
+
+
+@transaction.atomic
+def qualification_register(
+    *, qualification: Qualification, acting_user: User | None
+) -> Qualification:
+    """Register a draft: it becomes public on its graduation date and immutable from now on."""
+    if qualification.status != QualificationStatus.DRAFT:
+        raise ValidationError({"status": ValidationError(NOT_DRAFT, code="not_draft")})
+    validate_qualification(qualification)
+    qualification.register(at=timezone.now())
+    qualification.save()
+    revision = _revision(
+        qualification, changed=[], reason="", approved_by=acting_user, correction_id=None
+    )
+    audit_append(
+        subject=qualification,
+        action="qualification.registered",
+        actor=acting_user,
+        data={"revision": revision.number, "certificate_number": qualification.certificate_number},
+    )
+    return qualification
+
+
+@transaction.atomic
+def qualification_amend(
+    *,
+    qualification: Qualification,
+    changes: dict[str, Any],
+    approved_by: User,
+    reason: str,
+    correction_id: int | None,
+) -> QualificationRevision:
+    """Apply an approved correction: validate the new content, save, revision, audit.
+
+    The only path that changes a registered qualification's content. The caller holds the
+    qualification's row lock (``select_for_update``) and has checked the old values.
+    """
+    if qualification.status != QualificationStatus.REGISTERED:
+        raise ValidationError({"status": ValidationError(NOT_REGISTERED, code="not_registered")})
+    before = qualification.content()
+    for field, value in changes.items():
+        setattr(qualification, field, value)
+    validate_qualification(qualification)
+    changed = [f for f, v in qualification.content().items() if before[f] != v]
+    qualification._amendment_allowed = True
+    try:
+        with pgtrigger.ignore("records.Qualification:registered_immutable"):
+            qualification.save()
+    finally:
+        qualification._amendment_allowed = False
+    revision = _revision(
+        qualification,
+        changed=changed,
+        reason=reason,
+        approved_by=approved_by,
+        correction_id=correction_id,
+    )
+    audit_append(
+        subject=qualification,
+        action="qualification.amended",
+        actor=approved_by,
+        data={
+            "revision": revision.number,
+            "correction": correction_id,
+            "fields": changed,
+        },
+    )
+    return revision
+
+
+@transaction.atomic
+def qualification_revoke(
+    *, qualification: Qualification, acting_user: User, reason: str
+) -> Qualification:
+    if qualification.status != QualificationStatus.REGISTERED:
+        raise ValidationError({"status": ValidationError(NOT_REGISTERED, code="not_registered")})
+    qualification.revoke(at=timezone.now(), reason=reason)
+    qualification.save()
+    audit_append(
+        subject=qualification,
+        action="qualification.revoked",
+        actor=acting_user,
+        data={"reason": reason},
+    )
+    return qualification

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from django.db import transaction
+
+from records.choices import EducationType
+from records.choices import Level
+from records.choices import QualificationStatus
+from records.models import AuditEvent
+from records.models import Qualification
+from records.qualifications import certificate_errors
+from records.qualifications import qualification_amend
+from records.qualifications import qualification_revoke
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+GOOD = "100011202405000101"
+
+
+def _codes(number: str, **kw: object) -> list[str | None]:
+    args: dict[str, object] = {
+        "school_code": "10001",
+        "education_type": EducationType.REGULAR,
+        "issue_year": 2024,
+        "level": Level.BACHELOR,
+    }
+    args.update(kw)
+    return [e.code for e in certificate_errors(number, **args)]  # type: ignore[arg-type]
+
+
+def test_certificate_number_structure():
+    assert _codes(GOOD) == []
+    assert _codes("10001120240500010") == ["format"]
+    assert _codes("10001120240500010A") == ["format"]
+    assert _codes(GOOD, school_code="10003") == ["school"]
+    assert _codes(GOOD, education_type=EducationType.ADULT) == ["education_type"]
+    assert _codes(GOOD, issue_year=2023) == ["year"]
+    assert _codes(GOOD, level=Level.MASTER) == ["level"]
+    # The documented example of DOMAIN.md §3.3.
+    assert _codes("104461201905004220", school_code="10446", issue_year=2019) == []
+
+
+def test_register_keeps_revision_one_and_audits():
+    q = factories.qualification()
+    assert q.status == QualificationStatus.REGISTERED
+    assert q.province_id == q.school.province_id
+    assert q.major_name == "计算机科学与技术"
+    revision = q.revisions.get()
+    assert revision.number == 1
+    assert revision.content["name"] == q.name
+    assert revision.content["graduation_date"] == "2024-07-01"
+    actions = list(
+        AuditEvent.objects.filter(subject_id=str(q.pk))
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["qualification.created", "qualification.registered"]
+
+
+def test_bad_values_name_each_field_and_save_nothing():
+    person = factories.student()
+    with pytest.raises(ValidationError) as exc:
+        factories.qualification(
+            person,
+            birth_date=datetime.date(1990, 1, 1),
+            major_code="999999",
+            certificate_number="100011202305000001",
+        )
+    fields = exc.value.message_dict
+    assert set(fields) == {"birth_date", "major_code", "certificate_number"}
+    assert "2024" in fields["certificate_number"][0]
+    assert not Qualification.objects.exists()
+
+
+def test_certificate_numbers_are_unique():
+    q = factories.qualification()
+    with pytest.raises(ValidationError) as exc:
+        factories.qualification(certificate_number=q.certificate_number)
+    assert "certificate_number" in exc.value.message_dict
+
+
+def test_a_registered_qualification_refuses_a_direct_change():
+    q = factories.qualification()
+    q.name = "改名"
+    with pytest.raises(ValidationError, match="correction"):
+        q.save()
+    assert Qualification.objects.get(pk=q.pk).name != "改名"
+
+
+def test_status_cannot_be_set_directly():
+    q = factories.qualification()
+    with pytest.raises(AttributeError):
+        q.status = QualificationStatus.DRAFT  # type: ignore[misc]
+
+
+def test_amend_changes_the_content_with_a_new_revision():
+    q = factories.qualification()
+    approver = factories.user("approver")
+    revision = qualification_amend(
+        qualification=q,
+        changes={"name": "王晓明"},
+        approved_by=approver,
+        reason="typo",
+        correction_id=7,
+    )
+    q.refresh_from_db()
+    assert q.name == "王晓明"
+    assert (revision.number, revision.changed_fields) == (2, ["name"])
+    assert revision.approved_by == approver
+    assert [r.content["name"] for r in q.revisions.order_by("number")] == [
+        q.revisions.get(number=1).content["name"],
+        "王晓明",
+    ]
+    assert AuditEvent.objects.filter(subject_id=str(q.pk), action="qualification.amended").exists()
+
+
+def test_an_invalid_amendment_changes_nothing():
+    q = factories.qualification()
+    with pytest.raises(ValidationError) as exc:
+        qualification_amend(
+            qualification=q,
+            changes={"gender": "female"},
+            approved_by=factories.user(),
+            reason="",
+            correction_id=None,
+        )
+    assert "gender" in exc.value.message_dict
+    fresh = Qualification.objects.get(pk=q.pk)
+    assert fresh.gender == "male"
+    assert fresh.revisions.count() == 1
+
+
+def test_revoke():
+    q = factories.qualification()
+    qualification_revoke(qualification=q, acting_user=factories.user(), reason="fraud")
+    assert Qualification.objects.get(pk=q.pk).status == QualificationStatus.REVOKED
+    with pytest.raises(ValidationError):
+        qualification_amend(
+            qualification=q,
+            changes={"name": "X"},
+            approved_by=factories.user(),
+            reason="",
+            correction_id=None,
+        )
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_changes_to_a_registered_row_that_bypass_the_model():
+    q = factories.qualification()
+    with pytest.raises(DatabaseError, match="Cannot update"), transaction.atomic():
+        Qualification.objects.filter(pk=q.pk).update(name="改名")
+    with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
+        Qualification.objects.filter(pk=q.pk).delete()
+    draft = factories.qualification(registered=False)
+    Qualification.objects.filter(pk=draft.pk).update(minor_note="辅修：数学")  # drafts may change
+    assert Qualification.objects.get(pk=q.pk).name == q.name
