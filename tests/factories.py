@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from typing import Any
 
 from stdnum.cn import ric
 
@@ -120,7 +121,7 @@ def qualification(
     major()
     graduation = overrides.pop("graduation_date", datetime.date(2024, 7, 1))
     assert isinstance(graduation, datetime.date)
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "student": person,
         "school": school_obj,
         "name": person.name,

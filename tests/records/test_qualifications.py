@@ -95,7 +95,7 @@ def test_a_registered_qualification_refuses_a_direct_change():
 def test_status_cannot_be_set_directly():
     q = factories.qualification()
     with pytest.raises(AttributeError):
-        q.status = QualificationStatus.DRAFT  # type: ignore[misc]
+        q.status = QualificationStatus.DRAFT
 
 
 def test_amend_changes_the_content_with_a_new_revision():
