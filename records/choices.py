@@ -105,3 +105,19 @@ class QualificationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     REGISTERED = "registered", _("Registered")
     REVOKED = "revoked", _("Revoked")
+
+
+class CorrectionState(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    SCHOOL_APPROVED = "school_approved", _("Forwarded by the school")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    RETURNED = "returned", _("Returned for revision")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_CORRECTION_STATES = (
+    CorrectionState.SUBMITTED,
+    CorrectionState.SCHOOL_APPROVED,
+    CorrectionState.RETURNED,
+)

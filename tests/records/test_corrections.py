@@ -1,0 +1,253 @@
+"""The rules of a correction request, at the records service level."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
+
+from records.choices import CorrectionState
+from records.corrections import correction_file
+from records.corrections import correction_history
+from records.corrections import correction_province_decide
+from records.corrections import correction_resubmit
+from records.corrections import correction_school_decide
+from records.corrections import correction_withdraw
+from records.errors import ConflictError
+from records.errors import NotVisibleError
+from records.models import Qualification
+from records.qualifications import qualification_amend
+from records.qualifications import qualification_revoke
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    bj = factories.province("11", "北京市")
+    pku = factories.school("10001", "北京大学", "11")
+    thu = factories.school("10003", "清华大学", "11")
+    login = factories.user("student_a")
+    person = factories.student("王小明", login=login)
+    return {
+        "pku": pku,
+        "student": login,
+        "person": person,
+        "q": factories.qualification(person, pku),
+        "officer": factories.officer(pku, "officer_10001"),
+        "officer2": factories.officer(pku, "officer_10001b"),
+        "foreign_officer": factories.officer(thu, "officer_10003"),
+        "province": factories.provincial_admin(bj, "province_11"),
+    }
+
+
+def _file(world, changes=None, user="student", reason="录入错误"):
+    return correction_file(
+        qualification=world["q"],
+        changes=changes or {"name": "王晓明"},
+        reason=reason,
+        requester=world[user],
+    )
+
+
+def _errors(exc) -> dict[str, list[str]]:
+    return exc.value.message_dict
+
+
+def test_happy_path_amends_with_a_revision(world):
+    request = _file(world)
+    assert request.changes == [{"field": "name", "old": "王小明", "new": "王晓明"}]
+    assert (
+        correction_school_decide(
+            request=request, decision="approve", comment="", acting_user=world["officer"]
+        )
+        == CorrectionState.SCHOOL_APPROVED
+    )
+    result = correction_province_decide(
+        request=request, decision="approve", comment="同意", acting_user=world["province"]
+    )
+    assert result.state == CorrectionState.APPROVED
+    q = Qualification.objects.get(pk=world["q"].pk)
+    assert q.name == "王晓明"
+    revision = q.revisions.get(number=2)
+    assert (revision.approved_by, revision.correction_id) == (world["province"], request.pk)
+    assert [h.action for h in correction_history(request)] == ["filed", "forwarded", "approved"]
+
+
+def test_only_registered_qualifications_can_be_corrected(world):
+    qualification_revoke(qualification=world["q"], acting_user=world["officer"], reason="x")
+    with pytest.raises(ValidationError) as exc:
+        _file(world)
+    assert "qualification" in _errors(exc)
+
+
+def test_one_open_correction_per_qualification(world):
+    first = _file(world)
+    with pytest.raises(ConflictError) as exc:
+        _file(world, {"gender": "female"})
+    assert exc.value.code == "open_correction_exists"
+    assert str(first.pk) in exc.value.message
+    correction_withdraw(request=first, acting_user=world["student"])
+    assert _file(world).state == CorrectionState.SUBMITTED  # withdrawn is no longer open
+
+
+@pytest.mark.parametrize("field", ["certificate_number", "school", "major_name", "status", "photo"])
+def test_only_correctable_fields(world, field):
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {field: "x"})
+    assert f"changes.{field}" in _errors(exc)
+
+
+def test_new_values_are_validated_like_registration(world):
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {"birth_date": "2002-13-01", "major_code": "999999"})
+    errors = _errors(exc)
+    assert "YYYY-MM-DD" in errors["changes.birth_date"][0]
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {"major_code": "999999"})
+    assert "changes.major_code" in _errors(exc)
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {"level": "kindergarten"})
+    assert "changes.level" in _errors(exc)
+
+
+def test_an_id_change_must_agree_with_birth_date_and_gender_after_the_change(world):
+    person = world["person"]
+    other_birth = datetime.date(2001, 1, 2)
+    new_id = factories.resident_id(other_birth, person.gender, serial=77)
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {"id_number": new_id})
+    assert "changes.birth_date" in _errors(exc)
+    request = _file(world, {"id_number": new_id.lower(), "birth_date": other_birth.isoformat()})
+    assert {c["field"]: c["new"] for c in request.changes} == {
+        "id_number": new_id,
+        "birth_date": "2001-01-02",
+    }
+
+
+def test_gender_change_alone_contradicts_the_id_number(world):
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {"gender": "female"})
+    assert "changes.gender" in _errors(exc)
+
+
+def test_new_value_must_differ(world):
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {"name": world["q"].name})
+    assert "changes.name" in _errors(exc)
+
+
+def test_reason_and_changes_are_required(world):
+    with pytest.raises(ValidationError) as exc:
+        _file(world, reason="  ")
+    assert "reason" in _errors(exc)
+    with pytest.raises(ValidationError) as exc:
+        correction_file(
+            qualification=world["q"], changes={}, reason="x", requester=world["student"]
+        )
+    assert "changes" in _errors(exc)
+
+
+def test_who_may_file(world):
+    assert _file(world, user="officer").requester == world["officer"]  # on the student's behalf
+    with pytest.raises(NotVisibleError):
+        _file(world, user="foreign_officer")
+    with pytest.raises(PermissionDenied):
+        _file(world, user="province")
+
+
+def test_the_requester_never_decides(world):
+    request = _file(world, user="officer")
+    with pytest.raises(PermissionDenied):
+        correction_school_decide(
+            request=request, decision="approve", comment="", acting_user=world["officer"]
+        )
+    correction_school_decide(
+        request=request, decision="approve", comment="", acting_user=world["officer2"]
+    )
+
+
+def test_only_the_right_level_decides(world):
+    request = _file(world)
+    with pytest.raises(PermissionDenied):
+        correction_school_decide(
+            request=request, decision="approve", comment="", acting_user=world["province"]
+        )
+    with pytest.raises(NotVisibleError):
+        correction_school_decide(
+            request=request, decision="approve", comment="", acting_user=world["foreign_officer"]
+        )
+    with pytest.raises(ConflictError):  # not yet forwarded
+        correction_province_decide(
+            request=request, decision="approve", comment="", acting_user=world["province"]
+        )
+
+
+def test_reject_and_return_need_a_comment(world):
+    request = _file(world)
+    for decision in ("reject", "return"):
+        with pytest.raises(ValidationError) as exc:
+            correction_school_decide(
+                request=request, decision=decision, comment=" ", acting_user=world["officer"]
+            )
+        assert "comment" in _errors(exc)
+    with pytest.raises(ValidationError) as exc:
+        correction_school_decide(
+            request=request, decision="maybe", comment="", acting_user=world["officer"]
+        )
+    assert "decision" in _errors(exc)
+
+
+def test_return_and_resubmit(world):
+    request = _file(world)
+    correction_school_decide(
+        request=request, decision="return", comment="请附户口本", acting_user=world["officer"]
+    )
+    with pytest.raises(PermissionDenied):
+        correction_resubmit(
+            request=request, changes={"name": "王晓明"}, reason="x", acting_user=world["officer"]
+        )
+    request = correction_resubmit(
+        request=request,
+        changes={"name": "王晓鸣"},
+        reason="已附户口本",
+        acting_user=world["student"],
+    )
+    assert (request.state, request.changes[0]["new"]) == (CorrectionState.SUBMITTED, "王晓鸣")
+    assert [h.action for h in correction_history(request)] == ["filed", "returned", "resubmitted"]
+    assert correction_history(request)[1].comment == "请附户口本"
+
+
+def test_a_stale_change_is_refused_and_goes_back_to_school_review(world):
+    request = _file(world, {"name": "王晓明"})
+    correction_school_decide(
+        request=request, decision="approve", comment="", acting_user=world["officer"]
+    )
+    qualification_amend(  # the record moved on in the meantime
+        qualification=world["q"],
+        changes={"name": "王小名"},
+        approved_by=world["province"],
+        reason="other",
+        correction_id=None,
+    )
+    result = correction_province_decide(
+        request=request, decision="approve", comment="", acting_user=world["province"]
+    )
+    assert (result.state, result.stale_fields) == (CorrectionState.SUBMITTED, ("name",))
+    request.refresh_from_db()
+    assert request.changes == [{"field": "name", "old": "王小名", "new": "王晓明"}]
+    q = Qualification.objects.get(pk=world["q"].pk)
+    assert q.name == "王小名"
+    assert q.revisions.count() == 2
+
+
+def test_withdraw_only_by_the_requester_and_only_while_open(world):
+    request = _file(world)
+    with pytest.raises(PermissionDenied):
+        correction_withdraw(request=request, acting_user=world["officer"])
+    correction_withdraw(request=request, acting_user=world["student"])
+    with pytest.raises(ConflictError):
+        correction_withdraw(request=request, acting_user=world["student"])
