@@ -53,7 +53,7 @@ def _file(world, changes=None, user="student", reason="录入错误"):
     )
 
 
-def _errors(exc) -> dict[str, list[str]]:
+def _errors(exc):
     return exc.value.message_dict
 
 
