@@ -13,12 +13,14 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError
 from django.db import models
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from permissions import codenames
 from permissions.checks import may
@@ -29,6 +31,7 @@ from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import CORRECTABLE_FIELDS
 from records.models import AuditEvent
+from records.models import CorrectionEvidence
 from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import User
@@ -384,3 +387,67 @@ def correction_history(request: CorrectionRequest) -> list[HistoryEntry]:
         )
         for event in events
     ]
+
+
+EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+EVIDENCE_TOO_LARGE = _("An evidence file may be at most 5 MB.")
+EVIDENCE_TYPE = _("Evidence must be a PDF, JPEG or PNG file (checked by its content).")
+EVIDENCE_NOT_ALLOWED = _(
+    "Only the requester or the student can add evidence, while the request is open."
+)
+
+_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_evidence_type(upload: UploadedFile) -> str | None:
+    """The file's real type from its first bytes, whatever its name or declared type; images
+    must also decode."""
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    content_type = next((t for sig, t in _SIGNATURES if head.startswith(sig)), None)
+    if content_type and content_type.startswith("image/"):
+        try:
+            with Image.open(upload) as image:
+                image.verify()
+        except (OSError, SyntaxError, ValueError):
+            return None
+        finally:
+            upload.seek(0)
+    return content_type
+
+
+@transaction.atomic
+def correction_add_evidence(
+    *, request: CorrectionRequest, upload: UploadedFile, acting_user: User
+) -> CorrectionEvidence:
+    if not may(acting_user, codenames.VIEW, request):
+        raise NotVisibleError(request.pk)
+    is_party = acting_user.pk in (request.requester_id, request.student.user_id)
+    if not is_party or not request.is_open:
+        raise PermissionDenied(EVIDENCE_NOT_ALLOWED)
+    if upload.size is None or upload.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError({"file": ValidationError(EVIDENCE_TOO_LARGE, code="too_large")})
+    content_type = sniff_evidence_type(upload)
+    if content_type is None:
+        raise ValidationError({"file": ValidationError(EVIDENCE_TYPE, code="type")})
+    evidence = CorrectionEvidence(
+        request=request,
+        original_name=(upload.name or "evidence")[-200:],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=acting_user,
+    )
+    evidence.file.save(upload.name or "evidence", upload, save=False)
+    evidence.save()
+    audit_append(
+        subject=request,
+        action="correction.evidence_added",
+        actor=acting_user,
+        data={"evidence": evidence.pk, "name": evidence.original_name, "type": content_type},
+    )
+    return evidence
