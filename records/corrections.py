@@ -427,6 +427,7 @@ def correction_add_evidence(
 ) -> CorrectionEvidence:
     if not may(acting_user, codenames.VIEW, request):
         raise NotVisibleError(request.pk)
+    request = _lock(request)  # the state as of now, not as the caller loaded it
     is_party = acting_user.pk in (request.requester_id, request.student.user_id)
     if not is_party or not request.is_open:
         raise PermissionDenied(EVIDENCE_NOT_ALLOWED)

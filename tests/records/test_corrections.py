@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from records.choices import CorrectionState
+from records.corrections import correction_add_evidence
 from records.corrections import correction_file
 from records.corrections import correction_history
 from records.corrections import correction_province_decide
@@ -251,3 +255,59 @@ def test_withdraw_only_by_the_requester_and_only_while_open(world):
     correction_withdraw(request=request, acting_user=world["student"])
     with pytest.raises(ConflictError):
         correction_withdraw(request=request, acting_user=world["student"])
+
+
+def _png(name="scan.png") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/octet-stream")
+
+
+def test_evidence_types_are_checked_by_content(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    request = _file(world)
+    png = correction_add_evidence(
+        request=request, upload=_png("户口本.pdf"), acting_user=world["student"]
+    )
+    assert (png.content_type, png.original_name) == ("image/png", "户口本.pdf")
+    pdf = SimpleUploadedFile("proof.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    assert (
+        correction_add_evidence(
+            request=request, upload=pdf, acting_user=world["student"]
+        ).content_type
+        == "application/pdf"
+    )
+    fake = SimpleUploadedFile("proof.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    with pytest.raises(ValidationError) as exc:
+        correction_add_evidence(request=request, upload=fake, acting_user=world["student"])
+    assert "PDF, JPEG or PNG" in _errors(exc)["file"][0]
+    broken_png = SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    with pytest.raises(ValidationError):
+        correction_add_evidence(request=request, upload=broken_png, acting_user=world["student"])
+    assert request.evidence.count() == 2
+
+
+def test_evidence_size_limit(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    request = _file(world)
+    big = SimpleUploadedFile(
+        "big.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), content_type="application/pdf"
+    )
+    with pytest.raises(ValidationError) as exc:
+        correction_add_evidence(request=request, upload=big, acting_user=world["student"])
+    assert "5 MB" in _errors(exc)["file"][0]
+    assert not request.evidence.exists()
+
+
+def test_who_may_add_evidence(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    request = _file(world)
+    with pytest.raises(NotVisibleError):
+        correction_add_evidence(
+            request=request, upload=_png(), acting_user=world["foreign_officer"]
+        )
+    with pytest.raises(PermissionDenied):
+        correction_add_evidence(request=request, upload=_png(), acting_user=world["officer"])
+    correction_withdraw(request=request, acting_user=world["student"])
+    with pytest.raises(PermissionDenied):
+        correction_add_evidence(request=request, upload=_png(), acting_user=world["student"])
