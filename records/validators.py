@@ -155,3 +155,10 @@ def validate_person_name(value: str) -> None:
     """Names may hold rare characters, the middle dot of minority names and foreign names."""
     if not value or len(value) > NAME_MAX_LENGTH or not _NAME_RE.match(value):
         raise ValidationError(NAME_RULE, code="name")
+
+
+def mask_id_number(number: str) -> str:
+    """Keep the first four and last four characters: enough to recognise, not to reuse."""
+    if len(number) <= 8:  # noqa: PLR2004
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]

@@ -1,0 +1,110 @@
+"""``/api/v1/qualifications/``: the qualifications the caller may see, with their revisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework import serializers
+
+from permissions import codenames
+from permissions.checks import scope
+from records.models import Qualification
+from records.models import QualificationRevision
+from records.validators import mask_id_number
+
+
+class RevisionSerializer(serializers.ModelSerializer[QualificationRevision]):
+    approved_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = QualificationRevision
+        fields = [
+            "number",
+            "content",
+            "changed_fields",
+            "reason",
+            "correction_id",
+            "approved_by",
+            "created",
+        ]
+
+
+class QualificationSerializer(serializers.ModelSerializer[Qualification]):
+    school = serializers.CharField(source="school_id", read_only=True)
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    province = serializers.CharField(source="province_id", read_only=True)
+    id_number_masked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Qualification
+        fields = [
+            "id",
+            "status",
+            "student",
+            "school",
+            "school_name",
+            "province",
+            "name",
+            "gender",
+            "birth_date",
+            "education_type",
+            "start_date",
+            "graduation_date",
+            "major_code",
+            "major_name",
+            "level",
+            "study_length",
+            "learning_form",
+            "graduation_result",
+            "principal_name",
+            "certificate_number",
+            "minor_note",
+            "registered_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+    def get_id_number_masked(self, obj: Qualification) -> str:
+        return mask_id_number(obj.id_number)
+
+
+class QualificationDetailSerializer(QualificationSerializer):
+    """The detail adds the full ID number: reviewing an ID correction needs it."""
+
+    revisions = RevisionSerializer(many=True, read_only=True)
+
+    class Meta(QualificationSerializer.Meta):
+        fields = [*QualificationSerializer.Meta.fields, "id_number", "revisions"]
+        read_only_fields = fields
+
+
+def visible_qualifications(user: Any) -> QuerySet[Qualification]:
+    return scope(user, codenames.VIEW, Qualification.objects.select_related("school")).order_by(
+        "-created", "-pk"
+    )
+
+
+@extend_schema(tags=["qualifications"])
+class QualificationList(generics.ListAPIView[Qualification]):
+    """Qualifications the caller may see: a student's own, an officer's school's, a provincial
+    administrator's province's. The ID number is never listed."""
+
+    serializer_class = QualificationSerializer
+
+    def get_queryset(self) -> QuerySet[Qualification]:
+        return visible_qualifications(self.request.user)
+
+
+@extend_schema(tags=["qualifications"])
+class QualificationDetail(generics.RetrieveAPIView[Qualification]):
+    """One qualification with every revision (each value ever registered, who approved it)."""
+
+    serializer_class = QualificationDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Qualification]:
+        return visible_qualifications(self.request.user).prefetch_related("revisions__approved_by")

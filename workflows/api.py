@@ -1,0 +1,292 @@
+"""``/api/v1/corrections/`` and ``/api/v1/tasks/``: filing and following corrections, and the
+open tasks of every flow with their decisions. Every call goes through ``workflows.services``
+(or the records services for reads), which check permissions; anything a caller may not see
+answers 404, a decision that lost a race answers 409."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import generics
+from rest_framework import serializers
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from viewflow.workflow.models import Task
+
+from permissions import codenames
+from permissions.checks import scope
+from records import corrections
+from records.models import CorrectionEvidence
+from records.models import CorrectionRequest
+from records.models import Qualification
+from workflows import services
+
+
+class ChangeSerializer(serializers.Serializer[dict[str, str]]):
+    field = serializers.CharField()
+    old = serializers.CharField(allow_blank=True)
+    new = serializers.CharField(allow_blank=True)
+
+
+class EvidenceSerializer(serializers.ModelSerializer[CorrectionEvidence]):
+    class Meta:
+        model = CorrectionEvidence
+        fields = ["id", "original_name", "content_type", "size", "created"]
+        read_only_fields = fields
+
+
+class HistorySerializer(serializers.Serializer[corrections.HistoryEntry]):
+    action = serializers.CharField()
+    actor = serializers.CharField()
+    at = serializers.DateTimeField()
+    comment = serializers.CharField(allow_blank=True)
+
+
+class CorrectionSerializer(serializers.ModelSerializer[CorrectionRequest]):
+    changes = ChangeSerializer(many=True, read_only=True)
+    requester = serializers.CharField(source="requester.username", read_only=True)
+    school = serializers.CharField(source="school_id", read_only=True)
+    province = serializers.CharField(source="province_id", read_only=True)
+
+    class Meta:
+        model = CorrectionRequest
+        fields = [
+            "id",
+            "state",
+            "qualification",
+            "school",
+            "province",
+            "requester",
+            "changes",
+            "reason",
+            "created",
+            "updated",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class CorrectionDetailSerializer(CorrectionSerializer):
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    history = serializers.SerializerMethodField()
+    open_task = serializers.SerializerMethodField()
+
+    class Meta(CorrectionSerializer.Meta):
+        fields = [*CorrectionSerializer.Meta.fields, "evidence", "history", "open_task"]
+        read_only_fields = fields
+
+    @extend_schema_field(HistorySerializer(many=True))
+    def get_history(self, obj: CorrectionRequest) -> Any:
+        entries: Any = corrections.correction_history(obj)
+        return HistorySerializer(entries, many=True).data
+
+    def get_open_task(self, obj: CorrectionRequest) -> dict[str, Any] | None:
+        task = services.open_task_of(obj)
+        if task is None:
+            return None
+        return {"id": task.pk, "step": task.flow_task.name}
+
+
+class FileSerializer(serializers.Serializer[dict[str, Any]]):
+    qualification = serializers.IntegerField()
+    changes = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    reason = serializers.CharField(allow_blank=True)
+
+
+class ResubmitSerializer(serializers.Serializer[dict[str, Any]]):
+    changes = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    reason = serializers.CharField(allow_blank=True)
+
+
+class EvidenceUploadSerializer(serializers.Serializer[dict[str, Any]]):
+    file = serializers.FileField()
+
+
+def visible_corrections(user: Any) -> QuerySet[CorrectionRequest]:
+    return scope(
+        user, codenames.VIEW, CorrectionRequest.objects.select_related("requester")
+    ).order_by("-created", "-pk")
+
+
+def _visible_correction(request: Request, pk: int) -> CorrectionRequest:
+    found = visible_corrections(request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@extend_schema(tags=["corrections"])
+class CorrectionListCreate(generics.ListAPIView[CorrectionRequest]):
+    """The correction requests the caller may see; ``POST`` files a new one."""
+
+    serializer_class = CorrectionSerializer
+
+    def get_queryset(self) -> QuerySet[CorrectionRequest]:
+        return visible_corrections(self.request.user)
+
+    @extend_schema(
+        request=FileSerializer,
+        responses={
+            201: CorrectionDetailSerializer,
+            404: OpenApiResponse(description="not visible"),
+            409: OpenApiResponse(description="an open correction exists"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = FileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        qualification = (
+            scope(request.user, codenames.VIEW, Qualification.objects)
+            .filter(pk=data.validated_data["qualification"])
+            .first()
+        )
+        if qualification is None:
+            raise Http404
+        created = services.correction_start(
+            qualification=qualification,
+            changes=data.validated_data["changes"],
+            reason=data.validated_data["reason"],
+            requester=request.user,  # type: ignore[arg-type]
+        )
+        return Response(CorrectionDetailSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["corrections"])
+class CorrectionDetail(generics.RetrieveAPIView[CorrectionRequest]):
+    """A request with its state, changes, evidence and the history of every step."""
+
+    serializer_class = CorrectionDetailSerializer
+
+    def get_queryset(self) -> QuerySet[CorrectionRequest]:
+        return visible_corrections(self.request.user).prefetch_related("evidence")
+
+
+@extend_schema(tags=["corrections"], request=None, responses=CorrectionDetailSerializer)
+class CorrectionWithdraw(APIView):
+    """The requester withdraws an open request."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible_correction(request, pk)
+        done = services.correction_withdraw(request=found, user=request.user)  # type: ignore[arg-type]
+        return Response(CorrectionDetailSerializer(done).data)
+
+
+@extend_schema(
+    tags=["corrections"], request=ResubmitSerializer, responses=CorrectionDetailSerializer
+)
+class CorrectionResubmit(APIView):
+    """The requester revises a returned request (same body as filing, without the
+    qualification); it goes to school review again."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible_correction(request, pk)
+        data = ResubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = services.correction_resubmit(
+            request=found,
+            changes=data.validated_data["changes"],
+            reason=data.validated_data["reason"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return Response(CorrectionDetailSerializer(done).data)
+
+
+@extend_schema(
+    tags=["corrections"],
+    request={"multipart/form-data": EvidenceUploadSerializer},
+    responses={201: EvidenceSerializer},
+)
+class CorrectionEvidenceUpload(APIView):
+    """Attach a PDF, JPEG or PNG (at most 5 MB; the type is checked by content)."""
+
+    parser_classes = [MultiPartParser]
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible_correction(request, pk)
+        data = EvidenceUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        evidence = corrections.correction_add_evidence(
+            request=found,
+            upload=data.validated_data["file"],
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class TaskSerializer(serializers.Serializer[Task]):
+    id = serializers.IntegerField(source="pk")
+    flow = serializers.SerializerMethodField()
+    step = serializers.SerializerMethodField()
+    state = serializers.CharField(source="status")
+    subject = serializers.SerializerMethodField()
+    school = serializers.SerializerMethodField()
+    created = serializers.DateTimeField()
+
+    def get_flow(self, task: Task) -> str:
+        return str(task.flow_task.flow_class.instance.flow_label)
+
+    def get_step(self, task: Task) -> str:
+        return str(task.flow_task.name)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"type": {"type": "string"}, "id": {"type": "integer"}},
+        }
+    )
+    def get_subject(self, task: Task) -> dict[str, Any]:
+        process = task.process.correctionprocess
+        return {"type": "correction", "id": process.request_id}
+
+    def get_school(self, task: Task) -> str:
+        return str(task.process.correctionprocess.school_id)
+
+
+class DecideSerializer(serializers.Serializer[dict[str, Any]]):
+    decision = serializers.ChoiceField(choices=corrections.Decision.choices)
+    comment = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+@extend_schema(tags=["tasks"])
+class TaskList(generics.ListAPIView[Task]):
+    """The open tasks the caller may act on, for every flow, newest first."""
+
+    serializer_class = TaskSerializer
+
+    def get_queryset(self) -> QuerySet[Task]:
+        return services.open_tasks(self.request.user).select_related(  # type: ignore[arg-type]
+            "process__correctionprocess"
+        )
+
+
+@extend_schema(
+    tags=["tasks"],
+    request=DecideSerializer,
+    responses={
+        200: TaskSerializer,
+        404: OpenApiResponse(description="not visible"),
+        409: OpenApiResponse(description="already decided or held by someone else"),
+    },
+)
+class TaskDecide(APIView):
+    """Claim the task if unclaimed and complete it: approve, reject or return."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        data = DecideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.task_decide(
+            task_pk=pk,
+            user=request.user,  # type: ignore[arg-type]
+            decision=data.validated_data["decision"],
+            comment=data.validated_data["comment"],
+        )
+        task.refresh_from_db()
+        return Response(TaskSerializer(task).data)
