@@ -1,0 +1,62 @@
+"""The events this package knows how to announce, and the context each one needs.
+
+Adding an event (for example ``correction_approved``) takes three steps and no code elsewhere:
+
+1. Register it below: ``Event("correction_approved", "...what happened...",
+   required=("name", "request_number", "site_url"))``. The slug is the ``event`` argument of
+   ``notify`` and the folder name of its templates; ``required`` lists the context keys the
+   templates use (``notify`` refuses a context that lacks one).
+2. Write six templates under ``notifications/templates/notifications/<slug>/``::
+
+       zh-hans/subject.txt   zh-hans/body.txt   zh-hans/body.html
+       en/subject.txt        en/body.txt        en/body.html
+
+   ``subject.txt`` is one line. ``*.txt`` are rendered without HTML escaping; ``body.html``
+   starts with ``{% extends "notifications/base.html" %}`` and fills ``{% block content %}``.
+   Every template also sees ``recipient`` (a ``Recipient``) and ``language``.
+3. Call it from the service that makes the change, inside its transaction::
+
+       notify("correction_approved", object_key=f"records.correctionrequest:{req.pk}",
+              recipients=[Recipient(email=u.email, language=u.language, user_id=u.pk)],
+              context={"name": ..., "request_number": ..., "site_url": settings.SITE_URL})
+
+``tests/notifications/test_events.py`` renders every registered event in both languages, so a
+missing template or context key fails there first. Never put a personal ID number in a context:
+``notify`` raises ``ValueError`` if anything looks like one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+UNKNOWN_EVENT = "unknown notification event {event!r}; register it in notifications/events.py"
+
+
+@dataclass(frozen=True)
+class Event:
+    slug: str
+    description: str
+    required: tuple[str, ...] = ()
+
+    def template(self, language: str, part: str) -> str:
+        """The template name of one part (``subject.txt``, ``body.txt``, ``body.html``)."""
+        return f"notifications/{self.slug}/{language}/{part}"
+
+
+EVENTS: dict[str, Event] = {
+    event.slug: event
+    for event in (
+        Event(
+            "password_changed",
+            "Security notice: the account's password was changed.",
+            required=("name", "changed_at", "site_url"),
+        ),
+    )
+}
+
+
+def get_event(slug: str) -> Event:
+    try:
+        return EVENTS[slug]
+    except KeyError:
+        raise ValueError(UNKNOWN_EVENT.format(event=slug)) from None

@@ -1,0 +1,165 @@
+"""Announcing an event by email: ``notify`` writes the outbox, delivery happens after commit.
+
+Callers (``records`` and ``workflows`` services) pass the recipients and a context; this
+package never looks anything up in their models.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils import translation
+
+from notifications.events import get_event
+from notifications.models import MAX_OBJECT_KEY_LENGTH
+from notifications.models import MAX_SUBJECT_LENGTH
+from notifications.models import Notification
+from notifications.rendering import check_context
+from notifications.rendering import render
+from notifications.tasks import enqueue_deliveries
+
+logger = logging.getLogger(__name__)
+
+BAD_OBJECT_KEY = 'object_key must look like "app.model:pk" and be at most {max} characters'
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who receives a notice, and in which language (a code of ``settings.LANGUAGES``)."""
+
+    email: str
+    language: str
+    user_id: int | None = None
+    name: str = ""
+
+
+def _normalize_email(email: str) -> str:
+    """Trimmed, with the domain in lower case (as Django's ``normalize_email``)."""
+    local, at, domain = email.strip().rpartition("@")
+    return f"{local}{at}{domain.lower()}" if at else email.strip()
+
+
+def _language(code: str) -> str:
+    """The supported language closest to ``code`` (``zh-CN`` -> ``zh-hans``), else the default."""
+    try:
+        return translation.get_supported_language_variant(
+            (code or settings.LANGUAGE_CODE).strip().lower()
+        )
+    except LookupError:
+        return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
+
+
+def _deliverable(recipients: Iterable[Recipient]) -> dict[str, Recipient]:
+    """One recipient per normalized address, in order; empty and invalid addresses skipped."""
+    chosen: dict[str, Recipient] = {}
+    for recipient in recipients:
+        email = _normalize_email(recipient.email or "")
+        if not email:
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            logger.warning("notify: skipping invalid recipient address %r", email)
+            continue
+        chosen.setdefault(email, recipient)
+    return chosen
+
+
+def notify(
+    event: str,
+    *,
+    object_key: str,
+    recipients: Iterable[Recipient],
+    context: Mapping[str, Any],
+) -> list[Notification]:
+    """Write one outbox row per recipient, in the caller's transaction; deliver after commit.
+
+    Each row is rendered now, in its recipient's language. A recipient who already has a row
+    for this ``(event, object_key, email)`` is skipped, so calling twice never mails twice;
+    empty or invalid addresses are skipped. Raises ``ValueError`` for an unknown event, a bad
+    ``object_key``, a context that lacks a key the event needs, or anything that looks like a
+    personal ID number: then nothing is written. Returns the rows written by this call (in
+    a race with a concurrent call for the same key, possibly that call's pending rows too).
+
+    Delivery is queued with ``transaction.on_commit``: nothing is sent if the caller's
+    transaction rolls back, and a broker that is down at commit only leaves the rows pending
+    for ``notification_sweep``; it never raises into the committed request.
+    """
+    spec = get_event(event)
+    if not object_key or len(object_key) > MAX_OBJECT_KEY_LENGTH or ":" not in object_key:
+        raise ValueError(BAD_OBJECT_KEY.format(max=MAX_OBJECT_KEY_LENGTH))
+    check_context(spec, context)
+
+    wanted = _deliverable(recipients)
+    if not wanted:
+        return []
+    existing = set(
+        Notification.objects.filter(
+            event=event, object_key=object_key, recipient_email__in=list(wanted)
+        ).values_list("recipient_email", flat=True)
+    )
+    rows = []
+    for email, recipient in wanted.items():
+        if email in existing:
+            continue
+        language = _language(recipient.language)
+        rendered = render(spec, language, {**context, "recipient": recipient, "language": language})
+        rows.append(
+            Notification(
+                event=event,
+                object_key=object_key,
+                recipient_email=email,
+                recipient_user_id=recipient.user_id,
+                language=language,
+                subject=rendered.subject[:MAX_SUBJECT_LENGTH],
+                body_text=rendered.body_text,
+                body_html=rendered.body_html,
+            )
+        )
+    if not rows:
+        return []
+    # A concurrent transaction may have written the same key since the look-up above: the
+    # unique constraint turns that into a no-op here instead of an error in the caller.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    written = list(
+        Notification.objects.filter(
+            event=event,
+            object_key=object_key,
+            recipient_email__in=[row.recipient_email for row in rows],
+            status=Notification.Status.PENDING,
+        ).order_by("id")
+    )
+    ids = [row.pk for row in written]
+    transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
+    return written
+
+
+def notification_retry_failed(*, ids: Sequence[int]) -> int:
+    """Put failed rows back to pending with a fresh retry budget and queue them after commit.
+
+    Returns how many rows were reset. Rows in any other status are left alone.
+    """
+    with transaction.atomic():
+        reset = list(
+            Notification.objects.select_for_update()
+            .filter(pk__in=list(ids), status=Notification.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=reset).update(
+            status=Notification.Status.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            updated=timezone.now(),
+        )
+        transaction.on_commit(lambda: enqueue_deliveries(reset), robust=True)
+    return len(reset)

@@ -1,0 +1,72 @@
+"""Celery tasks: thin wrappers around ``notifications.delivery``, primitive arguments only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from celery import Task
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from notifications import delivery
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SWEEP_AFTER_SECONDS = 60
+
+
+@shared_task(bind=True, max_retries=None)
+def notification_deliver(self: Task[Any, Any], notification_id: int) -> str:
+    """Send one outbox row; on a temporary error, retry with backoff.
+
+    The row is the source of truth: it counts the attempts and decides when to give up, so
+    Celery's own retry limit is off. When the task runs in the caller's process (eager mode,
+    or called directly) it does not retry in place, which would ignore the backoff: the row
+    stays pending with ``next_attempt_at`` set and ``notification_sweep`` sends it later.
+    """
+    result = delivery.deliver(notification_id)
+    in_process = self.request.is_eager or self.request.called_directly
+    if result.outcome is delivery.Outcome.RETRY and not in_process:
+        raise self.retry(countdown=result.retry_in)
+    return result.outcome.value
+
+
+@shared_task
+def notification_sweep() -> int:
+    """Queue again what nobody is sending: run by celery beat every minute.
+
+    Rows stuck in ``sending`` (the worker died) go back to pending; pending rows untouched
+    for ``NOTIFICATIONS_SWEEP_AFTER`` seconds whose retry time has come (the broker was down
+    at commit, or a retry message was lost) are queued again. Returns how many were queued.
+    """
+    now = timezone.now()
+    after = timedelta(
+        seconds=getattr(settings, "NOTIFICATIONS_SWEEP_AFTER", DEFAULT_SWEEP_AFTER_SECONDS)
+    )
+    ids = delivery.reset_stuck(now) + delivery.due_for_sweep(now, after)
+    return enqueue_deliveries(ids)
+
+
+def enqueue_deliveries(ids: Iterable[int]) -> int:
+    """Queue ``notification_deliver`` for each id; returns how many were queued.
+
+    Never raises: if the broker cannot be reached, the rest stay pending for the sweep.
+    ``retry=False`` keeps a request that runs this after commit from waiting on a dead broker
+    longer than one connection timeout.
+    """
+    queued = 0
+    for notification_id in ids:
+        try:
+            notification_deliver.apply_async((notification_id,), retry=False)
+        except Exception:
+            logger.exception(
+                "could not queue notification %s; it stays pending for notification_sweep",
+                notification_id,
+            )
+            break
+        queued += 1
+    return queued

@@ -1,0 +1,154 @@
+"""Real Celery for tests: reconfigure the project's app for a while, run a worker subprocess.
+
+``celery_configured(app, task_always_eager=False, broker_url=...)`` switches the in-process app
+to a broker (or to an unreachable one) and back, dropping the cached connection pools both
+ways. ``CeleryWorker`` runs ``celery -A config worker`` on its own queue, so tests running in
+parallel on the same Redis database never take each other's messages.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from typing import Self
+from urllib.parse import quote
+
+from celery import Celery
+from kombu import Exchange
+from kombu import Queue
+from kombu import pools as kombu_pools
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _drop_pools(app: Celery) -> None:
+    """Forget the app's broker connections, so the next publish uses the current broker_url.
+
+    kombu keeps its pools in a process-wide registry keyed by connection; ``pools.reset``
+    closes and forgets them all. The app caches its own references too.
+    """
+    kombu_pools.reset()
+    # No public way to reset a configured app's pools; Celery does this itself after a fork.
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
+@contextmanager
+def celery_configured(app: Celery, **conf: Any) -> Iterator[Celery]:
+    """Set ``app.conf`` keys (new-style names) for the duration of the block."""
+    saved = {key: app.conf.get(key) for key in conf}
+    _drop_pools(app)
+    app.conf.update(conf)
+    try:
+        yield app
+    finally:
+        _drop_pools(app)
+        app.conf.update(saved)
+
+
+@contextmanager
+def private_queue(app: Celery, name: str) -> Iterator[str]:
+    """Purge queue ``name`` on the app's broker first, and delete it (and its bindings) after.
+
+    Celery's default queue binds to an exchange of the same name with the same routing key.
+    """
+    queue = Queue(name, Exchange(name), routing_key=name)
+    with app.connection_for_write() as conn:
+        channel: Any = conn.default_channel
+        queue(channel).declare()
+        channel.queue_purge(name)
+    try:
+        yield name
+    finally:
+        with app.connection_for_write() as conn:
+            bound = queue(conn.default_channel)
+            bound.declare()  # the channel must know the binding to remove it
+            bound.delete()
+
+
+def database_url(settings_dict: Mapping[str, Any]) -> str:
+    """A ``DATABASE_URL`` (django-environ) for the database Django is connected to."""
+    engine = settings_dict["ENGINE"]
+    if "postgresql" not in engine:
+        raise ValueError(f"no DATABASE_URL for {engine}: a worker cannot share it")
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    if host.startswith("/"):
+        host = quote(host, safe="")
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{credentials}{host}:{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+class CeleryWorker:
+    """``celery -A config worker --pool=solo`` in a subprocess, consuming one private queue."""
+
+    def __init__(self, *, env: Mapping[str, str], log_path: Path, queue: str | None = None) -> None:
+        self.queue = queue or f"xueji-test-{uuid.uuid4().hex[:12]}"
+        self.log_path = log_path
+        self.env = {**os.environ, **env}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--queues",
+            self.queue,
+            "--hostname",
+            f"{self.queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+
+    def start(self) -> Self:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Warm shutdown (SIGTERM), then kill if it has not exited within ``timeout``."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
