@@ -43,6 +43,11 @@ class Event:
         return f"notifications/{self.slug}/{language}/{part}"
 
 
+# Correction events share one layout (notifications/correction/<lang>/base.*): each event's
+# templates only set the headline. ``fields`` are the labels of the corrected fields (never
+# their values, which may be ID numbers); ``url`` links to the request.
+CORRECTION_CONTEXT = ("name", "request_id", "school", "fields", "comment", "url")
+
 EVENTS: dict[str, Event] = {
     event.slug: event
     for event in (
@@ -50,6 +55,21 @@ EVENTS: dict[str, Event] = {
             "password_changed",
             "Security notice: the account's password was changed.",
             required=("name", "changed_at", "site_url"),
+        ),
+        *(
+            Event(slug, description, required=CORRECTION_CONTEXT)
+            for slug, description in (
+                ("correction_received", "Receipt to the requester: a correction was filed."),
+                (
+                    "correction_review_needed",
+                    "To the school's officers: a correction awaits review.",
+                ),
+                ("correction_forwarded", "To the province's administrators: awaits sign-off."),
+                ("correction_returned", "To the requester and student: returned for revision."),
+                ("correction_rejected", "To the requester and student: rejected."),
+                ("correction_approved", "To the requester and student: approved and applied."),
+                ("correction_withdrawn", "To whoever holds the open task: withdrawn."),
+            )
         ),
     )
 }

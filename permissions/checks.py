@@ -20,6 +20,7 @@ from operator import or_
 from typing import Any
 from typing import TypeVar
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import Permission
@@ -161,3 +162,31 @@ def scope(user: AnyUser | None, perm: str, queryset: models.QuerySet[_M]) -> mod
     if not filters:
         return queryset.none()
     return queryset.filter(reduce(or_, filters))
+
+
+def holders(perm: str, scope_object: models.Model) -> models.QuerySet[Any]:
+    """The active users who hold ``perm`` on ``scope_object``, directly or through a group.
+
+    For notices ("the school's officers"); never used to decide anything.
+    """
+    user_model = get_user_model()
+    model = _scope_model(perm)
+    codename = perm.split(".", 1)[1]
+    tables = {
+        _label(model): (rel_user, rel_group)
+        for rel_user, rel_group in (
+            (SchoolUserPermission, SchoolGroupPermission),
+            (ProvinceUserPermission, ProvinceGroupPermission),
+        )
+        if rel_user._meta.get_field("content_object").related_model is model
+    }
+    user_table, group_table = tables[_label(model)]
+    direct = user_table.objects.filter(
+        permission__codename=codename, content_object=scope_object.pk
+    ).values("user_id")
+    via_group = group_table.objects.filter(
+        permission__codename=codename, content_object=scope_object.pk
+    ).values("group__user")
+    return user_model._default_manager.filter(
+        models.Q(pk__in=direct) | models.Q(pk__in=via_group), is_active=True
+    ).order_by("pk")

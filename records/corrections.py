@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from PIL import Image
 
 from permissions import codenames
 from permissions.checks import may
+from records import notices
 from records.audit import audit_append
 from records.choices import CorrectionState
 from records.choices import QualificationStatus
@@ -185,11 +187,23 @@ def correction_file(
             )
     except IntegrityError as exc:  # a concurrent filing won the partial unique index
         raise ConflictError(str(OPEN_EXISTS % {"id": "?"}), code="open_correction_exists") from exc
-    audit_append(
+    step = audit_append(
         subject=request,
         action="correction.filed",
         actor=requester,
         data={"changes": parsed, "reason": reason},
+    )
+    notices.announce(
+        "correction_received",
+        request=request,
+        step=step,
+        recipients=notices.requester_and_student(request),
+    )
+    notices.announce(
+        "correction_review_needed",
+        request=request,
+        step=step,
+        recipients=notices.school_officers(request),
     )
     return request
 
@@ -217,25 +231,45 @@ def correction_resubmit(
     parsed = parse_changes(request.qualification, changes)
     request.resubmit(changes=parsed, reason=reason)
     request.save()
-    audit_append(
+    step = audit_append(
         subject=request,
         action="correction.resubmitted",
         actor=acting_user,
         data={"changes": parsed, "reason": reason},
     )
+    notices.announce(
+        "correction_review_needed",
+        request=request,
+        step=step,
+        recipients=notices.school_officers(request),
+    )
     return request
 
 
 @transaction.atomic
-def correction_withdraw(*, request: CorrectionRequest, acting_user: User) -> CorrectionRequest:
+def correction_withdraw(
+    *, request: CorrectionRequest, acting_user: User, task_holders: Sequence[User] = ()
+) -> CorrectionRequest:
+    """Withdraw an open request. Whoever holds its open task hears of it: ``task_holders``
+    when the caller knows them (a claimed task), else everyone who may take the step."""
     request = _lock(request)
     if request.requester_id != acting_user.pk:
         raise PermissionDenied(ONLY_REQUESTER)
     if not request.is_open:
         raise ConflictError(str(NOT_OPEN), code="not_open")
+    waiting_on = request.state
     request.withdraw(at=timezone.now())
     request.save()
-    audit_append(subject=request, action="correction.withdrawn", actor=acting_user)
+    step = audit_append(subject=request, action="correction.withdrawn", actor=acting_user)
+    if task_holders:
+        recipients = notices.users(task_holders)
+    elif waiting_on == CorrectionState.SUBMITTED:
+        recipients = notices.school_officers(request)
+    elif waiting_on == CorrectionState.SCHOOL_APPROVED:
+        recipients = notices.provincial_admins(request)
+    else:  # returned: the requester holds it
+        recipients = []
+    notices.announce("correction_withdrawn", request=request, step=step, recipients=recipients)
     return request
 
 
@@ -276,20 +310,24 @@ def correction_school_decide(
         raise ConflictError(str(WRONG_STEP), code="already_decided")
     if decision == Decision.APPROVE:
         request.forward()
-        action = "correction.forwarded"
+        action, event = "correction.forwarded", "correction_forwarded"
+        recipients = notices.provincial_admins(request)
     elif decision == Decision.REJECT:
         request.reject(at=timezone.now())
-        action = "correction.rejected"
+        action, event = "correction.rejected", "correction_rejected"
+        recipients = notices.requester_and_student(request)
     else:
         request.send_back()
-        action = "correction.returned"
+        action, event = "correction.returned", "correction_returned"
+        recipients = notices.requester_and_student(request)
     request.save()
-    audit_append(
+    step = audit_append(
         subject=request,
         action=action,
         actor=acting_user,
         data={"step": "school", "comment": comment},
     )
+    notices.announce(event, request=request, step=step, recipients=recipients, comment=comment)
     return str(request.state)
 
 
@@ -315,11 +353,18 @@ def correction_province_decide(
     if decision == Decision.REJECT:
         request.reject(at=now)
         request.save()
-        audit_append(
+        step = audit_append(
             subject=request,
             action="correction.rejected",
             actor=acting_user,
             data={"step": "province", "comment": comment},
+        )
+        notices.announce(
+            "correction_rejected",
+            request=request,
+            step=step,
+            recipients=notices.requester_and_student(request),
+            comment=comment,
         )
         return SignoffResult(request.state)
     qualification = _locked_qualification(request.qualification_id)
@@ -334,11 +379,17 @@ def correction_province_decide(
         ]
         request.return_to_school(changes=refreshed)
         request.save()
-        audit_append(
+        step = audit_append(
             subject=request,
             action="correction.stale",
             actor=acting_user,
             data={"step": "province", "fields": list(stale), "comment": comment},
+        )
+        notices.announce(
+            "correction_review_needed",
+            request=request,
+            step=step,
+            recipients=notices.school_officers(request),
         )
         return SignoffResult(request.state, stale)
     values = {c["field"]: _parse(c["field"], c["new"]) for c in request.changes}
@@ -351,11 +402,18 @@ def correction_province_decide(
     )
     request.approve(at=now)
     request.save()
-    audit_append(
+    step = audit_append(
         subject=request,
         action="correction.approved",
         actor=acting_user,
         data={"step": "province", "comment": comment, "revision": revision.number},
+    )
+    notices.announce(
+        "correction_approved",
+        request=request,
+        step=step,
+        recipients=notices.requester_and_student(request),
+        comment=comment,
     )
     return SignoffResult(request.state)
 

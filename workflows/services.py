@@ -217,8 +217,10 @@ def correction_withdraw(*, request: CorrectionRequest, user: User) -> Correction
     """The requester withdraws an open request; its process is cancelled."""
     process = CorrectionProcess.objects.get(request=request)
     with _flow_contention(), CorrectionFlow.lock(process.pk):
-        holder_task = open_task_of(request)
-        withdrawn = corrections.correction_withdraw(request=request, acting_user=user)
+        task = open_task_of(request)
+        holder = [task.owner] if task is not None and task.owner is not None else []
+        withdrawn = corrections.correction_withdraw(
+            request=request, acting_user=user, task_holders=holder
+        )
         CorrectionFlow.instance.cancel(process)
-    del holder_task  # used by notifications (see records.notices)
     return withdrawn

@@ -1,0 +1,91 @@
+"""Who hears of each step of a correction, in which words: calls ``notifications.notify``.
+
+Each notice is keyed on the step's audit event, so a step announces once per recipient even
+when a task runs twice, while a request returned twice is announced twice. Notices name the
+corrected fields, never their values: a value may be an ID number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.urls import NoReverseMatch
+from django.urls import reverse
+from django.utils import translation
+
+from notifications.services import Recipient
+from notifications.services import notify
+from permissions import codenames
+from permissions.checks import holders
+from records.models import AuditEvent
+from records.models import CorrectionRequest
+from records.models import Qualification
+from records.models import User
+
+
+def correction_url(request: CorrectionRequest) -> str:
+    try:
+        path = reverse("corrections:detail", kwargs={"pk": request.pk})
+    except NoReverseMatch:  # the web pages are not mounted (e.g. an API-only deployment)
+        path = f"/api/v1/corrections/{request.pk}/"
+    return str(settings.SITE_URL).rstrip("/") + path
+
+
+def _recipient(user: User, name: str = "") -> Recipient:
+    return Recipient(
+        email=user.email,
+        language=user.language,
+        user_id=user.pk,
+        name=name or user.get_full_name() or user.username,
+    )
+
+
+def requester_and_student(request: CorrectionRequest) -> list[Recipient]:
+    """The requester and the student (one person when the student filed it)."""
+    people: dict[int, Recipient] = {}
+    student_user = request.student.user
+    if student_user is not None:
+        people[student_user.pk] = _recipient(student_user, request.student.name)
+    people.setdefault(request.requester_id, _recipient(request.requester))
+    return list(people.values())
+
+
+def school_officers(request: CorrectionRequest) -> list[Recipient]:
+    return [_recipient(u) for u in holders(codenames.REVIEW_SCHOOL, request.school)]
+
+
+def provincial_admins(request: CorrectionRequest) -> list[Recipient]:
+    return [_recipient(u) for u in holders(codenames.SIGNOFF_PROVINCE, request.province)]
+
+
+def users(people: Iterable[User]) -> list[Recipient]:
+    return [_recipient(u) for u in people]
+
+
+def announce(
+    event: str,
+    *,
+    request: CorrectionRequest,
+    step: AuditEvent,
+    recipients: Iterable[Recipient],
+    comment: str = "",
+) -> None:
+    labels = [Qualification._meta.get_field(c["field"]).verbose_name for c in request.changes]
+    for recipient in recipients:
+        with translation.override(recipient.language):
+            separator = "、" if translation.get_language() == "zh-hans" else ", "
+            fields = separator.join(str(label) for label in labels)
+        notify(
+            event,
+            object_key=f"records.auditevent:{step.pk}",
+            recipients=[recipient],
+            context={
+                "name": recipient.name,
+                "request_id": request.pk,
+                "school": request.school.name,
+                "fields": fields,
+                "comment": comment,
+                "url": correction_url(request),
+            },
+        )
