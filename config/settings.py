@@ -179,6 +179,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Served offline: no call to validator.swagger.io for the "valid" badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Separate request and response components (read-only fields only in the latter).
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Security (production) ----------------------------------------------------------------------

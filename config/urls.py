@@ -5,9 +5,11 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include
 from django.urls import path
+from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView
 from drf_spectacular.views import SpectacularSwaggerView
 
+from records.api.errors import api_not_found
 from workflows.site import site
 
 urlpatterns = [
@@ -16,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("records.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", api_not_found),  # any other /api/ URL: the JSON 404, not an HTML page
     path("", site.urls),
 ]
 if settings.DEBUG:

@@ -1,12 +1,137 @@
-"""API errors as JSON ``{"code": ..., "detail": ..., "fields": {...}}``."""
+"""API errors as JSON ``{"code": ..., "detail": ..., "fields": {...}}``, everywhere under /api/.
+
+``code`` is a stable snake_case string that clients switch on; ``detail`` is a human message in
+the request's language; ``fields`` maps each invalid input field to its messages (``{}`` unless
+the error is a validation error). Non-field messages go under ``non_field_errors`` and nested
+fields are flattened to dotted paths (``items.0.name``).
+
+The handler maps, besides DRF's own exceptions, Django's ``ValidationError`` (400 ``invalid``),
+``PermissionDenied`` (403) and ``Http404`` (404), so services can raise Django's exceptions.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.http import HttpRequest
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import set_rollback
+
+from records.api.base import activate_user_language
+
+INVALID = "invalid"
+NON_FIELD_KEY = "non_field_errors"
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    return drf_exception_handler(exc, context)
+class Conflict(exceptions.APIException):
+    """The request contradicts the current state (e.g. a second open correction): 409."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state of the resource.")
+    default_code = "conflict"
+
+
+def _field_key(key: str) -> str:
+    return NON_FIELD_KEY if key in (NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY) else key
+
+
+def _flatten(detail: Any, prefix: str, into: dict[str, list[str]]) -> None:
+    """Flatten DRF's nested error detail into ``{"a.b.0.c": [messages]}``."""
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            name = _field_key(str(key)) if not prefix else f"{prefix}.{key}"
+            _flatten(value, name, into)
+    elif isinstance(detail, list | tuple):
+        for index, value in enumerate(detail):
+            if isinstance(value, Mapping | list | tuple):
+                if value:  # DRF reports valid items of a list as {}
+                    _flatten(value, f"{prefix}.{index}" if prefix else str(index), into)
+            else:
+                into.setdefault(prefix or NON_FIELD_KEY, []).append(str(value))
+    else:
+        into.setdefault(prefix or NON_FIELD_KEY, []).append(str(detail))
+
+
+def error_body(
+    code: str, detail: str, fields: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
+    return {"code": code, "detail": detail, "fields": dict(fields or {})}
+
+
+def _validation_body(exc: exceptions.ValidationError) -> dict[str, Any]:
+    fields: dict[str, list[str]] = {}
+    _flatten(as_serializer_error(exc), "", fields)
+    non_field = fields.get(NON_FIELD_KEY)
+    detail = non_field[0] if non_field else str(exceptions.ValidationError.default_detail)
+    return error_body(INVALID, detail, fields)
+
+
+def _code(exc: exceptions.APIException) -> str:
+    """The code the raiser gave (``Conflict(code="...")``), else the default one."""
+    code = getattr(exc.detail, "code", None)
+    return code if isinstance(code, str) and code else str(exc.default_code)
+
+
+def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    if isinstance(exc, exceptions.APIException):
+        return exc
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()  # never echo Django's internal 404 message
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
+    return None
+
+
+def exception_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_body(exc)
+    if isinstance(exc.detail, list | dict):  # a list or dict passed to a non-validation error
+        fields: dict[str, list[str]] = {}
+        _flatten(exc.detail, "", fields)
+        return error_body(_code(exc), str(exc.default_detail), fields)
+    return error_body(_code(exc), str(exc.detail))
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    """DRF's ``EXCEPTION_HANDLER``: every handled error in the one JSON format.
+
+    Anything else (a bug) returns ``None``: DRF re-raises it and Django answers 500.
+    """
+    api_exc = _as_api_exception(exc)
+    if api_exc is None:
+        return None
+    headers: dict[str, str] = {}
+    if auth_header := getattr(api_exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(api_exc, "wait", None):
+        headers["Retry-After"] = f"{wait:d}"
+    set_rollback()
+    return Response(exception_body(api_exc), status=api_exc.status_code, headers=headers)
+
+
+def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """The JSON 404 for any unknown URL under /api/ (instead of Django's HTML page).
+
+    API URLs end with a slash: ``/api/v1/me`` is answered here too, not redirected.
+    """
+    activate_user_language(getattr(request, "user", None))  # a session's user, if any
+    body = exception_body(exceptions.NotFound())
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False),
+        status=status.HTTP_404_NOT_FOUND,
+        content_type="application/json",
+    )

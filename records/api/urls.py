@@ -1,7 +1,27 @@
+"""``/api/v1/``: the API shell (auth, the caller's account, reference data).
+
+The last route answers every unknown URL under ``/api/v1/`` with the JSON 404.
+"""
+
 from __future__ import annotations
 
 from django.urls import URLPattern
 from django.urls import URLResolver
+from django.urls import path
+from django.urls import re_path
+
+from records.api import reference
+from records.api import views
+from records.api.errors import api_not_found
 
 app_name = "api"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("provinces/", reference.ProvinceList.as_view(), name="province-list"),
+    path("schools/", reference.SchoolList.as_view(), name="school-list"),
+    path("schools/<str:code>/", reference.SchoolDetail.as_view(), name="school-detail"),
+    path("majors/", reference.MajorList.as_view(), name="major-list"),
+    path("ethnic-groups/", reference.EthnicGroupList.as_view(), name="ethnic-group-list"),
+    re_path(r"^.*$", api_not_found, name="not-found"),
+]

@@ -1,0 +1,182 @@
+"""Request and response shapes of the API shell: errors, token, account, reference data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from records.models import PROVINCE_CODE_RULE
+from records.models import Ethnicity
+from records.models import Major
+from records.models import Province
+from records.models import School
+from records.models import User
+
+BAD_CREDENTIALS = _("Unable to log in with provided credentials.")  # DRF's message and catalogue
+UNKNOWN_PROVINCE = _("No province has the code %(code)s.")
+NOT_CHANGEABLE = _("This field cannot be changed here.")
+QUERY_MAX_LENGTH = 50
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every error answer under /api/ (see records/api/errors.py)."""
+
+    code = serializers.CharField(
+        help_text="Stable snake_case error code, e.g. `invalid`, `not_authenticated`, "
+        "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
+        "`parse_error`, `unsupported_media_type`, `throttled`, `conflict`."
+    )
+    detail = serializers.CharField(help_text="Human-readable message in the request's language.")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # A field named "fields" cannot be declared: it would shadow ``Serializer.fields``.
+        fields = super().get_fields()
+        fields["fields"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text="Messages per invalid input field (`non_field_errors` for the whole "
+            "input; nested fields as dotted paths). Empty unless `code` is `invalid`.",
+        )
+        return fields
+
+
+# --- Token ----------------------------------------------------------------------------------------
+
+
+class TokenObtainSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(write_only=True)
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # ModelBackend refuses inactive users, so they get the same answer as a wrong password.
+        user = authenticate(
+            request=self.context.get("request"),
+            username=attrs["username"],
+            password=attrs["password"],
+        )
+        if user is None:
+            raise serializers.ValidationError(BAD_CREDENTIALS, code="authorization")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+
+
+# --- The caller's account -------------------------------------------------------------------------
+
+
+class StudentRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    """Who the caller is, their roles, and the schools and provinces they act for."""
+
+    username = serializers.CharField()
+    name = serializers.CharField(help_text="Full name, or the username when none is set.")
+    email = serializers.EmailField(allow_blank=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+    superuser = serializers.BooleanField(
+        help_text="A superuser acts for every school and province; `schools` and `provinces` "
+        "are then empty rather than listing everything."
+    )
+    roles = serializers.ListField(
+        child=serializers.CharField(), help_text="Role groups, e.g. `school_officer`."
+    )
+    schools = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Sorted codes of the schools whose records the caller sees.",
+    )
+    provinces = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Sorted codes of the provinces whose records the caller sees.",
+    )
+    student = StudentRefSerializer(
+        allow_null=True, help_text="The person this login belongs to, if it is a student's."
+    )
+
+
+class MeUpdateSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ("language", "email")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Say so instead of silently ignoring e.g. {"username": ...}.
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: [NOT_CHANGEABLE] for name in unknown})
+        return attrs
+
+
+# --- Reference data -------------------------------------------------------------------------------
+
+
+class ProvinceSerializer(serializers.ModelSerializer[Province]):
+    class Meta:
+        model = Province
+        fields = ("code", "name", "note")
+
+
+class SchoolSerializer(serializers.ModelSerializer[School]):
+    province = serializers.CharField(source="province_id", help_text="Province code.")
+    province_name = serializers.CharField(source="province.name")
+
+    class Meta:
+        model = School
+        fields = (
+            "code",
+            "identifier",
+            "name",
+            "province",
+            "province_name",
+            "department",
+            "level",
+            "remarks",
+            "credit_system",
+        )
+
+
+class MajorSerializer(serializers.ModelSerializer[Major]):
+    class Meta:
+        model = Major
+        fields = ("code", "name", "discipline", "class_code", "class_name", "note")
+
+
+class EthnicitySerializer(serializers.ModelSerializer[Ethnicity]):
+    class Meta:
+        model = Ethnicity
+        fields = ("code", "name", "note")
+
+
+class SearchFilterSerializer(serializers.Serializer[Any]):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=QUERY_MAX_LENGTH,
+        help_text="Part of the name, or the start of the code.",
+    )
+
+
+class SchoolFilterSerializer(SearchFilterSerializer):
+    province = serializers.RegexField(
+        r"^\d{2}$",
+        required=False,
+        error_messages={"invalid": PROVINCE_CODE_RULE},
+        help_text="Province code (2 digits, GB/T 2260).",
+    )
+
+    def validate_province(self, value: str) -> str:
+        if not Province.objects.filter(pk=value).exists():
+            raise serializers.ValidationError(
+                UNKNOWN_PROVINCE % {"code": value}, code="unknown_province"
+            )
+        return value

@@ -1,0 +1,184 @@
+"""Authentication and the caller's own account: ``/api/v1/auth/token/`` and ``/api/v1/me/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.permissions import BasePermission
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from permissions import codenames
+from permissions import roles
+from permissions.checks import granted_ids
+from records.api.base import XuejiAPIView
+from records.api.base import account
+from records.api.base import activate_user_language
+from records.api.schema import error_responses
+from records.api.serializers import MeSerializer
+from records.api.serializers import MeUpdateSerializer
+from records.api.serializers import TokenObtainSerializer
+from records.api.serializers import TokenSerializer
+from records.models import Student
+from records.models import User
+
+
+class TokenObtainThrottle(SimpleRateThrottle):
+    """Slows password guessing: 10 attempts a minute per client address and username."""
+
+    scope = "token_obtain"
+    rate = "10/minute"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if request.method != "POST":
+            return None
+        data = request.data
+        username = data.get("username", "") if hasattr(data, "get") else ""
+        ident = f"{self.get_ident(request)}:{str(username).strip().lower()}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        summary="Obtain an API token",
+        description="Exchange a username and password for the user's token (created on first "
+        "use, then the same one until revoked). Send it as `Authorization: Token <token>`. "
+        "Inactive users are refused like wrong passwords.",
+        request=TokenObtainSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 429)},
+        auth=[],
+        examples=[
+            OpenApiExample(
+                "Wrong credentials",
+                status_codes=["400"],
+                response_only=True,
+                value={
+                    "code": "invalid",
+                    "detail": "Unable to log in with provided credentials.",
+                    "fields": {"non_field_errors": ["Unable to log in with provided credentials."]},
+                },
+            )
+        ],
+    ),
+    delete=extend_schema(
+        tags=["auth"],
+        summary="Revoke the caller's API token",
+        description="Deletes the caller's token; the next POST creates a new one.",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked."), **error_responses(401)},
+    ),
+)
+class TokenView(XuejiAPIView):
+    """Obtain (POST, with username and password) or revoke (DELETE) the caller's API token."""
+
+    throttle_classes = [TokenObtainThrottle]
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        # Obtaining a token authenticates by the credentials in the body: no session (and so no
+        # CSRF check for a browser that happens to be logged in), no token.
+        if self.request is not None and self.request.method == "POST":
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request is not None and self.request.method == "POST":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def post(self, request: Request) -> Response:
+        serializer = TokenObtainSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user: User = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(TokenSerializer({"token": token.key}).data)
+
+    def delete(self, request: Request) -> Response:
+        Token.objects.filter(user=account(request)).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _sorted_codes(ids: frozenset[Any] | None) -> list[str]:
+    return sorted(str(pk) for pk in ids or ())
+
+
+def me_data(user: User) -> dict[str, Any]:
+    """What ``/me/`` shows: who the user is, their roles and the scopes they act for.
+
+    A superuser holds every scope (``granted_ids`` answers ``None``): rather than listing
+    thousands of schools, ``superuser`` is true and ``schools``/``provinces`` are empty.
+    """
+    schools = granted_ids(user, codenames.VIEW_SCHOOL_RECORDS)
+    provinces = granted_ids(user, codenames.VIEW_PROVINCE_RECORDS)
+    groups = set(user.groups.values_list("name", flat=True))
+    person = Student.objects.filter(user=user).only("pk", "name").first()
+    return {
+        "username": user.username,
+        "name": user.get_full_name() or user.username,
+        "email": user.email,
+        "language": user.language,
+        "superuser": user.is_superuser,
+        "roles": [role for role in roles.ALL if role in groups],
+        "schools": _sorted_codes(schools),
+        "provinces": _sorted_codes(provinces),
+        "student": {"id": person.pk, "name": person.name} if person else None,
+    }
+
+
+_ME_EXAMPLE = {
+    "username": "officer1",
+    "name": "王老师",
+    "email": "officer1@example.org",
+    "language": "zh-hans",
+    "superuser": False,
+    "roles": ["school_officer"],
+    "schools": ["10001"],
+    "provinces": [],
+    "student": None,
+}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["account"],
+        summary="The caller's account",
+        responses={
+            200: OpenApiResponse(
+                MeSerializer,
+                examples=[OpenApiExample("A school officer", value=_ME_EXAMPLE)],
+            ),
+            **error_responses(401),
+        },
+    ),
+    patch=extend_schema(
+        tags=["account"],
+        summary="Change the caller's language or email",
+        description="`language` also sets the language of the caller's API answers and emails.",
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(400, 401)},
+    ),
+)
+class MeView(XuejiAPIView):
+    """The caller's account: identity, roles and the schools and provinces they act for."""
+
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(me_data(account(request))).data)
+
+    def patch(self, request: Request) -> Response:
+        user = account(request)
+        serializer = MeUpdateSerializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        activate_user_language(user)
+        return Response(MeSerializer(me_data(user)).data)

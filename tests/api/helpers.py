@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from records.models import User
+
+
+def token_client(user: User) -> APIClient:
+    """A client that authenticates with ``Authorization: Token ...``."""
+    api = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return api
+
+
+def assert_error(
+    response: Any, status: int, code: str, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """The response is an error in the API's format (with these fields, if given)."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"code", "detail", "fields"}
+    assert body["code"] == code
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    if fields is not None:
+        assert body["fields"] == fields
+    return body

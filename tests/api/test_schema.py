@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+API_PATHS = {
+    "/api/v1/auth/token/",
+    "/api/v1/me/",
+    "/api/v1/provinces/",
+    "/api/v1/schools/",
+    "/api/v1/schools/{code}/",
+    "/api/v1/majors/",
+    "/api/v1/ethnic-groups/",
+}
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    schema = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == API_PATHS
+
+
+@pytest.mark.django_db
+def test_schema_is_served_with_the_token_scheme_and_error_format(api):
+    response = api.get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["components"]["securitySchemes"]["tokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"code", "detail", "fields"}
+    me = schema["paths"]["/api/v1/me/"]["get"]
+    assert {"tokenAuth": []} in me["security"]
+    assert me["responses"]["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    # Obtaining a token needs no authentication.
+    assert "security" not in schema["paths"]["/api/v1/auth/token/"]["post"]
+
+
+@pytest.mark.django_db
+def test_swagger_ui_is_served_offline(api):
+    response = api.get("/api/docs/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not re.findall(r"https?://", html), "the page must not load anything from a CDN"
+    assert '"validatorUrl": null' in html  # no badge from validator.swagger.io
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a static file"
