@@ -225,13 +225,17 @@ class TaskSerializer(serializers.Serializer[Task]):
     id = serializers.IntegerField(source="pk")
     flow = serializers.SerializerMethodField()
     step = serializers.SerializerMethodField()
-    state = serializers.CharField(source="status")
+    state = serializers.SerializerMethodField()
     subject = serializers.SerializerMethodField()
     school = serializers.SerializerMethodField()
     created = serializers.DateTimeField()
 
     def get_flow(self, task: Task) -> str:
         return str(task.flow_task.flow_class.instance.flow_label)
+
+    def get_state(self, task: Task) -> str:
+        """The task's status in lower case: ``new``, ``assigned``, ``started``, ``done``, …"""
+        return str(task.status).lower()
 
     def get_step(self, task: Task) -> str:
         return str(task.flow_task.name)

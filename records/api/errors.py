@@ -30,6 +30,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from records.api.base import activate_user_language
+from records.errors import ConflictError
+from records.errors import NotVisibleError
 
 INVALID = "invalid"
 NON_FIELD_KEY = "non_field_errors"
@@ -89,10 +91,13 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exc
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
-    if isinstance(exc, Http404):
-        return exceptions.NotFound()  # never echo Django's internal 404 message
+    if isinstance(exc, Http404 | NotVisibleError):
+        # Never echo Django's internal 404 message; what a user may not see does not exist.
+        return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(*exc.args)
+    if isinstance(exc, ConflictError):
+        return Conflict(exc.message, code=exc.code)
     return None
 
 

@@ -52,6 +52,8 @@ class QualificationSerializer(serializers.ModelSerializer[Qualification]):
             "name",
             "gender",
             "birth_date",
+            "id_type",
+            "id_number_masked",
             "education_type",
             "start_date",
             "graduation_date",

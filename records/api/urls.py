@@ -10,6 +10,7 @@ from django.urls import URLResolver
 from django.urls import path
 from django.urls import re_path
 
+from records.api import qualifications
 from records.api import reference
 from records.api import views
 from records.api.errors import api_not_found
@@ -23,5 +24,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("schools/<str:code>/", reference.SchoolDetail.as_view(), name="school-detail"),
     path("majors/", reference.MajorList.as_view(), name="major-list"),
     path("ethnic-groups/", reference.EthnicGroupList.as_view(), name="ethnic-group-list"),
+    path("qualifications/", qualifications.QualificationList.as_view(), name="qualification-list"),
+    path(
+        "qualifications/<int:pk>/",
+        qualifications.QualificationDetail.as_view(),
+        name="qualification-detail",
+    ),
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

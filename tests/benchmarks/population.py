@@ -29,8 +29,9 @@ def _select(model: type[models.Model], alias: str, overrides: dict[str, str]) ->
     return ", ".join(connection.ops.quote_name(c) for c in cols), ", ".join(exprs)
 
 
-def clone_corrections(*, template: CorrectionRequest, schools: list[tuple[str, str]],
-                      start: int, count: int) -> None:
+def clone_corrections(
+    *, template: CorrectionRequest, schools: list[tuple[str, str]], start: int, count: int
+) -> None:
     """Add ``count`` open corrections numbered from ``start``; school i = schools[i % len]."""
     process = CorrectionProcess.objects.get(request=template)
     task = Task.objects.get(process=process, flow_task_type="HUMAN")
@@ -40,22 +41,49 @@ def clone_corrections(*, template: CorrectionRequest, schools: list[tuple[str, s
     school_expr = f"({codes})[1 + (g.i % {n})]"
     prov_expr = f"({provs})[1 + (g.i % {n})]"
     t = connection.ops.quote_name
-    s_cols, s_vals = _select(Student, "ts", {
-        "id_type": "'passport'", "id_number": "'B' || lpad(g.i::text, 10, '0')", "user_id": "NULL",
-    })
-    q_cols, q_vals = _select(Qualification, "tq", {
-        "student_id": "s.id", "school_id": school_expr, "province_id": prov_expr,
-        "certificate_number": "lpad(g.i::text, 18, '9')", "id_number": "s.id_number",
-        "id_type": "'passport'",
-    })
-    r_cols, r_vals = _select(CorrectionRequest, "tr", {
-        "qualification_id": "q.id", "student_id": "q.student_id", "school_id": "q.school_id",
-        "province_id": "q.province_id", "reason": "'bench ' || q.certificate_number",
-    })
+    s_cols, s_vals = _select(
+        Student,
+        "ts",
+        {
+            "id_type": "'passport'",
+            "id_number": "'B' || lpad(g.i::text, 10, '0')",
+            "user_id": "NULL",
+        },
+    )
+    q_cols, q_vals = _select(
+        Qualification,
+        "tq",
+        {
+            "student_id": "s.id",
+            "school_id": school_expr,
+            "province_id": prov_expr,
+            "certificate_number": "lpad(g.i::text, 18, '9')",
+            "id_number": "s.id_number",
+            "id_type": "'passport'",
+        },
+    )
+    r_cols, r_vals = _select(
+        CorrectionRequest,
+        "tr",
+        {
+            "qualification_id": "q.id",
+            "student_id": "q.student_id",
+            "school_id": "q.school_id",
+            "province_id": "q.province_id",
+            "reason": "'bench ' || q.certificate_number",
+        },
+    )
     p_cols, p_vals = _select(Process, "tp", {"data": "jsonb_build_object('request', r.id)"})
-    k_cols, k_vals = _select(Task, "tk", {
-        "process_id": "p.id", "owner_permission_obj_pk": "r.school_id", "data": "'{}'::jsonb",
-    })
+    k_cols, k_vals = _select(
+        Task,
+        "tk",
+        {
+            "process_id": "p.id",
+            "owner_permission_obj_pk": "r.school_id",
+            "data": "'{}'::jsonb",
+        },
+    )
+    # Identifiers and integers from our own models only: no user input reaches this SQL.
     sql = f"""
     WITH g AS (SELECT i FROM generate_series({start}, {start + count - 1}) AS i),
     s AS (
@@ -81,7 +109,8 @@ def clone_corrections(*, template: CorrectionRequest, schools: list[tuple[str, s
         RETURNING id, (data->>'request')::bigint AS request_id
     ),
     cp AS (
-        INSERT INTO {t(CorrectionProcess._meta.db_table)} (process_ptr_id, request_id, school_id, province_id)
+        INSERT INTO {t(CorrectionProcess._meta.db_table)}
+            (process_ptr_id, request_id, school_id, province_id)
         SELECT p.id, r.id, r.school_id, r.province_id FROM p JOIN r ON r.id = p.request_id
         RETURNING process_ptr_id
     )

@@ -1,0 +1,31 @@
+"""``/api/v1/`` routes of the workflows: corrections and tasks (mounted before records')."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+from django.urls import path
+
+from workflows import api
+
+app_name = "workflows_api"
+urlpatterns: list[URLPattern] = [
+    path("corrections/", api.CorrectionListCreate.as_view(), name="correction-list"),
+    path("corrections/<int:pk>/", api.CorrectionDetail.as_view(), name="correction-detail"),
+    path(
+        "corrections/<int:pk>/withdraw/",
+        api.CorrectionWithdraw.as_view(),
+        name="correction-withdraw",
+    ),
+    path(
+        "corrections/<int:pk>/resubmit/",
+        api.CorrectionResubmit.as_view(),
+        name="correction-resubmit",
+    ),
+    path(
+        "corrections/<int:pk>/evidence/",
+        api.CorrectionEvidenceUpload.as_view(),
+        name="correction-evidence",
+    ),
+    path("tasks/", api.TaskList.as_view(), name="task-list"),
+    path("tasks/<int:pk>/decide/", api.TaskDecide.as_view(), name="task-decide"),
+]
