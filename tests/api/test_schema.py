@@ -15,6 +15,15 @@ API_PATHS = {
     "/api/v1/schools/{code}/",
     "/api/v1/majors/",
     "/api/v1/ethnic-groups/",
+    "/api/v1/qualifications/",
+    "/api/v1/qualifications/{id}/",
+    "/api/v1/corrections/",
+    "/api/v1/corrections/{id}/",
+    "/api/v1/corrections/{id}/withdraw/",
+    "/api/v1/corrections/{id}/resubmit/",
+    "/api/v1/corrections/{id}/evidence/",
+    "/api/v1/tasks/",
+    "/api/v1/tasks/{id}/decide/",
 }
 
 
