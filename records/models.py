@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin
 from django_fsm import FSMField
 from django_fsm import transition
@@ -181,7 +182,7 @@ class Ethnicity(models.Model):
 class Student(models.Model):
     """A person whose records Xueji keeps (学生). Identity only: records point here."""
 
-    name = models.CharField(_("name"), max_length=40, validators=[validate_person_name])
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name])
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_type = models.CharField(
@@ -320,7 +321,7 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, verbose_name=_("school"))
     province = models.ForeignKey(Province, on_delete=models.PROTECT, verbose_name=_("province"))
     # The person as registered (a snapshot: the certificate prints these).
-    name = models.CharField(_("name"), max_length=40, validators=[validate_person_name])
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name])
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_type = models.CharField(_("ID type"), max_length=32, choices=IdType.choices)
