@@ -182,7 +182,9 @@ class Ethnicity(models.Model):
 class Student(models.Model):
     """A person whose records Xueji keeps (学生). Identity only: records point here."""
 
-    name = models.CharField(pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name])
+    name = models.CharField(
+        pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name]
+    )
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_type = models.CharField(
@@ -321,7 +323,9 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, verbose_name=_("school"))
     province = models.ForeignKey(Province, on_delete=models.PROTECT, verbose_name=_("province"))
     # The person as registered (a snapshot: the certificate prints these).
-    name = models.CharField(pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name])
+    name = models.CharField(
+        pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name]
+    )
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_type = models.CharField(_("ID type"), max_length=32, choices=IdType.choices)
