@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.db import models
 
 from permissions import codenames
@@ -58,22 +59,58 @@ def _is_active(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
+# (user table, group table) of each scope model's direct-FK grants.
+_GRANT_TABLES: tuple[tuple[type[models.Model], type[models.Model]], ...] = (
+    (SchoolUserPermission, SchoolGroupPermission),
+    (ProvinceUserPermission, ProvinceGroupPermission),
+)
+
+
+def _target(table: type[models.Model]) -> type[models.Model]:
+    """The scope model a grant table points at."""
+    target = table._meta.get_field("content_object").related_model
+    assert isinstance(target, type), table  # noqa: S101  (a concrete model, by construction)
+    return target
+
+
+@functools.cache
+def _grants_sql() -> str:
+    """One ``UNION ALL`` over every grant table, user and group grants: built once."""
+    qn = connection.ops.quote_name
+    through: Any = get_user_model()._meta.get_field("groups").remote_field.through
+    user_groups = qn(through._meta.db_table)
+    permission_table = qn(Permission._meta.db_table)
+    parts = []
+    for user_table, group_table in _GRANT_TABLES:
+        app_label = _target(user_table)._meta.app_label
+        for table, principal in ((user_table, "user"), (group_table, "group")):
+            name = qn(table._meta.db_table)
+            if principal == "user":
+                where = f"g.{qn('user_id')} = %s"
+            else:
+                where = (
+                    f"g.{qn('group_id')} IN (SELECT ug.{qn('group_id')} FROM {user_groups} ug"  # noqa: S608
+                    f" WHERE ug.{qn('user_id')} = %s)"
+                )
+            # Only quoted identifiers of our own models are interpolated; the user id is a
+            # parameter.
+            parts.append(
+                f"SELECT '{app_label}.' || p.{qn('codename')}, g.{qn('content_object_id')}"  # noqa: S608
+                f" FROM {name} g JOIN {permission_table} p"
+                f" ON p.{qn('id')} = g.{qn('permission_id')} WHERE {where}"
+            )
+    return " UNION ALL ".join(parts)
+
+
 def _load_grants(user: AnyUser) -> dict[str, frozenset[Any]]:
-    """Every object grant of the user, direct or through a group, in one UNION query."""
-    queries = []
-    for model in (SchoolUserPermission, ProvinceUserPermission):
-        queries.append(model.objects.filter(user_id=user.pk))
-    for group_model in (SchoolGroupPermission, ProvinceGroupPermission):
-        queries.append(group_model.objects.filter(group__user=user.pk))
-    rows = [
-        q.values_list(
-            "permission__content_type__app_label", "permission__codename", "content_object_id"
-        )
-        for q in queries
-    ]
+    """Every object grant of the user, direct or through a group, in one query."""
+    sql = _grants_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk] * sql.count("%s"))
+        rows = cursor.fetchall()
     grants: dict[str, set[Any]] = {}
-    for app_label, codename, pk in rows[0].union(*rows[1:], all=True):
-        grants.setdefault(f"{app_label}.{codename}", set()).add(pk)
+    for perm, pk in rows:
+        grants.setdefault(perm, set()).add(pk)
     return {perm: frozenset(ids) for perm, ids in grants.items()}
 
 
@@ -172,19 +209,11 @@ def holders(perm: str, scope_object: models.Model) -> models.QuerySet[Any]:
     user_model = get_user_model()
     model = _scope_model(perm)
     codename = perm.split(".", 1)[1]
-    tables = {
-        _label(model): (rel_user, rel_group)
-        for rel_user, rel_group in (
-            (SchoolUserPermission, SchoolGroupPermission),
-            (ProvinceUserPermission, ProvinceGroupPermission),
-        )
-        if rel_user._meta.get_field("content_object").related_model is model
-    }
-    user_table, group_table = tables[_label(model)]
-    direct = user_table.objects.filter(
+    user_table, group_table = next(t for t in _GRANT_TABLES if _target(t[0]) is model)
+    direct = user_table._default_manager.filter(
         permission__codename=codename, content_object=scope_object.pk
     ).values("user_id")
-    via_group = group_table.objects.filter(
+    via_group = group_table._default_manager.filter(
         permission__codename=codename, content_object=scope_object.pk
     ).values("group__user")
     return user_model._default_manager.filter(

@@ -44,20 +44,28 @@ def compute_hash(event: AuditEvent, subject_label: str) -> str:
 
 
 def audit_append(
-    *, subject: models.Model, action: str, actor: User | None, data: dict[str, Any] | None = None
+    *,
+    subject: models.Model,
+    action: str,
+    actor: User | None,
+    data: dict[str, Any] | None = None,
+    subject_locked: bool = False,
 ) -> AuditEvent:
     """Append an event to ``subject``'s chain, in the caller's transaction.
 
     ``data`` is stored as JSON; dates and decimals become strings, exactly as hashed.
+    ``subject_locked``: the caller already holds the subject's row lock (``select_for_update``)
+    in this transaction, or created the row in it, so no other writer can reach the chain.
     """
     content_type = ContentType.objects.get_for_model(subject, for_concrete_model=True)
     label = content_type.app_label + "." + content_type.model
-    with transaction.atomic():
-        # The subject's row lock orders the writers of this chain (a no-op on SQLite,
-        # whose IMMEDIATE transactions already serialise writers).
-        type(subject)._default_manager.select_for_update().filter(pk=subject.pk).values_list(
-            "pk", flat=True
-        ).first()
+    with transaction.atomic(savepoint=False):
+        if not subject_locked:
+            # The subject's row lock orders the writers of this chain (a no-op on SQLite,
+            # whose IMMEDIATE transactions already serialise writers).
+            type(subject)._default_manager.select_for_update().filter(pk=subject.pk).values_list(
+                "pk", flat=True
+            ).first()
         last = (
             AuditEvent.objects.filter(subject_type=content_type, subject_id=str(subject.pk))
             .order_by("-seq")

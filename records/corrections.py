@@ -120,7 +120,7 @@ def parse_changes(qualification: Qualification, raw: dict[str, Any]) -> list[dic
         parsed.append({"field": field, "old": _display(old), "new": _display(value)})
     if not errors:
         try:
-            validate_qualification(candidate)
+            validate_qualification(candidate, changed={c["field"] for c in parsed})
         except ValidationError as exc:
             for key, errs in exc.error_dict.items():
                 errors.setdefault(f"changes.{key}", []).extend(errs)
@@ -144,8 +144,8 @@ def _may_file(user: User, qualification: Qualification) -> bool:
 
 def _locked_qualification(qualification_id: int) -> Qualification:
     locked: Qualification = (
-        Qualification.objects.select_for_update()
-        .select_related("school", "student")
+        Qualification.objects.select_for_update(of=("self",))
+        .select_related("school", "student__user")
         .get(pk=qualification_id)
     )
     return locked
@@ -178,8 +178,8 @@ def correction_file(
         with transaction.atomic():
             request: CorrectionRequest = CorrectionRequest.objects.create(
                 qualification=qualification,
-                student_id=qualification.student_id,
-                school_id=qualification.school_id,
+                student=qualification.student,
+                school=qualification.school,
                 province_id=qualification.province_id,
                 requester=requester,
                 changes=parsed,
@@ -188,6 +188,7 @@ def correction_file(
     except IntegrityError as exc:  # a concurrent filing won the partial unique index
         raise ConflictError(str(OPEN_EXISTS % {"id": "?"}), code="open_correction_exists") from exc
     step = audit_append(
+        subject_locked=True,
         subject=request,
         action="correction.filed",
         actor=requester,
@@ -213,7 +214,12 @@ def _open() -> list[str]:
 
 
 def _lock(request: CorrectionRequest) -> CorrectionRequest:
-    locked: CorrectionRequest = CorrectionRequest.objects.select_for_update().get(pk=request.pk)
+    """The request as of now, row-locked, with what its checks and notices read."""
+    locked: CorrectionRequest = (
+        CorrectionRequest.objects.select_for_update(of=("self",))
+        .select_related("requester", "student__user", "school", "province")
+        .get(pk=request.pk)
+    )
     return locked
 
 
@@ -232,6 +238,7 @@ def correction_resubmit(
     request.resubmit(changes=parsed, reason=reason)
     request.save()
     step = audit_append(
+        subject_locked=True,
         subject=request,
         action="correction.resubmitted",
         actor=acting_user,
@@ -260,7 +267,9 @@ def correction_withdraw(
     waiting_on = request.state
     request.withdraw(at=timezone.now())
     request.save()
-    step = audit_append(subject=request, action="correction.withdrawn", actor=acting_user)
+    step = audit_append(
+        subject=request, action="correction.withdrawn", actor=acting_user, subject_locked=True
+    )
     if task_holders:
         recipients = notices.users(task_holders)
     elif waiting_on == CorrectionState.SUBMITTED:
@@ -301,11 +310,11 @@ def correction_school_decide(
     *, request: CorrectionRequest, decision: str, comment: str, acting_user: User
 ) -> str:
     """School review: forward to the province, reject, or return to the requester."""
+    request = _lock(request)
     _check_decider(request, acting_user, codenames.REVIEW_SCHOOL)
     comment = _check_decision(
         decision, comment, (Decision.APPROVE, Decision.REJECT, Decision.RETURN)
     )
-    request = _lock(request)
     if request.state != CorrectionState.SUBMITTED:
         raise ConflictError(str(WRONG_STEP), code="already_decided")
     if decision == Decision.APPROVE:
@@ -322,6 +331,7 @@ def correction_school_decide(
         recipients = notices.requester_and_student(request)
     request.save()
     step = audit_append(
+        subject_locked=True,
         subject=request,
         action=action,
         actor=acting_user,
@@ -344,9 +354,9 @@ def correction_province_decide(
     """Provincial sign-off. Approval amends the qualification in the same transaction; if the
     qualification changed since filing, the stale change is refused and the request returns to
     school review with the current values as the new "old" values."""
+    request = _lock(request)
     _check_decider(request, acting_user, codenames.SIGNOFF_PROVINCE)
     comment = _check_decision(decision, comment, (Decision.APPROVE, Decision.REJECT))
-    request = _lock(request)
     if request.state != CorrectionState.SCHOOL_APPROVED:
         raise ConflictError(str(WRONG_STEP), code="already_decided")
     now = timezone.now()
@@ -354,6 +364,7 @@ def correction_province_decide(
         request.reject(at=now)
         request.save()
         step = audit_append(
+            subject_locked=True,
             subject=request,
             action="correction.rejected",
             actor=acting_user,
@@ -380,6 +391,7 @@ def correction_province_decide(
         request.return_to_school(changes=refreshed)
         request.save()
         step = audit_append(
+            subject_locked=True,
             subject=request,
             action="correction.stale",
             actor=acting_user,
@@ -399,10 +411,12 @@ def correction_province_decide(
         approved_by=acting_user,
         reason=request.reason,
         correction_id=request.pk,
+        locked=True,
     )
     request.approve(at=now)
     request.save()
     step = audit_append(
+        subject_locked=True,
         subject=request,
         action="correction.approved",
         actor=acting_user,
@@ -504,6 +518,7 @@ def correction_add_evidence(
     evidence.file.save(upload.name or "evidence", upload, save=False)
     evidence.save()
     audit_append(
+        subject_locked=True,
         subject=request,
         action="correction.evidence_added",
         actor=acting_user,

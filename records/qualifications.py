@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
 from typing import Any
 
 import pgtrigger
@@ -18,6 +19,7 @@ from records.audit import audit_append
 from records.choices import EDUCATION_TYPE_DIGITS
 from records.choices import LEVEL_CODES
 from records.choices import QualificationStatus
+from records.models import QUALIFICATION_CONTENT_FIELDS
 from records.models import Qualification
 from records.models import QualificationRevision
 from records.models import User
@@ -58,26 +60,37 @@ def certificate_errors(
     return errors
 
 
-def validate_qualification(qualification: Qualification) -> None:
+def validate_qualification(
+    qualification: Qualification, *, changed: Collection[str] | None = None
+) -> None:
     """Every rule of a qualification's content; raises one ``ValidationError`` keyed by field.
 
     Also fills ``major_name`` from the catalogue (or the school's own list) and normalizes the
-    ID number.
+    ID number. ``changed``: the fields that differ from a stored, valid qualification (a
+    correction); look-ups that only unchanged fields decide (the major's name, the student and
+    school rows, the certificate number's uniqueness) are not repeated.
     """
+    unchanged = set() if changed is None else set(QUALIFICATION_CONTENT_FIELDS) - set(changed)
     errors: dict[str, list[ValidationError]] = {}
 
     def collect(exc: ValidationError) -> None:
         for field, field_errors in exc.error_dict.items():
             errors.setdefault(field, []).extend(field_errors)
 
-    if qualification.school_id:
+    if qualification.school_id and "major_code" not in unchanged:
         try:
             qualification.major_name = major_name(qualification.school, qualification.major_code)
         except ValidationError as exc:
             collect(exc)
     try:
         qualification.full_clean(
-            exclude=["certificate_number", "province", "status", "major_name"],
+            exclude=[
+                "certificate_number",
+                "province",
+                "status",
+                "major_name",
+                *(f.removesuffix("_id") for f in unchanged if f.endswith("_id")),
+            ],
             validate_unique=False,
         )
     except ValidationError as exc:
@@ -109,7 +122,7 @@ def validate_qualification(qualification: Qualification) -> None:
         )
         if cert:
             errors.setdefault("certificate_number", []).extend(cert)
-    taken = (
+    taken = "certificate_number" not in unchanged and (
         Qualification.objects.filter(certificate_number=qualification.certificate_number)
         .exclude(pk=qualification.pk)
         .exists()
@@ -188,18 +201,19 @@ def qualification_amend(
     approved_by: User,
     reason: str,
     correction_id: int | None,
+    locked: bool = False,
 ) -> QualificationRevision:
     """Apply an approved correction: validate the new content, save, revision, audit.
 
-    The only path that changes a registered qualification's content. The caller holds the
-    qualification's row lock (``select_for_update``) and has checked the old values.
+    The only path that changes a registered qualification's content. ``locked``: the caller
+    holds the qualification's row lock (``select_for_update``) and has checked the old values.
     """
     if qualification.status != QualificationStatus.REGISTERED:
         raise ValidationError({"status": ValidationError(NOT_REGISTERED, code="not_registered")})
     before = qualification.content()
     for field, value in changes.items():
         setattr(qualification, field, value)
-    validate_qualification(qualification)
+    validate_qualification(qualification, changed=set(changes))
     changed = [f for f, v in qualification.content().items() if before[f] != v]
     qualification._amendment_allowed = True
     try:
@@ -216,6 +230,7 @@ def qualification_amend(
     )
     audit_append(
         subject=qualification,
+        subject_locked=locked,
         action="qualification.amended",
         actor=approved_by,
         data={

@@ -6,6 +6,7 @@ contention to ``ConflictError`` (HTTP 409)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +44,8 @@ class HumanStep:
     flow_class: type[Any]
     node: Any
     perm: str
-    scope_field: str  # the process subclass field holding the scope object's id
-    process_relation: str  # the reverse one-to-one from Process to the subclass
+    process_model: type[models.Model]  # the concrete Process subclass of the flow
+    scope_field: str  # its field holding the scope object's id
 
 
 HUMAN_STEPS: tuple[HumanStep, ...] = (
@@ -52,15 +53,15 @@ HUMAN_STEPS: tuple[HumanStep, ...] = (
         CorrectionFlow,
         CorrectionFlow.school_review,
         codenames.REVIEW_SCHOOL,
+        CorrectionProcess,
         "school_id",
-        "correctionprocess",
     ),
     HumanStep(
         CorrectionFlow,
         CorrectionFlow.province_signoff,
         codenames.SIGNOFF_PROVINCE,
+        CorrectionProcess,
         "province_id",
-        "correctionprocess",
     ),
 )
 
@@ -106,7 +107,8 @@ def open_tasks(user: User) -> models.QuerySet[Task]:
     """The open human tasks ``user`` may act on, newest first, for every flow.
 
     Scoped like every list: the user's granted scope ids first, then a literal ``IN`` filter on
-    the process table's indexed ``school_id`` / ``province_id``.
+    the process subclass's indexed ``school_id`` / ``province_id``; tasks are matched by
+    ``process_id`` directly, so the base process table is never scanned.
     """
     condition = models.Q(pk__in=[])
     for step in HUMAN_STEPS:
@@ -115,30 +117,63 @@ def open_tasks(user: User) -> models.QuerySet[Task]:
             continue
         q = models.Q(flow_task=step.node)
         if ids is not None:
-            q &= models.Q(
-                **{f"process__{step.process_relation}__{step.scope_field}__in": sorted(ids)}
-            )
+            processes = step.process_model._default_manager.filter(
+                **{f"{step.scope_field}__in": sorted(ids)}
+            ).values("pk")
+            q &= models.Q(process_id__in=processes)
         condition |= q
     held_elsewhere = models.Q(owner__isnull=False) & ~models.Q(owner=user)
     tasks: models.QuerySet[Task] = (
         Task.objects.filter(condition, status__in=OPEN_TASK_STATES)
         .exclude(held_elsewhere)
-        .select_related("process", "owner")
         .order_by("-created", "-pk")
     )
     return tasks
 
 
+@dataclass(frozen=True)
+class TaskSummary:
+    subject_type: str
+    subject_id: int
+    school: str
+
+
+def task_summaries(tasks: Sequence[Task]) -> dict[int, TaskSummary]:
+    """What a task list shows of each task's process: one small query per process model."""
+    by_model: dict[type[models.Model], list[Task]] = {}
+    for task in tasks:
+        step = _step_of(task)
+        if step is not None:
+            by_model.setdefault(step.process_model, []).append(task)
+    summaries: dict[int, TaskSummary] = {}
+    for model, group in by_model.items():
+        rows = model._default_manager.filter(pk__in=[t.process_id for t in group]).values(
+            "pk", "request_id", "school_id"
+        )
+        processes = {row["pk"]: row for row in rows}
+        for task in group:
+            row = processes[task.process_id]
+            summaries[task.pk] = TaskSummary("correction", row["request_id"], row["school_id"])
+    return summaries
+
+
+def step_process(task: Task) -> Any:
+    """The concrete process of a human task (``CorrectionProcess``, …)."""
+    step = _step_of(task)
+    if step is None:
+        raise NotVisibleError(task.pk)
+    return step.process_model._default_manager.get(pk=task.process_id)
+
+
 def task_for(user: User, task_pk: int) -> Task:
     """A task the user may see (open or done), else ``NotVisibleError``."""
-    task = Task.objects.select_related("process").filter(pk=task_pk).first()
+    task = Task.objects.filter(pk=task_pk).first()
     if task is None:
         raise NotVisibleError(task_pk)
     step = _step_of(task)
     if step is None:
         raise NotVisibleError(task_pk)
-    process = getattr(task.process, step.process_relation)
-    if not may(user, step.perm, process.request):
+    if not may(user, step.perm, step_process(task).request):
         raise NotVisibleError(task_pk)
     return task
 

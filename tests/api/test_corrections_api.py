@@ -33,15 +33,22 @@ def world():
         "province_11": factories.provincial_admin(bj),
         "province_31": factories.provincial_admin(sh),
     }
-    return {"qa": qa, "qc": qc, "users": users,
-            "api": {name: token_client(user) for name, user in users.items()}}
+    return {
+        "qa": qa,
+        "qc": qc,
+        "users": users,
+        "api": {name: token_client(user) for name, user in users.items()},
+    }
 
 
 def _file(world, who="student_a", changes=None):
     return world["api"][who].post(
         "/api/v1/corrections/",
-        {"qualification": world["qa"].pk, "changes": changes or {"name": "王晓明"},
-         "reason": "录入错误"},
+        {
+            "qualification": world["qa"].pk,
+            "changes": changes or {"name": "王晓明"},
+            "reason": "录入错误",
+        },
         format="json",
     )
 
@@ -61,12 +68,17 @@ def test_the_whole_path_over_the_api(world):
     correction_id = body["id"]
 
     tasks = world["api"]["officer_10001"].get("/api/v1/tasks/").json()["results"]
-    assert tasks == [{
-        "id": tasks[0]["id"], "flow": "correction",
-        "step": "school_review", "state": "new",
-        "subject": {"type": "correction", "id": correction_id}, "school": "10001",
-        "created": tasks[0]["created"],
-    }]
+    assert tasks == [
+        {
+            "id": tasks[0]["id"],
+            "flow": "correction",
+            "step": "school_review",
+            "state": "new",
+            "subject": {"type": "correction", "id": correction_id},
+            "school": "10001",
+            "created": tasks[0]["created"],
+        }
+    ]
     decided = world["api"]["officer_10001"].post(
         f"/api/v1/tasks/{tasks[0]['id']}/decide/", {"decision": "approve"}, format="json"
     )
@@ -79,7 +91,8 @@ def test_the_whole_path_over_the_api(world):
 
     signoff = _task_id(world, "province_11")
     response = world["api"]["province_11"].post(
-        f"/api/v1/tasks/{signoff}/decide/", {"decision": "approve", "comment": "同意"},
+        f"/api/v1/tasks/{signoff}/decide/",
+        {"decision": "approve", "comment": "同意"},
         format="json",
     )
     assert response.status_code == 200
@@ -115,27 +128,41 @@ def test_return_and_resubmit_and_withdraw(world):
     correction_id = _file(world).json()["id"]
     task = _task_id(world, "officer_10001")
     body = assert_error(
-        world["api"]["officer_10001"].post(f"/api/v1/tasks/{task}/decide/",
-                                          {"decision": "return"}, format="json"),
-        400, "invalid",
+        world["api"]["officer_10001"].post(
+            f"/api/v1/tasks/{task}/decide/", {"decision": "return"}, format="json"
+        ),
+        400,
+        "invalid",
     )
     assert "comment" in body["fields"]
-    world["api"]["officer_10001"].post(f"/api/v1/tasks/{task}/decide/",
-                                      {"decision": "return", "comment": "请附证明"}, format="json")
-    assert world["api"]["student_a"].get(f"/api/v1/corrections/{correction_id}/").json()[
-        "state"] == "returned"
+    world["api"]["officer_10001"].post(
+        f"/api/v1/tasks/{task}/decide/",
+        {"decision": "return", "comment": "请附证明"},
+        format="json",
+    )
+    assert (
+        world["api"]["student_a"].get(f"/api/v1/corrections/{correction_id}/").json()["state"]
+        == "returned"
+    )
     response = world["api"]["student_a"].post(
         f"/api/v1/corrections/{correction_id}/resubmit/",
-        {"changes": {"name": "王晓明"}, "reason": "已附证明"}, format="json",
+        {"changes": {"name": "王晓明"}, "reason": "已附证明"},
+        format="json",
     )
     assert response.json()["state"] == "submitted"
-    assert_error(world["api"]["officer_10001"].post(f"/api/v1/corrections/{correction_id}/withdraw/"),
-                 403, "permission_denied")
+    assert_error(
+        world["api"]["officer_10001"].post(f"/api/v1/corrections/{correction_id}/withdraw/"),
+        403,
+        "permission_denied",
+    )
     response = world["api"]["student_a"].post(f"/api/v1/corrections/{correction_id}/withdraw/")
     assert response.json()["state"] == "withdrawn"
     assert world["api"]["officer_10001"].get("/api/v1/tasks/").json()["results"] == []
-    assert_error(world["api"]["student_a"].post(f"/api/v1/corrections/{correction_id}/withdraw/"),
-                 409, "not_open")
+    assert_error(
+        world["api"]["student_a"].post(f"/api/v1/corrections/{correction_id}/withdraw/"),
+        409,
+        "not_open",
+    )
 
 
 def test_evidence_upload(world, settings, tmp_path):
@@ -151,9 +178,11 @@ def test_evidence_upload(world, settings, tmp_path):
     assert response.json()["content_type"] == "image/jpeg"
     fake = SimpleUploadedFile("x.pdf", b"hello", content_type="application/pdf")
     body = assert_error(
-        world["api"]["student_a"].post(f"/api/v1/corrections/{correction_id}/evidence/",
-                                      {"file": fake}, format="multipart"),
-        400, "invalid",
+        world["api"]["student_a"].post(
+            f"/api/v1/corrections/{correction_id}/evidence/", {"file": fake}, format="multipart"
+        ),
+        400,
+        "invalid",
     )
     assert "file" in body["fields"]
     detail = world["api"]["officer_10001"].get(f"/api/v1/corrections/{correction_id}/").json()
@@ -162,8 +191,13 @@ def test_evidence_upload(world, settings, tmp_path):
 
 # Who sees student_a's qualification and correction (school 10001, province 11).
 VISIBILITY = [
-    ("student_a", 200), ("student_c", 404), ("officer_10001", 200), ("officer_10003", 404),
-    ("officer_10246", 404), ("province_11", 200), ("province_31", 404),
+    ("student_a", 200),
+    ("student_c", 404),
+    ("officer_10001", 200),
+    ("officer_10003", 404),
+    ("officer_10246", 404),
+    ("province_11", 200),
+    ("province_31", 404),
 ]
 
 
@@ -181,20 +215,24 @@ def test_permission_matrix(world, who, status):
         assert_error(api.post(f"/api/v1/corrections/{correction_id}/withdraw/"), 404, "not_found")
 
 
-@pytest.mark.parametrize("who", ["student_c", "officer_10003", "province_11", "province_31",
-                                 "student_a"])
+@pytest.mark.parametrize(
+    "who", ["student_c", "officer_10003", "province_11", "province_31", "student_a"]
+)
 def test_only_the_school_officer_takes_the_school_review(world, who):
     _file(world)
     task = _task_id(world, "officer_10001")
-    response = world["api"][who].post(f"/api/v1/tasks/{task}/decide/", {"decision": "approve"},
-                                      format="json")
+    response = world["api"][who].post(
+        f"/api/v1/tasks/{task}/decide/", {"decision": "approve"}, format="json"
+    )
     assert_error(response, 404, "not_found")  # not theirs to take: it does not exist for them
 
 
 def test_filing_for_an_invisible_qualification_is_404(world):
     response = world["api"]["student_c"].post(
-        "/api/v1/corrections/", {"qualification": world["qa"].pk, "changes": {"name": "X"},
-                                 "reason": "x"}, format="json")
+        "/api/v1/corrections/",
+        {"qualification": world["qa"].pk, "changes": {"name": "X"}, "reason": "x"},
+        format="json",
+    )
     assert_error(response, 404, "not_found")
 
 

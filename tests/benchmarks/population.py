@@ -57,7 +57,7 @@ def clone_corrections(
             "student_id": "s.id",
             "school_id": school_expr,
             "province_id": prov_expr,
-            "certificate_number": "lpad(g.i::text, 18, '9')",
+            "certificate_number": "'8' || lpad(g.i::text, 17, '0')",
             "id_number": "s.id_number",
             "id_type": "'passport'",
         },

@@ -189,7 +189,7 @@ def test_unclaimed_withdrawal_mails_every_officer(world, django_capture_on_commi
 
 def test_an_id_number_correction_mails_no_id_number(world, django_capture_on_commit_callbacks):
     person = world["person"]
-    new_id = factories.resident_id(person.birth_date, person.gender, serial=88)
+    new_id = factories.resident_id(person.birth_date, person.gender, region="310101")
     with django_capture_on_commit_callbacks(execute=True):
         services.correction_start(
             qualification=world["q"],

@@ -1,0 +1,319 @@
+"""Benchmarks of the correction process on PostgreSQL (issue 3). Run with ``make bench``.
+
+Each prints its ratios, measured side by side in one run:
+(a) SQL queries per flow step at 1,000 and at 100,000 existing qualifications with open
+    requests: the counts must be equal;
+(b) ``GET /api/v1/tasks/`` (first page) for an officer at 100,000 open requests across 200
+    schools, against the same at 1,000: median time ratio ≤ 1.5;
+(c) the full lifecycle (file, school approval, provincial approval) through the services,
+    against a hand-written psycopg script doing the same essential writes (state updates,
+    revision, audit rows, outbox rows) in three transactions: median time ratio ≤ 5.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pgtrigger
+import psycopg
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from pgtrigger import runtime as pgtrigger_runtime
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from config import celery_app
+from records.models import Qualification
+from records.models import School
+from records.models import User
+from records.reference import load_reference_data
+from tests import factories
+from tests.benchmarks.population import clone_corrections
+from tests.celery_worker import celery_configured
+from workflows import services
+from workflows.flows import CorrectionFlow
+
+pytestmark = [pytest.mark.postgres, pytest.mark.benchmark]
+
+SMALL, LARGE, SCHOOLS = 1_000, 100_000, 200
+
+
+def _median_seconds(
+    action: Callable[[Any], Any],
+    runs: int,
+    warmup: int = 3,
+    setup: Callable[[], Any] = lambda: None,
+) -> float:
+    """Median wall time of ``action(setup())``; ``setup`` is not timed."""
+    for _ in range(warmup):
+        action(setup())
+    times = []
+    for _ in range(runs):
+        prepared = setup()
+        start = time.perf_counter()
+        action(prepared)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _fresh(user: User) -> User:
+    """A new user object, as each request loads one (so no grant cache carries over)."""
+    return User.objects.get(pk=user.pk)
+
+
+class World:
+    def __init__(self) -> None:
+        load_reference_data()
+        self.schools = list(School.objects.order_by("code")[:SCHOOLS])
+        self.school = self.schools[0]
+        self.officer = factories.officer(self.school, "bench_officer")
+        self.province = factories.provincial_admin(self.school.province, "bench_province")
+        self.serial = 0
+
+    def qualification(self) -> tuple[Qualification, User]:
+        self.serial += 1
+        login = factories.user(f"bench_student_{self.serial}")
+        person = factories.student("王小明", login=login)
+        return factories.qualification(person, self.school), login
+
+    def lifecycle(self, prepared: tuple[Qualification, User] | None = None) -> tuple[int, int, int]:
+        """File, school approval, provincial approval; the queries of each step."""
+        qualification, login = prepared or self.qualification()
+        with CaptureQueriesContext(connection) as filed:
+            request = services.correction_start(
+                qualification=qualification,
+                changes={"name": "王晓明"},
+                reason="录入错误",
+                requester=_fresh(login),
+            )
+        review = Task.objects.get(
+            process__correctionprocess__request=request,
+            flow_task=CorrectionFlow.school_review,
+            status=STATUS.NEW,
+        )
+        with CaptureQueriesContext(connection) as forwarded:
+            services.task_decide(task_pk=review.pk, user=_fresh(self.officer), decision="approve")
+        signoff = Task.objects.get(
+            process__correctionprocess__request=request,
+            flow_task=CorrectionFlow.province_signoff,
+            status=STATUS.NEW,
+        )
+        with CaptureQueriesContext(connection) as approved:
+            services.task_decide(task_pk=signoff.pk, user=_fresh(self.province), decision="approve")
+        return len(filed), len(forwarded), len(approved)
+
+    def populate(self, total: int) -> None:
+        """Open correction requests up to ``total``, spread over the 200 schools."""
+        existing = Task.objects.filter(
+            flow_task=CorrectionFlow.school_review, status=STATUS.NEW
+        ).count()
+        if existing == 0:
+            qualification, login = self.qualification()
+            services.correction_start(
+                qualification=qualification,
+                changes={"name": "王晓明"},
+                reason="录入错误",
+                requester=login,
+            )
+            existing = 1
+        template = Task.objects.filter(
+            flow_task=CorrectionFlow.school_review, status=STATUS.NEW
+        ).first()
+        assert template is not None
+        request = template.process.correctionprocess.request
+        clone_corrections(
+            template=request,
+            schools=[(s.code, s.province_id) for s in self.schools],
+            start=existing + 1,
+            count=total - existing,
+        )
+
+    def tasks_page_seconds(self) -> float:
+        token, _ = Token.objects.get_or_create(user=self.officer)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+        def get(_: object) -> None:
+            response = client.get("/api/v1/tasks/")
+            assert response.status_code == 200
+            assert response.json()["results"]
+
+        return _median_seconds(get, runs=30)
+
+
+def _hand_written_lifecycle(
+    conn: psycopg.Connection[Any],
+    qualification: Qualification,
+    actors: dict[str, int],
+    ignore: str,
+) -> None:
+    """The essential writes of a correction's lifecycle, in three transactions, by hand."""
+
+    def audit(cur: Any, subject_type: int, subject_id: int, action: str, actor: int) -> None:
+        cur.execute(
+            "SELECT seq, hash FROM records_auditevent WHERE subject_type_id=%s AND subject_id=%s"
+            " ORDER BY seq DESC LIMIT 1",
+            (subject_type, str(subject_id)),
+        )
+        last = cur.fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, "0" * 64)
+        body = json.dumps(
+            {
+                "action": action,
+                "seq": seq,
+                "subject": f"{subject_type}:{subject_id}",
+                "at": time.time_ns(),
+            },
+            sort_keys=True,
+        )
+        digest = hashlib.sha256((prev + body).encode()).hexdigest()
+        cur.execute(
+            "INSERT INTO records_auditevent (subject_type_id, subject_id, seq, action, actor_id,"
+            " data, created, prev_hash, hash) VALUES (%s,%s,%s,%s,%s,'{}',now(),%s,%s)",
+            (subject_type, str(subject_id), seq, action, actor, prev, digest),
+        )
+
+    def outbox(cur: Any, event: str, key: str, email: str) -> None:
+        cur.execute(
+            "INSERT INTO notifications_notification (event, object_key, recipient_email,"
+            " recipient_user_id, language, subject, body_text, body_html, status, attempts,"
+            " last_error, created, updated) VALUES (%s,%s,%s,NULL,'zh-hans',%s,%s,%s,'pending',0,"
+            " '',now(),now())",
+            (event, key, email, event, "body", "<p>body</p>"),
+        )
+
+    ct_request, ct_qualification = actors["ct_request"], actors["ct_qualification"]
+    with conn.transaction(), conn.cursor() as cur:  # 1. file
+        cur.execute(
+            "INSERT INTO records_correctionrequest (qualification_id, student_id, school_id,"
+            " province_id, requester_id, changes, reason, state, created, updated)"
+            " SELECT id, student_id, school_id, province_id, %s, %s, 'x', 'submitted', now(),"
+            " now() FROM records_qualification WHERE id=%s RETURNING id",
+            (
+                actors["student"],
+                json.dumps([{"field": "name", "old": "a", "new": "b"}]),
+                qualification.pk,
+            ),
+        )
+        request_id = cur.fetchone()[0]  # type: ignore[index]
+        audit(cur, ct_request, request_id, "filed", actors["student"])
+        outbox(cur, "filed", f"r:{request_id}:1", "student@example.org")
+        outbox(cur, "review", f"r:{request_id}:1", "officer@example.org")
+    with conn.transaction(), conn.cursor() as cur:  # 2. school approval
+        cur.execute(
+            "UPDATE records_correctionrequest SET state='school_approved', updated=now()"
+            " WHERE id=%s AND state='submitted'",
+            (request_id,),
+        )
+        audit(cur, ct_request, request_id, "forwarded", actors["officer"])
+        outbox(cur, "forwarded", f"r:{request_id}:2", "province@example.org")
+    with conn.transaction(), conn.cursor() as cur:  # 3. provincial approval
+        cur.execute("SELECT set_config('pgtrigger.ignore', %s, true)", (ignore,))
+        cur.execute(
+            "SELECT name FROM records_qualification WHERE id=%s FOR UPDATE", (qualification.pk,)
+        )
+        cur.execute(
+            "UPDATE records_qualification SET name=%s, updated=now() WHERE id=%s",
+            (f"名{request_id}", qualification.pk),
+        )
+        cur.execute(
+            "INSERT INTO records_qualificationrevision (qualification_id, number, content,"
+            " changed_fields, reason, correction_id, approved_by_id, created) SELECT %s,"
+            " COALESCE(MAX(number), 0) + 1, '{}', '[\"name\"]', 'x', %s, %s, now()"
+            " FROM records_qualificationrevision WHERE qualification_id=%s",
+            (qualification.pk, request_id, actors["province"], qualification.pk),
+        )
+        cur.execute(
+            "UPDATE records_correctionrequest SET state='approved', decided_at=now(),"
+            " updated=now() WHERE id=%s AND state='school_approved'",
+            (request_id,),
+        )
+        audit(cur, ct_qualification, qualification.pk, "amended", actors["province"])
+        audit(cur, ct_request, request_id, "approved", actors["province"])
+        outbox(cur, "approved", f"r:{request_id}:3", "student@example.org")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_correction_benchmarks(capsys):
+    from django.contrib.contenttypes.models import ContentType
+
+    from records.models import CorrectionRequest
+
+    # Delivery is a worker's job in production: publish to an in-memory broker, don't send.
+    with celery_configured(celery_app, task_always_eager=False, broker_url="memory://"):
+        world = World()
+        world.populate(SMALL)
+        world.lifecycle()  # warm caches (content types, templates, permissions)
+        small_counts = world.lifecycle()
+        small_page = world.tasks_page_seconds()
+
+        world.populate(LARGE)
+        large_counts = world.lifecycle()
+        large_page = world.tasks_page_seconds()
+
+        open_requests = Task.objects.filter(
+            flow_task=CorrectionFlow.school_review, status=STATUS.NEW
+        ).count()
+        officer_tasks = services.open_tasks(world.officer).count()
+
+        # (c) the lifecycle through the services against the hand-written script.
+        services_time = _median_seconds(
+            world.lifecycle, runs=15, warmup=2, setup=world.qualification
+        )
+        with pgtrigger.ignore("records.Qualification:registered_immutable"):
+            ignore = "{" + ",".join(pgtrigger_runtime._ignore.value) + "}"
+        settings_dict = connection.settings_dict
+        dsn = {
+            "dbname": settings_dict["NAME"],
+            "user": settings_dict["USER"],
+            "host": settings_dict["HOST"] or "127.0.0.1",
+            "port": settings_dict["PORT"] or 5432,
+        }
+        actors = {
+            "student": factories.user("bench_script_student").pk,
+            "officer": world.officer.pk,
+            "province": world.province.pk,
+            "ct_request": ContentType.objects.get_for_model(CorrectionRequest).pk,
+            "ct_qualification": ContentType.objects.get_for_model(Qualification).pk,
+        }
+        script_qualification, _ = world.qualification()
+        with psycopg.connect(**dsn) as conn:  # one connection for every run, as Django keeps
+            script_time = _median_seconds(
+                lambda _: _hand_written_lifecycle(conn, script_qualification, actors, ignore),
+                runs=15,
+                warmup=2,
+            )
+
+    page_ratio = large_page / small_page
+    lifecycle_ratio = services_time / script_time
+    with capsys.disabled():
+        print("\n--- correction benchmarks (PostgreSQL) ---")
+        print(
+            f"open requests: {SMALL:,} -> {open_requests:,} across {SCHOOLS} schools; "
+            f"the officer's open tasks at the large size: {officer_tasks}"
+        )
+        print(
+            "(a) queries per step (file, school approval, provincial approval): "
+            f"{small_counts} at {SMALL:,}, {large_counts} at {LARGE:,}"
+        )
+        print(
+            f"(b) GET /api/v1/tasks/ first page, median: {small_page * 1000:.1f} ms at "
+            f"{SMALL:,}, {large_page * 1000:.1f} ms at {LARGE:,}: ratio {page_ratio:.2f} "
+            "(limit 1.5)"
+        )
+        print(
+            f"(c) lifecycle, median: services {services_time * 1000:.1f} ms, hand-written "
+            f"psycopg {script_time * 1000:.1f} ms: ratio {lifecycle_ratio:.2f} (limit 5)"
+        )
+    assert open_requests >= LARGE
+    assert small_counts == large_counts
+    assert page_ratio <= 1.5
+    assert lifecycle_ratio <= 5
