@@ -42,7 +42,7 @@ e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e -m browser
 
 bench: $(STAMP)
-	$(PY) -m pytest tests/benchmarks -p no:randomly -s
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/xueji_bench} $(PY) -m pytest -o addopts="" -p no:cacheprovider --create-db -s tests/benchmarks
 
 worker: $(STAMP)
 	$(BIN)/celery -A config worker --loglevel=INFO
