@@ -153,3 +153,20 @@ def test_an_officer_of_two_schools_keeps_the_other_after_one_revocation(world):
     assert may(officer, c.VIEW, world["thu"]) is True
     assert may(officer, c.VIEW, world["pku"]) is False
     assert officer.groups.filter(name=roles.SCHOOL_OFFICER).exists()
+
+
+def test_grant_role_command(world, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    user = factories.user("new_officer")
+    call_command("grant_role", "new_officer", "school_officer", "10003")
+    assert "school_officer for 10003 清华大学 granted to new_officer" in capsys.readouterr().out
+    fresh = type(user).objects.get(pk=user.pk)
+    assert may(fresh, c.REVIEW_SCHOOL, world["thu"])
+    with pytest.raises(CommandError, match="No school has the code '99999'"):
+        call_command("grant_role", "new_officer", "school_officer", "99999")
+    with pytest.raises(CommandError, match="needs the code"):
+        call_command("grant_role", "new_officer", "provincial_admin")
+    call_command("grant_role", "new_officer", "school_officer", "10003", "--revoke")
+    assert not may(type(user).objects.get(pk=user.pk), c.REVIEW_SCHOOL, world["thu"])
