@@ -80,7 +80,7 @@ def test_filing_over_http_mails_the_student_and_the_officers(tmp_path):
     assert set(by_recipient) == {"a@stu.example", "o1@pku.example"}
     request_id = response.json()["id"]
     assert (
-        by_recipient["a@stu.example"].subject == f"[学籍] 已收到您的学历信息更正申请 #{request_id}"
+        by_recipient["a@stu.example"].subject.strip() == f"[学籍] 已收到您的学历信息更正申请 #{request_id}"
     )
     assert by_recipient["o1@pku.example"].subject.strip() == (
         f"[Xueji] To review: correction request #{request_id}"
