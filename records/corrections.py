@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
+from notifications.services import Recipient
 from permissions import codenames
 from permissions.checks import may
 from records import notices
@@ -187,26 +188,32 @@ def correction_file(
             )
     except IntegrityError as exc:  # a concurrent filing won the partial unique index
         raise ConflictError(str(OPEN_EXISTS % {"id": "?"}), code="open_correction_exists") from exc
-    step = audit_append(
-        subject_locked=True,
-        subject=request,
+    _step(
+        request,
         action="correction.filed",
         actor=requester,
         data={"changes": parsed, "reason": reason},
-    )
-    notices.announce(
-        "correction_received",
-        request=request,
-        step=step,
-        recipients=notices.requester_and_student(request),
-    )
-    notices.announce(
-        "correction_review_needed",
-        request=request,
-        step=step,
-        recipients=notices.school_officers(request),
+        announce=[
+            ("correction_received", notices.requester_and_student(request)),
+            ("correction_review_needed", notices.school_officers(request)),
+        ],
     )
     return request
+
+
+def _step(
+    request: CorrectionRequest,
+    *,
+    action: str,
+    actor: User,
+    data: dict[str, Any] | None = None,
+    announce: Sequence[tuple[str, list[Recipient]]] = (),
+    comment: str = "",
+) -> None:
+    """Record a step of a locked (or just created) request in its audit chain, and announce it."""
+    step = audit_append(subject=request, action=action, actor=actor, data=data, subject_locked=True)
+    for event, recipients in announce:
+        notices.announce(event, request=request, step=step, recipients=recipients, comment=comment)
 
 
 def _open() -> list[str]:
@@ -237,18 +244,12 @@ def correction_resubmit(
     parsed = parse_changes(request.qualification, changes)
     request.resubmit(changes=parsed, reason=reason)
     request.save()
-    step = audit_append(
-        subject_locked=True,
-        subject=request,
+    _step(
+        request,
         action="correction.resubmitted",
         actor=acting_user,
         data={"changes": parsed, "reason": reason},
-    )
-    notices.announce(
-        "correction_review_needed",
-        request=request,
-        step=step,
-        recipients=notices.school_officers(request),
+        announce=[("correction_review_needed", notices.school_officers(request))],
     )
     return request
 
@@ -267,9 +268,6 @@ def correction_withdraw(
     waiting_on = request.state
     request.withdraw(at=timezone.now())
     request.save()
-    step = audit_append(
-        subject=request, action="correction.withdrawn", actor=acting_user, subject_locked=True
-    )
     if task_holders:
         recipients = notices.users(task_holders)
     elif waiting_on == CorrectionState.SUBMITTED:
@@ -278,7 +276,12 @@ def correction_withdraw(
         recipients = notices.provincial_admins(request)
     else:  # returned: the requester holds it
         recipients = []
-    notices.announce("correction_withdrawn", request=request, step=step, recipients=recipients)
+    _step(
+        request,
+        action="correction.withdrawn",
+        actor=acting_user,
+        announce=[("correction_withdrawn", recipients)],
+    )
     return request
 
 
@@ -330,14 +333,14 @@ def correction_school_decide(
         action, event = "correction.returned", "correction_returned"
         recipients = notices.requester_and_student(request)
     request.save()
-    step = audit_append(
-        subject_locked=True,
-        subject=request,
+    _step(
+        request,
         action=action,
         actor=acting_user,
         data={"step": "school", "comment": comment},
+        announce=[(event, recipients)],
+        comment=comment,
     )
-    notices.announce(event, request=request, step=step, recipients=recipients, comment=comment)
     return str(request.state)
 
 
@@ -363,18 +366,12 @@ def correction_province_decide(
     if decision == Decision.REJECT:
         request.reject(at=now)
         request.save()
-        step = audit_append(
-            subject_locked=True,
-            subject=request,
+        _step(
+            request,
             action="correction.rejected",
             actor=acting_user,
             data={"step": "province", "comment": comment},
-        )
-        notices.announce(
-            "correction_rejected",
-            request=request,
-            step=step,
-            recipients=notices.requester_and_student(request),
+            announce=[("correction_rejected", notices.requester_and_student(request))],
             comment=comment,
         )
         return SignoffResult(request.state)
@@ -390,18 +387,12 @@ def correction_province_decide(
         ]
         request.return_to_school(changes=refreshed)
         request.save()
-        step = audit_append(
-            subject_locked=True,
-            subject=request,
+        _step(
+            request,
             action="correction.stale",
             actor=acting_user,
             data={"step": "province", "fields": list(stale), "comment": comment},
-        )
-        notices.announce(
-            "correction_review_needed",
-            request=request,
-            step=step,
-            recipients=notices.school_officers(request),
+            announce=[("correction_review_needed", notices.school_officers(request))],
         )
         return SignoffResult(request.state, stale)
     values = {c["field"]: _parse(c["field"], c["new"]) for c in request.changes}
@@ -415,18 +406,12 @@ def correction_province_decide(
     )
     request.approve(at=now)
     request.save()
-    step = audit_append(
-        subject_locked=True,
-        subject=request,
+    _step(
+        request,
         action="correction.approved",
         actor=acting_user,
         data={"step": "province", "comment": comment, "revision": revision.number},
-    )
-    notices.announce(
-        "correction_approved",
-        request=request,
-        step=step,
-        recipients=notices.requester_and_student(request),
+        announce=[("correction_approved", notices.requester_and_student(request))],
         comment=comment,
     )
     return SignoffResult(request.state)

@@ -231,7 +231,25 @@ class Student(models.Model):
             raise ValidationError(exc.message_dict) from exc
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows are written once and never changed or deleted through the ORM (the PostgreSQL
+    trigger of each subclass refuses it below the ORM too)."""
+
+    append_only_message = "rows of this table are append-only"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValidationError(self.append_only_message)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValidationError(self.append_only_message)
+
+
+class AuditEvent(AppendOnlyModel):
     """An append-only, hash-chained log entry about one subject record.
 
     Each subject has its own chain: ``seq`` counts from 1 and ``hash`` is
@@ -252,6 +270,8 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    append_only_message = AUDIT_APPEND_ONLY
+
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
@@ -266,14 +286,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_type_id}:{self.subject_id}#{self.seq} {self.action}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ValidationError(AUDIT_APPEND_ONLY)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ValidationError(AUDIT_APPEND_ONLY)
 
 
 # The registered content of a qualification: what the certificate prints (DOMAIN.md §3.2).
@@ -439,7 +451,7 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
         self.revoke_reason = reason
 
 
-class QualificationRevision(models.Model):
+class QualificationRevision(AppendOnlyModel):
     """Every value a qualification ever had while registered: the registration, then each
     approved correction, with who approved it and when. Append-only."""
 
@@ -461,6 +473,8 @@ class QualificationRevision(models.Model):
     )
     created = models.DateTimeField(_("time"))
 
+    append_only_message = REVISIONS_APPEND_ONLY
+
     class Meta:
         verbose_name = _("qualification revision")
         verbose_name_plural = _("qualification revisions")
@@ -476,14 +490,6 @@ class QualificationRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.qualification_id} r{self.number}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ValidationError(REVISIONS_APPEND_ONLY)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ValidationError(REVISIONS_APPEND_ONLY)
 
 
 # Fields a correction may change (DOMAIN.md §2.5, §2.6): identity, study dates, programme.
