@@ -12,7 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -152,3 +154,49 @@ class CeleryWorker:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+@contextmanager
+def live_delivery(
+    app: Celery, broker_url: str, log_path: Path
+) -> Iterator[tuple[Any, CeleryWorker]]:
+    """An aiosmtpd server, a real ``celery worker`` on a private queue of ``broker_url`` reading
+    this test's database, and ``app`` publishing to that queue: the whole delivery path."""
+    from django.db import connection
+
+    from tests.smtp import RecordingSMTPServer
+
+    with RecordingSMTPServer() as smtp:
+        worker = CeleryWorker(
+            env={
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "DATABASE_URL": database_url(connection.settings_dict),
+                "CELERY_BROKER_URL": broker_url,
+                "EMAIL_URL": smtp.url,
+                "DEBUG": "true",
+            },
+            log_path=log_path,
+        )
+        with (
+            celery_configured(
+                app, task_always_eager=False, broker_url=broker_url, task_default_queue=worker.queue
+            ),
+            private_queue(app, worker.queue),
+            worker,
+        ):
+            yield smtp, worker
+
+
+def wait_until(
+    condition: Callable[[], bool], worker: CeleryWorker, what: str, seconds: float = 30
+) -> None:
+    """Poll ``condition``; fail with the worker's log if it exits or time runs out."""
+    import pytest
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if not worker.alive():
+            pytest.fail(f"the celery worker exited while waiting for {what}:\n{worker.output()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {seconds}s; worker log:\n{worker.output()}")
+        time.sleep(0.1)
