@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "workflows.middleware.SiteLoginRequiredMiddleware",
+    "workflows.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # viewflow's AppConfig.ready() appends SiteMiddleware and HotwireTurboMiddleware.
@@ -123,6 +125,9 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Our catalogues first: Django's own would otherwise win for shared words ("name" is 名称
+# there, 姓名 for a person here). Compiled with `make messages` (polib, no GNU gettext).
+LOCALE_PATHS = [BASE_DIR / "records" / "locale", BASE_DIR / "workflows" / "locale"]
 USE_TZ = True
 
 # --- Static and uploaded files ------------------------------------------------------------------

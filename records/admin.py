@@ -1,0 +1,110 @@
+"""Admin pages. Reference data is edited here; records that change only through services
+(students' registered qualifications, revisions, corrections, the audit log) are read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from permissions.admin import ScopeObjectAdmin
+from records.models import AuditEvent
+from records.models import CorrectionRequest
+from records.models import Ethnicity
+from records.models import Major
+from records.models import Province
+from records.models import Qualification
+from records.models import QualificationRevision
+from records.models import School
+from records.models import SchoolMajor
+from records.models import Student
+from records.models import User
+from records.validators import mask_id_number
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin[User]):
+    fieldsets = (*DjangoUserAdmin.fieldsets, (_("Preferences"), {"fields": ("language",)}))  # type: ignore[misc]
+    list_display = ("username", "email", "language", "is_staff", "is_active")
+
+
+@admin.register(Province)
+class ProvinceAdmin(ScopeObjectAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(School)
+class SchoolAdmin(ScopeObjectAdmin):
+    list_display = ("code", "name", "province", "level", "credit_system")
+    list_filter = ("province", "level", "credit_system")
+    search_fields = ("code", "name")
+
+
+@admin.register(Major)
+class MajorAdmin(admin.ModelAdmin[Major]):
+    list_display = ("code", "name", "discipline", "class_name")
+    search_fields = ("code", "name")
+
+
+@admin.register(SchoolMajor)
+class SchoolMajorAdmin(admin.ModelAdmin[SchoolMajor]):
+    list_display = ("school", "code", "name")
+    search_fields = ("code", "name", "school__name")
+
+
+@admin.register(Ethnicity)
+class EthnicityAdmin(admin.ModelAdmin[Ethnicity]):
+    list_display = ("code", "name")
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin[Student]):
+    list_display = ("name", "gender", "birth_date", "masked_id", "user")
+    search_fields = ("name",)
+    raw_id_fields = ("user",)
+
+    @admin.display(description=_("ID number"))
+    def masked_id(self, obj: Student) -> str:
+        return mask_id_number(obj.id_number)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Changes go through the services (with their rules, audit and emails), never here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Qualification)
+class QualificationAdmin(ReadOnlyAdmin):
+    list_display = ("certificate_number", "name", "school", "status", "graduation_date")
+    list_filter = ("status", "level")
+    search_fields = ("certificate_number", "name")
+    exclude = ("id_number",)
+
+
+@admin.register(QualificationRevision)
+class QualificationRevisionAdmin(ReadOnlyAdmin):
+    list_display = ("qualification", "number", "approved_by", "created")
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "qualification", "school", "state", "created")
+    list_filter = ("state",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("subject_type", "subject_id", "seq", "action", "actor", "created")
+    list_filter = ("subject_type", "action")

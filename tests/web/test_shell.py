@@ -1,0 +1,147 @@
+"""The web shell: login, per-role home pages, 404 for what is not yours, language, admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from permissions import roles
+from records.models import User
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    bj, sh = factories.province("11", "北京市"), factories.province("31", "上海市")
+    pku = factories.school("10001", "北京大学", "11")
+    thu = factories.school("10003", "清华大学", "11")
+    fdu = factories.school("10246", "复旦大学", "31")
+    student_user = factories.user("student_a", role=roles.STUDENT)
+    person = factories.student("王小明", login=student_user)
+    return {
+        "pku": pku,
+        "thu": thu,
+        "fdu": fdu,
+        "person": person,
+        "q": factories.qualification(person, pku),
+        "student": student_user,
+        "officer": factories.officer(pku, "officer_10001"),
+        "province": factories.provincial_admin(bj, "province_11"),
+        "province31": factories.provincial_admin(sh, "province_31"),
+        "ministry": factories.user("ministry", role=roles.MINISTRY_VIEWER, scope=bj),
+    }
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_users_are_sent_to_the_login_page():
+    response = Client().get("/home/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/home/")
+    assert Client().get("/accounts/login/").status_code == 200
+
+
+def test_login_with_a_password(world):
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "officer_10001", "password": "pw"})
+    assert response.status_code == 302
+    assert client.get("/home/").status_code == 200
+    bad = Client().post("/accounts/login/", {"username": "officer_10001", "password": "nope"})
+    assert bad.status_code == 200
+    assert not bad.wsgi_request.user.is_authenticated
+
+
+def test_the_demo_hint_shows_only_in_debug(settings):
+    settings.DEBUG = True
+    assert "student_a" in Client().get("/accounts/login/").content.decode()
+    settings.DEBUG = False
+    assert "student_a" not in Client().get("/accounts/login/").content.decode()
+
+
+def test_the_student_sees_their_record_with_a_masked_id(world):
+    page = _client(world["student"]).get("/home/").content.decode()
+    person = world["person"]
+    assert "王小明" in page
+    assert world["q"].certificate_number in page
+    assert person.id_number not in page
+    assert person.id_number[:4] + "**********" + person.id_number[-4:] in page
+    assert "北京大学" in page  # the school of their qualification
+    assert "清华大学" not in page
+
+
+def test_the_officer_sees_their_school_only(world):
+    page = _client(world["officer"]).get("/home/").content.decode()
+    assert "/home/schools/10001/" in page
+    assert "/home/schools/10003/" not in page
+    assert world["q"].certificate_number in page
+    assert world["person"].id_number not in page
+
+
+def test_the_provincial_admin_sees_the_province_s_schools(world):
+    page = _client(world["province"]).get("/home/").content.decode()
+    assert "/home/schools/10001/" in page
+    assert "/home/schools/10003/" in page
+    assert "/home/schools/10246/" not in page
+
+
+@pytest.mark.parametrize(
+    ("who", "code", "status"),
+    [
+        ("officer", "10001", 200),
+        ("officer", "10003", 404),
+        ("officer", "10246", 404),
+        ("province", "10001", 200),
+        ("province", "10003", 200),
+        ("province", "10246", 404),
+        ("province31", "10001", 404),
+        ("province31", "10246", 200),
+        ("ministry", "10003", 200),
+        ("ministry", "10246", 404),
+        ("student", "10001", 404),
+    ],
+)
+def test_school_page_is_404_unless_yours(world, who, code, status):
+    assert _client(world[who]).get(f"/home/schools/{code}/").status_code == status
+
+
+def test_the_site_is_chinese_by_default_and_the_switch_is_remembered(world):
+    client = _client(world["officer"])
+    assert "您的角色" in client.get("/home/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/home/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/home/"
+    assert "Your roles" in client.get("/home/").content.decode()
+    assert User.objects.get(pk=world["officer"].pk).language == "en"
+    fresh = _client(User.objects.get(pk=world["officer"].pk))  # another browser, no cookie
+    assert "Your roles" in fresh.get("/home/").content.decode()
+
+
+def test_an_unknown_language_changes_nothing(world):
+    client = _client(world["officer"])
+    client.post("/i18n/setlang/", {"language": "fr", "next": "/home/"})
+    assert User.objects.get(pk=world["officer"].pk).language == "zh-hans"
+
+
+def test_admin_and_object_permission_pages(world):
+    root = factories.user("root")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    client = _client(root)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/records/school/10001/permissions/").status_code == 200
+    assert client.get("/admin/records/qualification/").status_code == 200
+    assert client.get("/admin/records/qualification/add/").status_code == 403
+    students = client.get("/admin/records/student/").content.decode()
+    assert world["person"].id_number not in students
+
+
+def test_the_api_keeps_its_own_authentication():
+    response = Client().get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
