@@ -1,0 +1,65 @@
+"""In a real browser: the demo users log in, see their own home page, switch language."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from records.demo import seed_demo
+from records.reference import load_reference_data
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", settings.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/home/")
+
+
+@pytest.fixture
+def demo(transactional_db) -> None:
+    """The demo data; before the browser starts (Playwright runs an event loop, inside which
+    Django refuses database calls)."""
+    load_reference_data()
+    seed_demo()
+
+
+def test_demo_users_log_in_and_see_their_own_pages(live_server, demo, browser_page, tmp_path):
+    page, base = browser_page, live_server.url
+
+    _log_in(page, base, "student_a")
+    assert page.locator("#person").inner_text().count("王小明") == 1
+    assert "100011202405000101" in page.locator("#qualifications").inner_text()
+    assert "您的角色" in page.content()
+    page.click("button[name=language][value=en]")
+    page.wait_for_load_state("networkidle")
+    assert "Your roles" in page.content()
+    page.screenshot(path=Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path)) / "student.png")
+    page.context.clear_cookies()
+
+    _log_in(page, base, "officer_10001")
+    schools = page.locator("#schools").inner_text()
+    assert "北京大学" in schools
+    assert "清华大学" not in schools
+    page.click("#schools a:has-text('北京大学')")
+    page.wait_for_url(f"{base}/home/schools/10001/")
+    assert "龚旗煌" in page.content()  # the principal's name from the demo data
+    page.goto(f"{base}/home/schools/10003/")
+    assert "404" in page.title() or "Not Found" in page.content()
+
+
+def test_a_wrong_password_stays_on_the_login_page(live_server, browser_page):
+    page, base = browser_page, live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", "nobody")
+    page.fill("input[name=password]", "wrong")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/accounts/login/" in page.url
