@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 from viewflow.urls import Site
 
+from workflows import correction_views
 from workflows import views
 
 
@@ -21,4 +22,21 @@ class HomeApp(Application):
     school_path = path("schools/<str:code>/", views.school_detail, name="school")
 
 
-site = Site(title=_("Xueji student records"), viewsets=[HomeApp()])
+class CorrectionsApp(Application):
+    """Corrections of registered qualifications: the student's and officers' pages."""
+
+    title = _("Corrections")
+    icon = "edit_note"
+    app_name = "corrections"
+    menu_template_name = None
+
+    index_path = path("", correction_views.task_list, name="tasks")
+    qualification_path = path(
+        "qualifications/<int:pk>/", correction_views.qualification_page, name="qualification"
+    )
+    detail_path = path("<int:pk>/", correction_views.detail, name="detail")
+    evidence_path = path("evidence/<int:pk>/", correction_views.evidence, name="evidence")
+    task_path = path("tasks/<int:task_pk>/", correction_views.task, name="task")
+
+
+site = Site(title=_("Xueji student records"), viewsets=[HomeApp(), CorrectionsApp()])

@@ -1,0 +1,44 @@
+"""Small template filters of the site shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext_lazy as _
+
+from records.models import Qualification
+
+register = template.Library()
+
+STEP_LABELS = {
+    "filed": _("Filed"),
+    "forwarded": _("Forwarded to the province"),
+    "returned": _("Returned for revision"),
+    "resubmitted": _("Submitted again"),
+    "rejected": _("Rejected"),
+    "approved": _("Approved"),
+    "withdrawn": _("Withdrawn"),
+    "stale": _("Returned to school review: the record changed"),
+    "evidence_added": _("Evidence added"),
+}
+
+
+@register.filter
+def field_label(field: str) -> Any:
+    """The label of a qualification field, in the page's language."""
+    try:
+        return Qualification._meta.get_field(field).verbose_name
+    except FieldDoesNotExist:
+        return field
+
+
+@register.filter
+def step_label(action: str) -> Any:
+    return STEP_LABELS.get(action, action)
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key, "")
