@@ -13,7 +13,7 @@ from records.models import Qualification
 register = template.Library()
 
 STEP_LABELS = {
-    "filed": _("Filed"),
+    "filed": _("Request filed"),
     "forwarded": _("Forwarded to the province"),
     "returned": _("Returned for revision"),
     "resubmitted": _("Submitted again"),
