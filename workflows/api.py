@@ -221,43 +221,42 @@ class CorrectionEvidenceUpload(APIView):
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
+class TaskSubjectSerializer(serializers.Serializer[dict[str, Any]]):
+    type = serializers.CharField()
+    id = serializers.IntegerField()
+
+
 class TaskSerializer(serializers.Serializer[Task]):
-    id = serializers.IntegerField(source="pk")
-    flow = serializers.SerializerMethodField()
-    step = serializers.SerializerMethodField()
-    state = serializers.SerializerMethodField()
-    subject = serializers.SerializerMethodField()
-    school = serializers.SerializerMethodField()
+    """``{id, flow, step, state, subject: {type, id}, school, created}``; ``state`` is the
+    task's status in lower case (``new``, ``assigned``, ``started``, ``done``, …)."""
+
+    id = serializers.IntegerField()
+    flow = serializers.CharField()
+    step = serializers.CharField()
+    state = serializers.CharField()
+    subject = TaskSubjectSerializer()
+    school = serializers.CharField()
     created = serializers.DateTimeField()
 
-    def get_flow(self, task: Task) -> str:
-        return str(task.flow_task.flow_class.instance.flow_label)
+    def to_representation(self, instance: Task) -> dict[str, Any]:
+        summaries = self.context.get("summaries") or services.task_summaries([instance])
+        return task_row(instance, summaries[instance.pk])
 
-    def get_state(self, task: Task) -> str:
-        """The task's status in lower case: ``new``, ``assigned``, ``started``, ``done``, …"""
-        return str(task.status).lower()
 
-    def get_step(self, task: Task) -> str:
-        return str(task.flow_task.name)
+_DATETIME = serializers.DateTimeField()
 
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {"type": {"type": "string"}, "id": {"type": "integer"}},
-        }
-    )
-    def get_subject(self, task: Task) -> dict[str, Any]:
-        summary = self._summary(task)
-        return {"type": summary.subject_type, "id": summary.subject_id}
 
-    def get_school(self, task: Task) -> str:
-        return self._summary(task).school
-
-    def _summary(self, task: Task) -> services.TaskSummary:
-        summaries: dict[int, services.TaskSummary] | None = self.context.get("summaries")
-        if summaries is None or task.pk not in summaries:
-            summaries = services.task_summaries([task])
-        return summaries[task.pk]
+def task_row(task: Task, summary: services.TaskSummary) -> dict[str, Any]:
+    """One task as the API shows it: plain values, cheap for a page of fifty."""
+    return {
+        "id": task.pk,
+        "flow": str(task.flow_task.flow_class.instance.flow_label),
+        "step": str(task.flow_task.name),
+        "state": str(task.status).lower(),
+        "subject": {"type": summary.subject_type, "id": summary.subject_id},
+        "school": summary.school,
+        "created": _DATETIME.to_representation(task.created),
+    }
 
 
 class DecideSerializer(serializers.Serializer[dict[str, Any]]):
@@ -280,8 +279,8 @@ class TaskList(generics.ListAPIView[Task]):
         page = self.paginate_queryset(self.get_queryset()) or []
         # What the page shows of each process, in one query for the page, not a join over
         # every open task.
-        context = {**self.get_serializer_context(), "summaries": services.task_summaries(page)}
-        return self.get_paginated_response(TaskSerializer(page, many=True, context=context).data)
+        summaries = services.task_summaries(page)
+        return self.get_paginated_response([task_row(task, summaries[task.pk]) for task in page])
 
 
 @extend_schema(
