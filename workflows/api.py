@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics
 from rest_framework import serializers
 from rest_framework import status
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -264,11 +265,20 @@ class DecideSerializer(serializers.Serializer[dict[str, Any]]):
     comment = serializers.CharField(allow_blank=True, required=False, default="")
 
 
+class TaskPagination(CursorPagination):
+    """A work queue: newest first, ``next``/``previous`` cursors, no total count (which would
+    cost a scan of every open task in scope on every page)."""
+
+    ordering = ("-created", "-id")
+    page_size = 50
+
+
 @extend_schema(tags=["tasks"])
 class TaskList(generics.ListAPIView[Task]):
     """The open tasks the caller may act on, for every flow, newest first."""
 
     serializer_class = TaskSerializer
+    pagination_class = TaskPagination
 
     def get_queryset(self) -> QuerySet[Task]:
         return services.open_tasks(self.request.user).only(  # type: ignore[arg-type]

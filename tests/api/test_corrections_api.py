@@ -240,3 +240,11 @@ def test_lists_show_no_full_id_numbers(world):
     body = world["api"]["officer_10001"].get("/api/v1/qualifications/").text
     assert world["qa"].id_number not in body
     assert world["qa"].id_number[-4:] in body
+
+
+def test_the_task_list_is_a_cursor_paginated_queue(world):
+    _file(world)
+    body = world["api"]["officer_10001"].get("/api/v1/tasks/").json()
+    assert set(body) == {"next", "previous", "results"}  # no count: a queue, not a report
+    assert body["next"] is None
+    assert len(body["results"]) == 1
