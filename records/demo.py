@@ -136,6 +136,7 @@ def seed_demo() -> list[str]:
     for code, principal in PRINCIPALS.items():
         School.objects.filter(pk=code).update(principal_name=principal)
     lines = []
+    school_of = {person.username: person.school for person in DEMO_PEOPLE}
     for account in DEMO_ACCOUNTS:
         user, created = User.objects.get_or_create(
             username=account.username,
@@ -152,7 +153,9 @@ def seed_demo() -> list[str]:
         elif account.role == roles.PROVINCIAL_ADMIN:
             scope_object = Province.objects.get(pk=account.scope)
         grant_role(user, account.role, scope_object)
-        where = f" ({scope_object})" if scope_object else ""
+        studies_at = school_of.get(account.username)  # a student's school: shown, not granted
+        shown = scope_object or (School.objects.get(pk=studies_at) if studies_at else None)
+        where = f" ({shown})" if shown else ""
         lines.append(f"{account.username:<14} {account.role}{where}{'' if created else ' [kept]'}")
     for person in DEMO_PEOPLE:
         user = User.objects.get(username=person.username)
