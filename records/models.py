@@ -49,6 +49,14 @@ REGISTERED_IMMUTABLE = _(
 REVISIONS_APPEND_ONLY = "qualification revisions are append-only"
 
 
+# A student's record at a school: seen by the student, the school and the school's province.
+STUDENT_RECORD_SCOPE: dict[str, str] = {
+    "records.school": "school_id",
+    "records.province": "province_id",
+    "owner": "student__user_id",
+}
+
+
 class User(AbstractUser):
     """A login. People's identity lives in ``Student``; roles are groups."""
 
@@ -381,11 +389,7 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
-    scope_paths: ClassVar[dict[str, str]] = {
-        "records.school": "school_id",
-        "records.province": "province_id",
-        "owner": "student__user_id",
-    }
+    scope_paths: ClassVar[dict[str, str]] = STUDENT_RECORD_SCOPE
 
     class Meta:
         verbose_name = _("qualification")
@@ -545,11 +549,7 @@ class CorrectionRequest(ConcurrentTransitionMixin, models.Model):
     created = models.DateTimeField(_("filed at"), auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
-    scope_paths: ClassVar[dict[str, str]] = {
-        "records.school": "school_id",
-        "records.province": "province_id",
-        "owner": "student__user_id",
-    }
+    scope_paths: ClassVar[dict[str, str]] = STUDENT_RECORD_SCOPE
 
     class Meta:
         verbose_name = _("correction request")
