@@ -35,6 +35,7 @@ ALREADY_DECIDED = _("This task has already been decided.")
 HELD_BY_OTHER = _("This task is held by another user.")
 BUSY = _("Someone else is acting on this request right now; try again.")
 OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,10 @@ def _flow_contention() -> Iterator[None]:
         yield
     except FlowLockFailed as exc:
         raise ConflictError(str(BUSY), code="busy") from exc
-    except DatabaseError as exc:  # NOWAIT lock refused inside an outer transaction
-        if "could not obtain lock" in str(exc) or "lock" in str(exc).lower():
+    except DatabaseError as exc:
+        # A NOWAIT row lock refused where viewflow cannot retry (inside an outer transaction):
+        # PostgreSQL's lock_not_available. Every other database error is a real error.
+        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise ConflictError(str(BUSY), code="busy") from exc
         raise
 
