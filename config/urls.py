@@ -8,15 +8,15 @@ from django.urls import path
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView
 from drf_spectacular.views import SpectacularSwaggerView
-from viewflow.contrib.auth import AuthViewset
 
 from records.api.errors import api_not_found
 from workflows import views as workflows_views
+from workflows.accounts import accounts
 from workflows.site import site
 
 urlpatterns = [
     path("i18n/setlang/", workflows_views.set_language, name="set_language"),
-    path("accounts/", AuthViewset(login_view=workflows_views.LoginView.as_view()).urls),
+    path("accounts/", accounts.urls),
     path("admin/", admin.site.urls),
     path("api/v1/", include("workflows.api_urls")),
     path("api/v1/", include("records.api.urls")),
