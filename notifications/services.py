@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connections
+from django.db import router
 from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
@@ -75,6 +77,38 @@ def _deliverable(recipients: Iterable[Recipient]) -> dict[str, Recipient]:
     return chosen
 
 
+def _insert_new(rows: Sequence[Notification]) -> list[Notification]:
+    """Insert the rows whose ``(event, object_key, recipient_email)`` is new; return those.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, and SQLite ≥ 3.35): a key
+    written earlier, or by a concurrent transaction, is skipped by the unique constraint
+    instead of failing the caller. ``bulk_create(ignore_conflicts=True)`` would need a second
+    query to learn which rows it wrote.
+    """
+    meta = Notification._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    connection = connections[router.db_for_write(Notification)]
+    quote = connection.ops.quote_name
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [
+        f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields
+    ]
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    columns = ", ".join(quote(f.column) for f in fields)
+    email_column = quote(meta.get_field("recipient_email").column)
+    values = ", ".join([row_sql] * len(rows))
+    # Identifiers from the model's own metadata; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
+    sql += f" RETURNING {key}, {email_column}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = {email: pk for pk, email in cursor.fetchall()}
+    written = [row for row in rows if row.recipient_email in ids]
+    for row in written:
+        row.pk = ids[row.recipient_email]
+    return written
+
+
 def notify(
     event: str,
     *,
@@ -88,8 +122,7 @@ def notify(
     for this ``(event, object_key, email)`` is skipped, so calling twice never mails twice;
     empty or invalid addresses are skipped. Raises ``ValueError`` for an unknown event, a bad
     ``object_key``, a context that lacks a key the event needs, or anything that looks like a
-    personal ID number: then nothing is written. Returns the rows written by this call (in
-    a race with a concurrent call for the same key, possibly that call's pending rows too).
+    personal ID number: then nothing is written. Returns the rows written by this call.
 
     Delivery is queued with ``transaction.on_commit``: nothing is sent if the caller's
     transaction rolls back, and a broker that is down at commit only leaves the rows pending
@@ -103,15 +136,8 @@ def notify(
     wanted = _deliverable(recipients)
     if not wanted:
         return []
-    existing = set(
-        Notification.objects.filter(
-            event=event, object_key=object_key, recipient_email__in=list(wanted)
-        ).values_list("recipient_email", flat=True)
-    )
     rows = []
     for email, recipient in wanted.items():
-        if email in existing:
-            continue
         language = _language(recipient.language)
         rendered = render(spec, language, {**context, "recipient": recipient, "language": language})
         rows.append(
@@ -126,19 +152,9 @@ def notify(
                 body_html=rendered.body_html,
             )
         )
-    if not rows:
+    written = _insert_new(rows)
+    if not written:
         return []
-    # A concurrent transaction may have written the same key since the look-up above: the
-    # unique constraint turns that into a no-op here instead of an error in the caller.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    written = list(
-        Notification.objects.filter(
-            event=event,
-            object_key=object_key,
-            recipient_email__in=[row.recipient_email for row in rows],
-            status=Notification.Status.PENDING,
-        ).order_by("id")
-    )
     ids = [row.pk for row in written]
     transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
     return written

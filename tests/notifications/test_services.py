@@ -87,6 +87,7 @@ class TestNotify:
 
         assert len(first) == 1
         assert [row.recipient_email for row in second] == ["anna@example.org"]
+        assert second[0].pk == Notification.objects.get(recipient_email="anna@example.org").pk
         assert Notification.objects.count() == 2
         assert sorted(message.to[0] for message in mail.outbox) == [
             "anna@example.org",
