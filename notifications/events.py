@@ -46,7 +46,7 @@ class Event:
 # Correction events share one layout (notifications/correction/<lang>/base.*): each event's
 # templates only set the headline. ``fields`` are the labels of the corrected fields (never
 # their values, which may be ID numbers); ``url`` links to the request.
-CORRECTION_CONTEXT = ("name", "request_id", "school", "fields", "comment", "url")
+CORRECTION_CONTEXT = ("request_id", "school", "fields", "comment", "url")
 
 EVENTS: dict[str, Event] = {
     event.slug: event

@@ -63,6 +63,20 @@ def users(people: Iterable[User]) -> list[Recipient]:
     return [_recipient(u) for u in people]
 
 
+class FieldLabels:
+    """The corrected fields' labels, joined in the language active when a template renders
+    them, so one context serves recipients of every language."""
+
+    def __init__(self, request: CorrectionRequest) -> None:
+        self.labels = [
+            Qualification._meta.get_field(c["field"]).verbose_name for c in request.changes
+        ]
+
+    def __str__(self) -> str:
+        separator = "、" if translation.get_language() == "zh-hans" else ", "
+        return separator.join(str(label) for label in self.labels)
+
+
 def announce(
     event: str,
     *,
@@ -71,21 +85,15 @@ def announce(
     recipients: Iterable[Recipient],
     comment: str = "",
 ) -> None:
-    labels = [Qualification._meta.get_field(c["field"]).verbose_name for c in request.changes]
-    for recipient in recipients:
-        with translation.override(recipient.language):
-            separator = "、" if translation.get_language() == "zh-hans" else ", "
-            fields = separator.join(str(label) for label in labels)
-        notify(
-            event,
-            object_key=f"records.auditevent:{step.pk}",
-            recipients=[recipient],
-            context={
-                "name": recipient.name,
-                "request_id": request.pk,
-                "school": request.school.name,
-                "fields": fields,
-                "comment": comment,
-                "url": correction_url(request),
-            },
-        )
+    notify(
+        event,
+        object_key=f"records.auditevent:{step.pk}",
+        recipients=recipients,
+        context={
+            "request_id": request.pk,
+            "school": request.school.name,
+            "fields": FieldLabels(request),
+            "comment": comment,
+            "url": correction_url(request),
+        },
+    )

@@ -201,3 +201,23 @@ def test_an_id_number_correction_mails_no_id_number(world, django_capture_on_com
     for message in mail.outbox:
         assert new_id not in message.body
         assert person.id_number not in message.body
+
+
+def test_one_notice_per_step_speaks_each_recipients_language(
+    world, django_capture_on_commit_callbacks
+):
+    """A step's recipients share one notify() call; each still reads their own language,
+    their own name, and the field labels joined the way their language joins them."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.correction_start(
+            qualification=world["q"],
+            changes={"name": "王晓明", "start_date": "2020-09-02"},
+            reason="录入错误",
+            requester=world["student"],
+        )
+    sent = _by_recipient()
+    assert sent["o1@pku.example"].body.startswith("Dear officer_10001,")
+    assert "Fields: name, study start date" in sent["o1@pku.example"].body
+    assert sent["o2@pku.example"].body.startswith("officer_10001b，您好")
+    assert "更正项目：姓名、入学日期" in sent["o2@pku.example"].body
+    assert sent["a@stu.example"].body.startswith("王小明，您好")
