@@ -14,16 +14,20 @@ from viewflow.workflow import lock
 from permissions import codenames
 from records.choices import CorrectionState
 from records.models import CorrectionRequest
+from records.models import Province
+from records.models import School
 from workflows.models import CorrectionProcess
 
 
-def _school_of(process: Any) -> Any:
-    # can_assign() passes the base Process (task.process), create() the subclass.
-    return process.coerced.school
+def _school_of(process: Any) -> School:
+    """The scope object of the school review. viewflow stores only its content type and key,
+    so it is built from the id the process holds rather than loaded. can_assign() passes the
+    base Process (task.process), create() the subclass."""
+    return School(pk=process.coerced.school_id)
 
 
-def _province_of(process: Any) -> Any:
-    return process.coerced.province
+def _province_of(process: Any) -> Province:
+    return Province(pk=process.coerced.province_id)
 
 
 def _state_is(state: str) -> Any:
