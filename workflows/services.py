@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from typing import Protocol
 
 from django.db import DatabaseError
 from django.db import models
@@ -46,7 +47,6 @@ class HumanStep:
     node: Any
     perm: str
     process_model: type[models.Model]  # the concrete Process subclass of the flow
-    scope_field: str  # its field holding the scope object's id
 
 
 HUMAN_STEPS: tuple[HumanStep, ...] = (
@@ -55,14 +55,12 @@ HUMAN_STEPS: tuple[HumanStep, ...] = (
         CorrectionFlow.school_review,
         codenames.REVIEW_SCHOOL,
         CorrectionProcess,
-        "school_id",
     ),
     HumanStep(
         CorrectionFlow,
         CorrectionFlow.province_signoff,
         codenames.SIGNOFF_PROVINCE,
         CorrectionProcess,
-        "province_id",
     ),
 )
 
@@ -81,7 +79,7 @@ def _flow_contention() -> Iterator[None]:
         raise
 
 
-def _step_of(task: Task) -> HumanStep | None:
+def _step_of(task: TaskLike) -> HumanStep | None:
     for step in HUMAN_STEPS:
         if task.flow_task == step.node:
             return step
@@ -110,8 +108,10 @@ def open_tasks(user: User) -> models.QuerySet[Task]:
     """The open human tasks ``user`` may act on, newest first, for every flow.
 
     Scoped like every list: the user's granted scope ids first, then a literal ``IN`` filter on
-    the process subclass's indexed ``school_id`` / ``province_id``; tasks are matched by
-    ``process_id`` directly, so the base process table is never scanned.
+    the task's own scope key (``owner_permission_obj_pk``: the school or province viewflow
+    stored from ``.Permission(obj=…)`` when it created the task). The partial index
+    ``workflows_open_task_scope`` (step, scope, created) serves a page in index order, so its
+    cost does not grow with the number of open tasks.
     """
     condition = models.Q(pk__in=[])
     for step in HUMAN_STEPS:
@@ -120,10 +120,7 @@ def open_tasks(user: User) -> models.QuerySet[Task]:
             continue
         q = models.Q(flow_task=step.node)
         if ids is not None:
-            processes = step.process_model._default_manager.filter(
-                **{f"{step.scope_field}__in": sorted(ids)}
-            ).values("pk")
-            q &= models.Q(process_id__in=processes)
+            q &= models.Q(owner_permission_obj_pk__in=sorted(str(pk) for pk in ids))
         condition |= q
     held_elsewhere = models.Q(owner__isnull=False) & ~models.Q(owner=user)
     tasks: models.QuerySet[Task] = (
@@ -141,17 +138,37 @@ class TaskSummary:
     school: str
 
 
-def task_summaries(tasks: Sequence[Task]) -> dict[int, TaskSummary]:
+class TaskLike(Protocol):
+    """A task, or a row of a task list (``TASK_ROW`` columns, no model instance per row)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def flow_task(self) -> Any: ...
+    @property
+    def status(self) -> Any: ...
+    @property
+    def created(self) -> Any: ...
+    @property
+    def process_id(self) -> Any: ...
+
+
+TASK_ROW = ("pk", "flow_task", "status", "created", "process_id")
+
+
+def task_summaries(tasks: Sequence[TaskLike]) -> dict[int, TaskSummary]:
     """What a task list shows of each task's process: one small query per process model."""
-    by_model: dict[type[models.Model], list[Task]] = {}
+    by_model: dict[type[models.Model], list[TaskLike]] = {}
     for task in tasks:
         step = _step_of(task)
         if step is not None:
             by_model.setdefault(step.process_model, []).append(task)
     summaries: dict[int, TaskSummary] = {}
     for model, group in by_model.items():
-        rows = model._default_manager.filter(pk__in=[t.process_id for t in group]).values(
-            "pk", "request_id", "school_id"
+        rows = (
+            model._default_manager.filter(pk__in=[t.process_id for t in group])
+            .order_by()  # no join to the base process table for its default ordering
+            .values("pk", "request_id", "school_id")
         )
         processes = {row["pk"]: row for row in rows}
         for task in group:
@@ -168,17 +185,22 @@ def step_process(task: Task) -> Any:
     return step.process_model._default_manager.get(pk=task.process_id)
 
 
-def task_for(user: User, task_pk: int) -> Task:
-    """A task the user may see (open or done), else ``NotVisibleError``."""
+def _visible(user: User, task_pk: int) -> tuple[Task, HumanStep, CorrectionRequest]:
     task = Task.objects.filter(pk=task_pk).first()
     if task is None:
         raise NotVisibleError(task_pk)
     step = _step_of(task)
     if step is None:
         raise NotVisibleError(task_pk)
-    if not may(user, step.perm, step_process(task).request):
+    request = step_process(task).request
+    if not may(user, step.perm, request):
         raise NotVisibleError(task_pk)
-    return task
+    return task, step, request
+
+
+def task_for(user: User, task_pk: int) -> Task:
+    """A task the user may see (open or done), else ``NotVisibleError``."""
+    return _visible(user, task_pk)[0]
 
 
 def open_task_of(request: CorrectionRequest) -> Task | None:
@@ -200,16 +222,15 @@ def task_decide(*, task_pk: int, user: User, decision: str, comment: str = "") -
     409 (``ConflictError``) when it was already decided, is held by someone else, or another
     decision holds the lock. Nothing is written when a rule refuses the decision.
     """
-    task = task_for(user, task_pk)
-    step = _step_of(task)
-    assert step is not None  # noqa: S101  (task_for checked it)
+    task, step, request = _visible(user, task_pk)
     with _flow_contention(), task.activation() as activation:
         task = activation.task
         if task.status not in OPEN_TASK_STATES:
             raise ConflictError(str(ALREADY_DECIDED), code="already_decided")
         if task.owner_id is not None and task.owner_id != user.pk:
             raise ConflictError(str(HELD_BY_OTHER), code="held_by_other")
-        request = activation.process.coerced.request
+        # The record services lock and re-read the request by its key; the copy loaded for
+        # the permission check above only names it.
         if step.node == CorrectionFlow.school_review:
             corrections.correction_school_decide(
                 request=request, decision=decision, comment=comment, acting_user=user
