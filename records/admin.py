@@ -7,10 +7,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from permissions.admin import ScopeObjectAdmin
+from records.accounts import announce_password_change
 from records.models import AuditEvent
 from records.models import CorrectionRequest
 from records.models import Ethnicity
@@ -25,8 +28,21 @@ from records.models import User
 from records.validators import mask_id_number
 
 
+class AnnouncedPasswordChangeForm(AdminPasswordChangeForm):  # type: ignore[type-arg]  # generic in the stubs only
+    """An administrator's change of a user's password is announced to the user by email,
+    as their own change is."""
+
+    def save(self, commit: bool = True) -> Any:
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            if commit:
+                announce_password_change(user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin[User]):
+    change_password_form = AnnouncedPasswordChangeForm
     fieldsets = (*DjangoUserAdmin.fieldsets, (_("Preferences"), {"fields": ("language",)}))  # type: ignore[misc]
     list_display = ("username", "email", "language", "is_staff", "is_active")
 

@@ -25,14 +25,12 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.contrib.auth import AuthViewset
 from viewflow.utils import viewprop
 
-from notifications.services import Recipient
-from notifications.services import notify
 from permissions import roles
+from records.accounts import announce_password_change
 from records.models import User
 from workflows import views
 from workflows.site import site
@@ -54,29 +52,6 @@ def profile(request: HttpRequest) -> TemplateResponse:
         request,
         "workflows/accounts/profile.html",
         {"account": user, "roles": [r for r in roles.ALL if r in role_names]},
-    )
-
-
-def announce_password_change(user: User) -> None:
-    """The security notice of ``notifications``' ``password_changed`` event, in the user's
-    language. Keyed on the moment, so every change is announced once."""
-    changed_at = timezone.now()
-    notify(
-        "password_changed",
-        object_key=f"records.user:{user.pk}@{changed_at:%Y%m%dT%H%M%S%f}",
-        recipients=[
-            Recipient(
-                email=user.email,
-                language=user.language,
-                user_id=user.pk,
-                name=user.get_full_name() or user.username,
-            )
-        ],
-        context={
-            "name": user.get_full_name() or user.username,
-            "changed_at": changed_at,
-            "site_url": settings.SITE_URL,
-        },
     )
 
 

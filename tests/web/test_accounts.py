@@ -122,3 +122,27 @@ def test_the_ministry_viewer_sees_their_provinces():
     page = _client(viewer).get("/home/").content.decode()
     assert "11 北京市" in page
     assert "上海市" not in page
+
+
+def test_an_administrators_password_change_is_announced_to_the_user(officer):
+    admin = User.objects.create_superuser("root", "root@example.org", "pw")
+    response = _client(admin).post(
+        f"/admin/records/user/{officer.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=officer.pk).check_password(NEW_PASSWORD)
+    notice = Notification.objects.get(event="password_changed")
+    assert notice.recipient_email == officer.email
+    assert notice.language == officer.language
+
+
+def test_a_refused_administrators_password_change_announces_nothing(officer):
+    admin = User.objects.create_superuser("root", "root@example.org", "pw")
+    response = _client(admin).post(
+        f"/admin/records/user/{officer.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": "something-else", "usable_password": "true"},
+    )
+    assert response.status_code == 200
+    assert User.objects.get(pk=officer.pk).check_password("pw")
+    assert not Notification.objects.exists()
