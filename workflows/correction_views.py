@@ -250,10 +250,20 @@ def evidence(request: HttpRequest, pk: int) -> FileResponse:
 
 
 def task_list(request: HttpRequest) -> HttpResponse:
-    tasks = list(services.open_tasks(_user(request))[:100])
+    """The corrections page: the open tasks the user may decide, then the latest requests the
+    user may see (a student's own, a school's, a province's)."""
+    user = _user(request)
+    tasks = list(services.open_tasks(user)[:100])
     summaries = services.task_summaries(tasks)
     rows = [(task, summaries[task.pk]) for task in tasks]
-    return page(request, "workflows/corrections/tasks.html", {"rows": rows})
+    requests = (
+        scope(user, codenames.VIEW, CorrectionRequest.objects.all())
+        .select_related("school")
+        .order_by("-created")[:50]
+    )
+    return page(
+        request, "workflows/corrections/tasks.html", {"rows": rows, "corrections": requests}
+    )
 
 
 def task(request: HttpRequest, task_pk: int) -> HttpResponse:
@@ -289,7 +299,7 @@ def task(request: HttpRequest, task_pk: int) -> HttpResponse:
             form.add_error(None, str(exc) or _("You may not decide this request."))
         else:
             messages.success(request, _("Your decision was recorded."))
-            return redirect("corrections:tasks")
+            return redirect("corrections:index")
     context = {
         "task": the_task,
         "is_open": the_task.status in services.OPEN_TASK_STATES,

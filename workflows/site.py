@@ -30,7 +30,8 @@ class CorrectionsApp(Application):
     app_name = "corrections"
     menu_template_name = None
 
-    index_path = path("", correction_views.task_list, name="tasks")
+    # viewflow's menu links every application to its "index" URL.
+    index_path = path("", correction_views.task_list, name="index")
     qualification_path = path(
         "qualifications/<int:pk>/", correction_views.qualification_page, name="qualification"
     )

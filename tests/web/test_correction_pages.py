@@ -184,3 +184,24 @@ def test_the_permission_matrix_of_the_pages(world, who):
     )
     if who != "officer_10001":
         assert Task.objects.get(pk=review.pk).status == STATUS.NEW
+
+
+def test_the_corrections_menu_entry_leads_to_the_corrections_page_from_everywhere(world):
+    """viewflow's menu links each application to its "index" URL: from the home page and the
+    account pages the entry must lead to /corrections/, not back to the page itself."""
+    client = _client(world["student_a"])
+    for path in ("/home/", "/accounts/profile/", "/corrections/"):
+        page = client.get(path).content.decode()
+        assert 'href="/corrections/"' in page, path
+
+
+def test_the_corrections_page_lists_the_requests_in_the_users_scope(world):
+    _file(world)
+    request = CorrectionRequest.objects.get()
+    link = f'href="/corrections/{request.pk}/"'
+    for who in ("student_a", "officer_10001", "province_11"):
+        page = _client(world[who]).get("/corrections/").content.decode()
+        assert link in page, who
+    for who in ("student_c", "officer_10003", "province_31"):
+        page = _client(world[who]).get("/corrections/").content.decode()
+        assert link not in page, who
