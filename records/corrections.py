@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.db import IntegrityError
 from django.db import models
 from django.db import transaction
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
@@ -50,6 +52,7 @@ FIELD_NOT_CORRECTABLE = _(
 )
 UNCHANGED = _("The new value is the same as the current one.")
 BAD_DATE = _("Enter a date as YYYY-MM-DD.")
+NOT_A_CHOICE = _("Choose one of: %(choices)s.")
 REASON_REQUIRED = _("Give the reason for the correction.")
 COMMENT_REQUIRED = _("A comment is required when you reject or return a request.")
 MAY_NOT_FILE = _("Only the student or an officer of the school can request a correction.")
@@ -74,6 +77,37 @@ def _display(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def value_label(field: str, value: Any) -> Any:
+    """A stored value of a correctable field as the pages show it: a choice's label in the
+    active language (``female`` → 女), anything else as it is."""
+    field_object = Qualification._meta.get_field(field)
+    return dict(field_object.choices or []).get(value, value)
+
+
+def _choice(field: str, value: str) -> str:
+    """A choice field's code, given as the code (``female``) or as its label in any of the
+    site's languages (``女``, ``Female``), as the pages show it."""
+    choices = Qualification._meta.get_field(field).choices or []
+    codes = [str(code) for code, _label in choices]
+    if value in codes:
+        return value
+    wanted = value.casefold()
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, label in choices:
+                if str(label).casefold() == wanted:
+                    return str(code)
+    separator = "、" if translation.get_language() == "zh-hans" else ", "
+    labels = separator.join(str(label) for _code, label in choices)
+    raise ValidationError(
+        {
+            f"changes.{field}": ValidationError(
+                NOT_A_CHOICE, code="invalid_choice", params={"choices": labels}
+            )
+        }
+    )
+
+
 def _parse(field: str, raw: Any) -> Any:
     value = str(raw).strip() if raw is not None else ""
     if field in DATE_FIELDS:
@@ -81,6 +115,8 @@ def _parse(field: str, raw: Any) -> Any:
             return datetime.date.fromisoformat(value)
         except ValueError as exc:
             raise ValidationError({f"changes.{field}": ValidationError(BAD_DATE)}) from exc
+    if Qualification._meta.get_field(field).choices:
+        return _choice(field, value)
     return value
 
 

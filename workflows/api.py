@@ -96,14 +96,27 @@ class CorrectionDetailSerializer(CorrectionSerializer):
         return {"id": task.pk, "step": task.flow_task.name}
 
 
+CHANGES_HELP = (
+    "Field name → new value. Dates as YYYY-MM-DD; a choice (gender, id_type, level, "
+    "learning_form, study_length, graduation_result) as its code (`female`) or its label in "
+    "Chinese or English (`女`, `Female`). Stored and returned as codes."
+)
+
+
+def _changes_field() -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.CharField(allow_blank=True), help_text=CHANGES_HELP
+    )
+
+
 class FileSerializer(serializers.Serializer[dict[str, Any]]):
     qualification = serializers.IntegerField()
-    changes = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    changes = _changes_field()
     reason = serializers.CharField(allow_blank=True)
 
 
 class ResubmitSerializer(serializers.Serializer[dict[str, Any]]):
-    changes = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    changes = _changes_field()
     reason = serializers.CharField(allow_blank=True)
 
 

@@ -205,7 +205,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         initial: dict[str, Any] = {"reason": correction.reason}
         for row, change in enumerate(correction.changes[:CHANGE_ROWS]):
             initial[f"field_{row}"] = change["field"]
-            initial[f"value_{row}"] = change["new"]
+            initial[f"value_{row}"] = corrections.value_label(change["field"], change["new"])
         form = CorrectionForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST":
         action = request.POST.get("action")

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from records.choices import CorrectionState
@@ -116,6 +117,27 @@ def test_new_values_are_validated_like_registration(world):
     with pytest.raises(ValidationError) as exc:
         _file(world, {"level": "kindergarten"})
     assert "changes.level" in _errors(exc)
+
+
+@pytest.mark.parametrize("given", ["correspondence", "函授", "CORRESPONDENCE", " Correspondence "])
+def test_a_choice_is_given_by_its_code_or_as_the_pages_show_it(world, given):
+    request = _file(world, {"learning_form": given})
+    assert request.changes == [
+        {"field": "learning_form", "old": "full_time", "new": "correspondence"}
+    ]
+
+
+def test_an_unknown_choice_names_the_choices_in_the_users_language(world):
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as exc:
+            _file(world, {"graduation_result": "肄业"})
+        assert _errors(exc)["changes.graduation_result"] == ["请从以下选项中选择：毕业、结业。"]
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as exc:
+            _file(world, {"graduation_result": "dropped out"})
+        assert _errors(exc)["changes.graduation_result"] == [
+            "Choose one of: Graduated, Completed without graduating."
+        ]
 
 
 def test_an_id_change_must_agree_with_birth_date_and_gender_after_the_change(world):

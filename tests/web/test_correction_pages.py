@@ -205,3 +205,23 @@ def test_the_corrections_page_lists_the_requests_in_the_users_scope(world):
     for who in ("student_c", "officer_10003", "province_31"):
         page = _client(world[who]).get("/corrections/").content.decode()
         assert link not in page, who
+
+
+def test_choices_are_entered_and_shown_as_the_pages_show_them(world):
+    response = _file(world, field_0="learning_form", value_0="Correspondence")
+    assert response.status_code == 302
+    correction = CorrectionRequest.objects.get()
+    assert correction.changes[0]["new"] == "correspondence"
+    review = _task(CorrectionFlow.school_review)
+    page = _client(world["officer_10001"]).get(f"/corrections/tasks/{review.pk}/").content.decode()
+    assert "Regular full-time" in page
+    assert "Correspondence" in page
+    assert "full_time" not in page
+
+
+def test_an_unknown_choice_is_refused_next_to_its_input(world):
+    response = _file(world, field_0="graduation_result", value_0="dropped out")
+    assert response.status_code == 200
+    assert "Choose one of: Graduated, Completed without graduating." in response.content.decode()
+    assert 'value="dropped out"' in response.content.decode()
+    assert not CorrectionRequest.objects.exists()

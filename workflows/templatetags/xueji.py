@@ -8,6 +8,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
+from records.corrections import value_label
 from records.models import Qualification
 
 register = template.Library()
@@ -32,6 +33,16 @@ def field_label(field: str) -> Any:
         return Qualification._meta.get_field(field).verbose_name
     except FieldDoesNotExist:
         return field
+
+
+@register.filter
+def field_value(value: Any, field: str) -> Any:
+    """A stored value of a qualification field as the pages show it: a choice's label
+    (``female`` → 女), anything else as it is."""
+    try:
+        return value_label(field, value)
+    except FieldDoesNotExist:
+        return value
 
 
 @register.filter
