@@ -167,7 +167,7 @@ class World:
             assert response.status_code == 200
             assert response.json()["results"]
 
-        return _median_seconds(get, runs=30)
+        return _median_seconds(get, runs=100, warmup=10)
 
 
 def _hand_written_lifecycle(
