@@ -41,7 +41,7 @@ LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE
 
 @dataclass(frozen=True)
 class HumanStep:
-    """A human task of a flow: which permission takes it, and where its scope object is."""
+    """A human task of a flow: which permission takes it, and which process model it has."""
 
     flow_class: type[Any]
     node: Any
