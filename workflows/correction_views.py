@@ -32,7 +32,9 @@ from records.models import Qualification
 from records.models import User
 from workflows import services
 from workflows.flows import CorrectionFlow
+from workflows.templatetags.xueji import field_label
 from workflows.views import page
+from workflows.views import visible_corrections
 
 CHANGE_ROWS = 4
 
@@ -93,11 +95,7 @@ class CorrectionForm(forms.Form):
         for key, errors in exc.message_dict.items():
             if key.startswith("changes."):
                 field = key.removeprefix("changes.")
-                label = (
-                    Qualification._meta.get_field(field).verbose_name
-                    if field in {f.name for f in Qualification._meta.fields}
-                    else field
-                )
+                label = field_label(field)
                 row = next(
                     (r for r in range(CHANGE_ROWS) if self.cleaned_data.get(f"field_{r}") == field),
                     None,
@@ -132,10 +130,6 @@ def _user(request: HttpRequest) -> User:
 
 def _visible_qualifications(user: User) -> QuerySet[Qualification]:
     return scope(user, codenames.VIEW, Qualification.objects.select_related("school", "student"))
-
-
-def _visible_corrections(user: User) -> QuerySet[CorrectionRequest]:
-    return scope(user, codenames.VIEW, CorrectionRequest.objects.select_related("school"))
 
 
 def _current_values(qualification: Qualification) -> list[tuple[Any, str]]:
@@ -189,7 +183,7 @@ def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
         "qualification": qualification,
         "current": _current_values(qualification),
         "revisions": qualification.revisions.select_related("approved_by").order_by("-number"),
-        "corrections": _visible_corrections(user).filter(qualification=qualification),
+        "corrections": visible_corrections(user).filter(qualification=qualification),
         "form": form if may_file else None,
     }
     return page(request, "workflows/corrections/qualification.html", context)
@@ -198,7 +192,7 @@ def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A request: state, changes, evidence, timeline; the requester's withdraw and resubmit."""
     user = _user(request)
-    correction = get_object_or_404(_visible_corrections(user), pk=pk)
+    correction = get_object_or_404(visible_corrections(user), pk=pk)
     is_requester = correction.requester_id == user.pk
     form = None
     if is_requester and correction.state == CorrectionState.RETURNED:
@@ -256,11 +250,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     tasks = list(services.open_tasks(user)[:100])
     summaries = services.task_summaries(tasks)
     rows = [(task, summaries[task.pk]) for task in tasks]
-    requests = (
-        scope(user, codenames.VIEW, CorrectionRequest.objects.all())
-        .select_related("school")
-        .order_by("-created")[:50]
-    )
+    requests = visible_corrections(user).order_by("-created")[:50]
     return page(
         request, "workflows/corrections/tasks.html", {"rows": rows, "corrections": requests}
     )

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -26,6 +27,12 @@ from records.models import Student
 from records.models import User
 from records.validators import mask_id_number
 from workflows import services
+
+
+def visible_corrections(user: User) -> QuerySet[CorrectionRequest]:
+    """The correction requests ``user`` may see (own, a school's, a province's), with their
+    school for display."""
+    return scope(user, codenames.VIEW, CorrectionRequest.objects.select_related("school"))
 
 
 def page(request: HttpRequest, template: str, context: dict[str, Any]) -> TemplateResponse:
@@ -53,9 +60,7 @@ def home(request: HttpRequest) -> TemplateResponse:
         )[:20]
         if person or schools.exists()
         else [],
-        "corrections": scope(user, codenames.VIEW, CorrectionRequest.objects.all())
-        .select_related("school")
-        .order_by("-created")[:20],
+        "corrections": visible_corrections(user).order_by("-created")[:20],
         "tasks_count": services.open_tasks(user).count(),
         "provinces": provinces,
         "schools": Paginator(schools, 50).get_page(request.GET.get("page")),

@@ -30,9 +30,10 @@ STEP_LABELS = {
 def field_label(field: str) -> Any:
     """The label of a qualification field, in the page's language."""
     try:
-        return Qualification._meta.get_field(field).verbose_name
+        model_field = Qualification._meta.get_field(field)
     except FieldDoesNotExist:
         return field
+    return getattr(model_field, "verbose_name", field)  # a reverse relation has none
 
 
 @register.filter
