@@ -124,12 +124,17 @@ def test_the_ministry_viewer_sees_their_provinces():
     assert "上海市" not in page
 
 
-def test_an_administrators_password_change_is_announced_to_the_user(officer):
+def _admin_sets_password(user: User, confirmation: str):
+    """A superuser sets ``user``'s password in the admin to NEW_PASSWORD, confirmed as given."""
     admin = User.objects.create_superuser("root", "root@example.org", "pw")
-    response = _client(admin).post(
-        f"/admin/records/user/{officer.pk}/password/",
-        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    return _client(admin).post(
+        f"/admin/records/user/{user.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": confirmation, "usable_password": "true"},
     )
+
+
+def test_an_administrators_password_change_is_announced_to_the_user(officer):
+    response = _admin_sets_password(officer, NEW_PASSWORD)
     assert response.status_code == 302
     assert User.objects.get(pk=officer.pk).check_password(NEW_PASSWORD)
     notice = Notification.objects.get(event="password_changed")
@@ -138,11 +143,7 @@ def test_an_administrators_password_change_is_announced_to_the_user(officer):
 
 
 def test_a_refused_administrators_password_change_announces_nothing(officer):
-    admin = User.objects.create_superuser("root", "root@example.org", "pw")
-    response = _client(admin).post(
-        f"/admin/records/user/{officer.pk}/password/",
-        {"password1": NEW_PASSWORD, "password2": "something-else", "usable_password": "true"},
-    )
+    response = _admin_sets_password(officer, "something-else")
     assert response.status_code == 200
     assert User.objects.get(pk=officer.pk).check_password("pw")
     assert not Notification.objects.exists()
