@@ -6,20 +6,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.services import Recipient
 from notifications.services import notify
 from records.models import User
+from records.notices import recipient_of
 
 
 def announce_password_change(user: User) -> None:
     """The security notice of ``notifications``' ``password_changed`` event, in the user's
     language. Keyed on the moment, so every change is announced once."""
     changed_at = timezone.now()
-    name = user.get_full_name() or user.username
-    recipient = Recipient(email=user.email, language=user.language, user_id=user.pk, name=name)
+    recipient = recipient_of(user)
     notify(
         "password_changed",
         object_key=f"records.user:{user.pk}@{changed_at:%Y%m%dT%H%M%S%f}",
         recipients=[recipient],
-        context={"name": name, "changed_at": changed_at, "site_url": settings.SITE_URL},
+        context={"name": recipient.name, "changed_at": changed_at, "site_url": settings.SITE_URL},
     )

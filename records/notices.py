@@ -32,7 +32,8 @@ def correction_url(request: CorrectionRequest) -> str:
     return str(settings.SITE_URL).rstrip("/") + path
 
 
-def _recipient(user: User, name: str = "") -> Recipient:
+def recipient_of(user: User, name: str = "") -> Recipient:
+    """``user`` as a recipient: their address and language, and ``name`` or their own."""
     return Recipient(
         email=user.email,
         language=user.language,
@@ -46,21 +47,21 @@ def requester_and_student(request: CorrectionRequest) -> list[Recipient]:
     people: dict[int, Recipient] = {}
     student_user = request.student.user
     if student_user is not None:
-        people[student_user.pk] = _recipient(student_user, request.student.name)
-    people.setdefault(request.requester_id, _recipient(request.requester))
+        people[student_user.pk] = recipient_of(student_user, request.student.name)
+    people.setdefault(request.requester_id, recipient_of(request.requester))
     return list(people.values())
 
 
 def school_officers(request: CorrectionRequest) -> list[Recipient]:
-    return [_recipient(u) for u in holders(codenames.REVIEW_SCHOOL, request.school)]
+    return [recipient_of(u) for u in holders(codenames.REVIEW_SCHOOL, request.school)]
 
 
 def provincial_admins(request: CorrectionRequest) -> list[Recipient]:
-    return [_recipient(u) for u in holders(codenames.SIGNOFF_PROVINCE, request.province)]
+    return [recipient_of(u) for u in holders(codenames.SIGNOFF_PROVINCE, request.province)]
 
 
 def users(people: Iterable[User]) -> list[Recipient]:
-    return [_recipient(u) for u in people]
+    return [recipient_of(u) for u in people]
 
 
 class FieldLabels:
