@@ -10,15 +10,15 @@ from drf_spectacular.views import SpectacularAPIView
 from drf_spectacular.views import SpectacularSwaggerView
 
 from records.api.errors import api_not_found
-from workflows import views as workflows_views
 from workflows.accounts import accounts
+from workflows.pages import shell as workflows_views
 from workflows.site import site
 
 urlpatterns = [
     path("i18n/setlang/", workflows_views.set_language, name="set_language"),
     path("accounts/", accounts.urls),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("workflows.api_urls")),
+    path("api/v1/", include("workflows.api.urls")),
     path("api/v1/", include("records.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -32,7 +32,7 @@ from viewflow.utils import viewprop
 from permissions import roles
 from records.accounts import announce_password_change
 from records.models import User
-from workflows import views
+from workflows.pages import shell as views
 from workflows.site import site
 
 

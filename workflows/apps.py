@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class WorkflowsConfig(AppConfig):
     name = "workflows"
     verbose_name = _("Workflows")
+
+    def ready(self) -> None:
+        from workflows import flows  # noqa: F401, PLC0415  (registers every flow's steps)

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 from viewflow.urls import Site
 
-from workflows import correction_views
-from workflows import views
+from workflows.pages import corrections
+from workflows.pages import shell
+from workflows.pages import worklist
 
 
 class HomeApp(Application):
@@ -18,8 +19,20 @@ class HomeApp(Application):
     app_name = "home"
     menu_template_name = None  # a single page: the site menu's entry is enough
 
-    index_path = path("", views.home, name="index")
-    school_path = path("schools/<str:code>/", views.school_detail, name="school")
+    index_path = path("", shell.home, name="index")
+    school_path = path("schools/<str:code>/", shell.school_detail, name="school")
+
+
+class WorkApp(Application):
+    """The work list and the task page of every flow."""
+
+    title = _("Work list")
+    icon = "inbox"
+    app_name = "work"
+    menu_template_name = None
+
+    index_path = path("", worklist.work_list, name="index")
+    task_path = path("<int:task_pk>/", worklist.task, name="task")
 
 
 class CorrectionsApp(Application):
@@ -31,13 +44,12 @@ class CorrectionsApp(Application):
     menu_template_name = None
 
     # viewflow's menu links every application to its "index" URL.
-    index_path = path("", correction_views.task_list, name="index")
+    index_path = path("", corrections.index, name="index")
     qualification_path = path(
-        "qualifications/<int:pk>/", correction_views.qualification_page, name="qualification"
+        "qualifications/<int:pk>/", corrections.qualification_page, name="qualification"
     )
-    detail_path = path("<int:pk>/", correction_views.detail, name="detail")
-    evidence_path = path("evidence/<int:pk>/", correction_views.evidence, name="evidence")
-    task_path = path("tasks/<int:task_pk>/", correction_views.task, name="task")
+    detail_path = path("<int:pk>/", corrections.detail, name="detail")
+    evidence_path = path("evidence/<int:pk>/", corrections.evidence, name="evidence")
 
 
-site = Site(title=_("Xueji student records"), viewsets=[HomeApp(), CorrectionsApp()])
+site = Site(title=_("Xueji student records"), viewsets=[HomeApp(), WorkApp(), CorrectionsApp()])

@@ -73,10 +73,20 @@ def test_the_whole_path_over_the_api(world):
             "id": tasks[0]["id"],
             "flow": "correction",
             "step": "school_review",
+            "step_label": "学校审核",
             "state": "new",
-            "subject": {"type": "correction", "id": correction_id},
+            "subject": {
+                "type": "correction",
+                "id": correction_id,
+                "title": f"学历信息更正 #{correction_id}",
+            },
+            "student_name": "王小明",
             "school": "10001",
+            "school_name": "北京大学",
+            "summary": "姓名",
             "created": tasks[0]["created"],
+            "due": tasks[0]["due"],
+            "overdue": False,
         }
     ]
     decided = world["api"]["officer_10001"].post(

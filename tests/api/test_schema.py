@@ -24,6 +24,8 @@ API_PATHS = {
     "/api/v1/corrections/{id}/evidence/",
     "/api/v1/tasks/",
     "/api/v1/tasks/{id}/decide/",
+    "/api/v1/tasks/counts/",
+    "/api/v1/tasks/decide/",
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from workflows.api import _datetime
+from workflows.api.tasks import _datetime
 
 EST = datetime.timezone(datetime.timedelta(hours=-5))
 MOMENTS = [

@@ -42,8 +42,9 @@ from tests import factories
 from tests.benchmarks import floor
 from tests.benchmarks.population import clone_corrections
 from tests.celery_worker import celery_configured
-from workflows import services
-from workflows.flows import CorrectionFlow
+from workflows import work
+from workflows.flows import correction as services
+from workflows.flows.correction import CorrectionFlow
 
 pytestmark = [pytest.mark.postgres, pytest.mark.benchmark]
 
@@ -122,12 +123,12 @@ class World:
         review = _open_task(request, CorrectionFlow.school_review)
         with CaptureQueriesContext(connection) as forwarded:
             started = time.perf_counter()
-            services.task_decide(task_pk=review, user=officer, decision="approve")
+            work.decide(task_pk=review, user=officer, decision="approve")
             elapsed += time.perf_counter() - started
         signoff = _open_task(request, CorrectionFlow.province_signoff)
         with CaptureQueriesContext(connection) as approved:
             started = time.perf_counter()
-            services.task_decide(task_pk=signoff, user=province, decision="approve")
+            work.decide(task_pk=signoff, user=province, decision="approve")
             elapsed += time.perf_counter() - started
         return (len(filed), len(forwarded), len(approved)), elapsed
 
@@ -298,7 +299,7 @@ def test_correction_benchmarks(capsys):
         open_requests = Task.objects.filter(
             flow_task=CorrectionFlow.school_review, status=STATUS.NEW
         ).count()
-        officer_tasks = services.open_tasks(world.officer).count()
+        officer_tasks = work.open_items(world.officer).count()
 
         # (c) the lifecycle through the services against the hand-written script, and
         # viewflow's own share: the same flow shape with no record, audit row or email.

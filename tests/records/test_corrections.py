@@ -13,21 +13,43 @@ from django.utils import translation
 from PIL import Image
 
 from records.choices import CorrectionState
-from records.corrections import correction_add_evidence
-from records.corrections import correction_file
-from records.corrections import correction_history
-from records.corrections import correction_province_decide
-from records.corrections import correction_resubmit
-from records.corrections import correction_school_decide
-from records.corrections import correction_withdraw
+from records.corrections.evidence import correction_add_evidence
+from records.corrections.history import correction_history
+from records.corrections.services import correction_file
+from records.corrections.services import correction_resubmit
+from records.corrections.services import correction_withdraw
+from records.decisions import decide
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import Qualification
 from records.qualifications import qualification_amend
 from records.qualifications import qualification_revoke
 from tests import factories
+from workflows.flows.correction import PROVINCE_SIGNOFF
+from workflows.flows.correction import SCHOOL_REVIEW
 
 pytestmark = pytest.mark.django_db
+
+
+def correction_school_decide(*, request, decision, comment, acting_user):
+    """The school review's declared decisions, through the one decision skeleton."""
+    return decide(
+        rule=SCHOOL_REVIEW,
+        subject_pk=request.pk,
+        decision=decision,
+        comment=comment,
+        acting_user=acting_user,
+    ).state
+
+
+def correction_province_decide(*, request, decision, comment, acting_user):
+    return decide(
+        rule=PROVINCE_SIGNOFF,
+        subject_pk=request.pk,
+        decision=decision,
+        comment=comment,
+        acting_user=acting_user,
+    )
 
 
 @pytest.fixture
@@ -262,7 +284,8 @@ def test_a_stale_change_is_refused_and_goes_back_to_school_review(world):
     result = correction_province_decide(
         request=request, decision="approve", comment="", acting_user=world["province"]
     )
-    assert (result.state, result.stale_fields) == (CorrectionState.SUBMITTED, ("name",))
+    assert (result.state, result.outcome) == (CorrectionState.SUBMITTED, "stale")
+    assert result.event.data["fields"] == ["name"]
     request.refresh_from_db()
     assert request.changes == [{"field": "name", "old": "王小名", "new": "王晓明"}]
     q = Qualification.objects.get(pk=world["q"].pk)

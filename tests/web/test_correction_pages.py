@@ -15,8 +15,8 @@ from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import User
 from tests import factories
-from workflows import services
-from workflows.flows import CorrectionFlow
+from workflows import work
+from workflows.flows.correction import CorrectionFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -82,23 +82,23 @@ def test_the_whole_path_through_the_pages(world):
     assert correction.evidence.count() == 1
 
     officer = _client(world["officer_10001"])
-    tasks = officer.get("/corrections/").content.decode()
+    tasks = officer.get("/work/").content.decode()
     review = _task(CorrectionFlow.school_review)
-    assert f"/corrections/tasks/{review.pk}/" in tasks
-    page = officer.get(f"/corrections/tasks/{review.pk}/").content.decode()
+    assert f"/work/{review.pk}/" in tasks
+    page = officer.get(f"/work/{review.pk}/").content.decode()
     assert "王小明" in page
     assert "王晓明" in page
     assert "户口本.png" in page
-    bad = officer.post(f"/corrections/tasks/{review.pk}/", {"decision": "reject", "comment": ""})
+    bad = officer.post(f"/work/{review.pk}/", {"decision": "reject", "comment": ""})
     assert bad.status_code == 200
     assert "comment is required" in bad.content.decode()
-    done = officer.post(f"/corrections/tasks/{review.pk}/", {"decision": "approve"})
+    done = officer.post(f"/work/{review.pk}/", {"decision": "approve"})
     assert done.status_code == 302
-    assert done["Location"] == "/corrections/"
+    assert done["Location"] == "/work/"  # nothing else waits: back to the work list
 
     signoff = _task(CorrectionFlow.province_signoff)
     _client(world["province_11"]).post(
-        f"/corrections/tasks/{signoff.pk}/", {"decision": "approve", "comment": "ok"}
+        f"/work/{signoff.pk}/", {"decision": "approve", "comment": "ok"}
     )
     correction.refresh_from_db()
     assert correction.state == "approved"
@@ -133,7 +133,7 @@ def test_a_second_open_request_shows_the_conflict(world):
 def test_return_resubmit_and_withdraw(world):
     _file(world)
     correction = CorrectionRequest.objects.get()
-    services.task_decide(
+    work.decide(
         task_pk=_task(CorrectionFlow.school_review).pk,
         user=world["officer_10001"],
         decision="return",
@@ -178,8 +178,8 @@ def test_the_permission_matrix_of_the_pages(world, who):
     assert client.get(f"/corrections/evidence/{evidence.pk}/").status_code == expected
     review = _task(CorrectionFlow.school_review)
     task_status = 200 if who == "officer_10001" else 404
-    assert client.get(f"/corrections/tasks/{review.pk}/").status_code == task_status
-    assert client.post(f"/corrections/tasks/{review.pk}/", {"decision": "approve"}).status_code in (
+    assert client.get(f"/work/{review.pk}/").status_code == task_status
+    assert client.post(f"/work/{review.pk}/", {"decision": "approve"}).status_code in (
         {task_status, 302} - {200}
     )
     if who != "officer_10001":
@@ -213,7 +213,7 @@ def test_choices_are_entered_and_shown_as_the_pages_show_them(world):
     correction = CorrectionRequest.objects.get()
     assert correction.changes[0]["new"] == "correspondence"
     review = _task(CorrectionFlow.school_review)
-    page = _client(world["officer_10001"]).get(f"/corrections/tasks/{review.pk}/").content.decode()
+    page = _client(world["officer_10001"]).get(f"/work/{review.pk}/").content.decode()
     assert "Regular full-time" in page
     assert "Correspondence" in page
     assert "full_time" not in page

@@ -13,8 +13,9 @@ from records.errors import ConflictError
 from records.models import AuditEvent
 from records.models import QualificationRevision
 from tests import factories
-from workflows import services
-from workflows.flows import CorrectionFlow
+from workflows import work
+from workflows.flows import correction as services
+from workflows.flows.correction import CorrectionFlow
 
 CALLERS = 20
 
@@ -32,7 +33,7 @@ def test_twenty_concurrent_decisions_give_exactly_one_success():
         qualification=qualification, changes={"name": "王晓明"}, reason="录入错误", requester=login
     )
     review = Task.objects.get(flow_task=CorrectionFlow.school_review, status=STATUS.NEW)
-    services.task_decide(task_pk=review.pk, user=officer, decision="approve")
+    work.decide(task_pk=review.pk, user=officer, decision="approve")
     signoff = Task.objects.get(flow_task=CorrectionFlow.province_signoff, status=STATUS.NEW)
 
     barrier = threading.Barrier(CALLERS)
@@ -42,7 +43,7 @@ def test_twenty_concurrent_decisions_give_exactly_one_success():
     def decide(n: int) -> None:
         try:
             barrier.wait(10)
-            services.task_decide(task_pk=signoff.pk, user=admins[n % 4], decision="approve")
+            work.decide(task_pk=signoff.pk, user=admins[n % 4], decision="approve")
             outcome = "ok"
         except ConflictError as exc:
             outcome = f"409:{exc.code}"

@@ -9,8 +9,9 @@ from viewflow.workflow.status import STATUS
 
 from notifications.models import Notification
 from tests import factories
-from workflows import services
-from workflows.flows import CorrectionFlow
+from workflows import work
+from workflows.flows import correction as services
+from workflows.flows.correction import CorrectionFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,7 @@ def test_emails_along_the_happy_path(world, django_capture_on_commit_callbacks):
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_decide(
+        work.decide(
             task_pk=_task(request, CorrectionFlow.school_review).pk,
             user=world["officer"],
             decision="approve",
@@ -78,7 +79,7 @@ def test_emails_along_the_happy_path(world, django_capture_on_commit_callbacks):
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_decide(
+        work.decide(
             task_pk=_task(request, CorrectionFlow.province_signoff).pk,
             user=world["province"],
             decision="approve",
@@ -108,7 +109,7 @@ def test_officer_filing_on_behalf_mails_the_officer_and_the_student(
     assert sorted(m.to[0] for m in receipts) == ["a@stu.example", "o2@pku.example"]
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_decide(
+        work.decide(
             task_pk=_task(request, CorrectionFlow.school_review).pk,
             user=world["officer"],
             decision="return",
@@ -128,7 +129,7 @@ def test_returned_twice_mails_twice_and_rejection_mails(world, django_capture_on
     for _ in range(2):
         mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
-            services.task_decide(
+            work.decide(
                 task_pk=_task(request, CorrectionFlow.school_review).pk,
                 user=world["officer"],
                 decision="return",
@@ -144,7 +145,7 @@ def test_returned_twice_mails_twice_and_rejection_mails(world, django_capture_on
         assert sorted(m.to[0] for m in mail.outbox) == ["o1@pku.example", "o2@pku.example"]
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.task_decide(
+        work.decide(
             task_pk=_task(request, CorrectionFlow.school_review).pk,
             user=world["officer"],
             decision="reject",

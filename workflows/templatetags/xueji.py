@@ -8,7 +8,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
-from records.corrections import value_label
+from records.corrections.changes import value_label
 from records.models import Qualification
 
 register = template.Library()

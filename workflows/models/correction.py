@@ -1,4 +1,4 @@
-"""Concrete viewflow processes: real foreign keys to the request and its scope."""
+"""The correction process: real foreign keys to the request and its scope."""
 
 from __future__ import annotations
 

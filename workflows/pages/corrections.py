@@ -17,24 +17,25 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from permissions import codenames
 from permissions.checks import may
 from permissions.checks import scope
-from records import corrections
+from records.choices import OPEN_CORRECTION_STATES
 from records.choices import CorrectionState
+from records.corrections import changes as correction_changes
+from records.corrections.history import correction_history
+from records.corrections.services import may_file
 from records.errors import ConflictError
-from records.errors import NotVisibleError
 from records.models import CORRECTABLE_FIELDS
 from records.models import CorrectionEvidence
-from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import User
-from workflows import services
-from workflows.flows import CorrectionFlow
+from workflows.flows import correction as flow
+from workflows.pages.shell import page
+from workflows.pages.shell import visible_corrections
 from workflows.templatetags.xueji import field_label
-from workflows.views import page
-from workflows.views import visible_corrections
 
 CHANGE_ROWS = 4
 
@@ -111,19 +112,6 @@ class CorrectionForm(forms.Form):
                     self.add_error(None, error)
 
 
-class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
-    comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-    def __init__(self, *args: Any, allowed: tuple[str, ...], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["decision"].choices = [  # type: ignore[attr-defined]
-            (value, label) for value, label in corrections.Decision.choices if value in allowed
-        ]
-
-
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
@@ -142,41 +130,34 @@ def _current_values(qualification: Qualification) -> list[tuple[Any, str]]:
     return rows
 
 
-def _attach(request: HttpRequest, correction: CorrectionRequest, form: CorrectionForm) -> None:
-    for upload in request.FILES.getlist("evidence"):
-        corrections.correction_add_evidence(
-            request=correction, upload=upload, acting_user=_user(request)
-        )
-
-
 def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A qualification, every value it ever had, its corrections, and the form to file one."""
     user = _user(request)
     qualification = get_object_or_404(_visible_qualifications(user), pk=pk)
-    may_file = qualification.student.user_id == user.pk or may(
-        user, codenames.REVIEW_SCHOOL, qualification
+    user_may_file = may_file(user, qualification)
+    open_request = (
+        visible_corrections(user)
+        .filter(qualification=qualification, state__in=OPEN_CORRECTION_STATES)
+        .first()
     )
     form = CorrectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        if not may_file:
+        if not user_may_file:
             raise PermissionDenied
         if form.is_valid():
             try:
-                correction = services.correction_start(
+                correction = flow.correction_start(
                     qualification=qualification,
                     changes=form.changes(),
                     reason=form.cleaned_data["reason"],
                     requester=user,
+                    evidence=request.FILES.getlist("evidence"),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
             except ConflictError as exc:
                 form.add_error(None, exc.message)
             else:
-                try:
-                    _attach(request, correction, form)
-                except ValidationError as exc:
-                    messages.warning(request, " ".join(exc.messages))
                 messages.success(request, _("Your correction request was filed."))
                 return redirect("corrections:detail", pk=correction.pk)
     context = {
@@ -184,7 +165,9 @@ def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
         "current": _current_values(qualification),
         "revisions": qualification.revisions.select_related("approved_by").order_by("-number"),
         "corrections": visible_corrections(user).filter(qualification=qualification),
-        "form": form if may_file else None,
+        # While a request is open, no second filing is offered (a refused one shows why).
+        "form": form if user_may_file and (open_request is None or form.errors) else None,
+        "open_request": open_request,
     }
     return page(request, "workflows/corrections/qualification.html", context)
 
@@ -199,23 +182,23 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         initial: dict[str, Any] = {"reason": correction.reason}
         for row, change in enumerate(correction.changes[:CHANGE_ROWS]):
             initial[f"field_{row}"] = change["field"]
-            initial[f"value_{row}"] = corrections.value_label(change["field"], change["new"])
+            initial[f"value_{row}"] = correction_changes.value_label(change["field"], change["new"])
         form = CorrectionForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "withdraw":
-                services.correction_withdraw(request=correction, user=user)
+                flow.correction_withdraw(request=correction, user=user)
                 messages.success(request, _("The request was withdrawn."))
                 return redirect("corrections:detail", pk=pk)
             if action == "resubmit" and form is not None and form.is_valid():
-                services.correction_resubmit(
+                flow.correction_resubmit(
                     request=correction,
                     changes=form.changes(),
                     reason=form.cleaned_data["reason"],
                     user=user,
+                    evidence=request.FILES.getlist("evidence"),
                 )
-                _attach(request, correction, form)
                 messages.success(request, _("The request was submitted again."))
                 return redirect("corrections:detail", pk=pk)
         except ValidationError as exc:
@@ -227,7 +210,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("corrections:detail", pk=pk)
     context = {
         "correction": correction,
-        "history": corrections.correction_history(correction),
+        "history": correction_history(correction),
         "evidence": correction.evidence.all(),
         "is_requester": is_requester,
         "form": form,
@@ -235,73 +218,24 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return page(request, "workflows/corrections/detail.html", context)
 
 
+@xframe_options_sameorigin
 def evidence(request: HttpRequest, pk: int) -> FileResponse:
-    """An evidence file, for those who may see its request only (never a public URL)."""
+    """An evidence file, for those who may see its request only (never a public URL); shown
+    inline (``?inline=1``, the task page's preview) or downloaded."""
     item = get_object_or_404(CorrectionEvidence.objects.select_related("request"), pk=pk)
     if not may(_user(request), codenames.VIEW, item.request):
         raise Http404
-    return FileResponse(item.file.open("rb"), filename=item.original_name, as_attachment=True)
-
-
-def task_list(request: HttpRequest) -> HttpResponse:
-    """The corrections page: the open tasks the user may decide, then the latest requests the
-    user may see (a student's own, a school's, a province's)."""
-    user = _user(request)
-    tasks = list(services.open_tasks(user)[:100])
-    summaries = services.task_summaries(tasks)
-    rows = [(task, summaries[task.pk]) for task in tasks]
-    requests = visible_corrections(user).order_by("-created")[:50]
-    return page(
-        request, "workflows/corrections/tasks.html", {"rows": rows, "corrections": requests}
+    inline = request.GET.get("inline") == "1"
+    response = FileResponse(
+        item.file.open("rb"), filename=item.original_name, as_attachment=not inline
     )
+    response["Content-Type"] = item.content_type  # as checked by content, not by name
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
-def task(request: HttpRequest, task_pk: int) -> HttpResponse:
-    """A task: old → new side by side, evidence, history, and the decision form."""
-    user = _user(request)
-    try:
-        the_task = services.task_for(user, task_pk)
-    except NotVisibleError as exc:
-        raise Http404 from exc
-    correction = services.step_process(the_task).request
-    school_step = the_task.flow_task == CorrectionFlow.school_review
-    allowed = (
-        (corrections.Decision.APPROVE, corrections.Decision.REJECT, corrections.Decision.RETURN)
-        if school_step
-        else (corrections.Decision.APPROVE, corrections.Decision.REJECT)
-    )
-    form = DecisionForm(request.POST or None, allowed=allowed)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.task_decide(
-                task_pk=task_pk,
-                user=user,
-                decision=form.cleaned_data["decision"],
-                comment=form.cleaned_data["comment"],
-            )
-        except ValidationError as exc:
-            for key, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(key if key in form.fields else None, error)
-        except ConflictError as exc:
-            form.add_error(None, exc.message)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc) or _("You may not decide this request."))
-        else:
-            messages.success(request, _("Your decision was recorded."))
-            return redirect("corrections:index")
-    context = {
-        "task": the_task,
-        "is_open": the_task.status in services.OPEN_TASK_STATES,
-        "correction": correction,
-        "step_title": the_task.flow_task.task_title,
-        "history": corrections.correction_history(correction),
-        "evidence": correction.evidence.all(),
-        "form": form,
-    }
-    return page(request, "workflows/corrections/task.html", context)
-
-
-def task_page(request: HttpRequest, *, task_pk: int) -> HttpResponse:
-    """The flow nodes' view: the task page."""
-    return redirect("corrections:task", task_pk=task_pk)
+def index(request: HttpRequest) -> HttpResponse:
+    """The corrections page: the latest requests the user may see (a student's own, a
+    school's, a province's). Tasks are in the work list."""
+    requests = visible_corrections(_user(request)).order_by("-created")[:50]
+    return page(request, "workflows/corrections/index.html", {"corrections": requests})

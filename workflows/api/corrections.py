@@ -1,37 +1,40 @@
-"""``/api/v1/corrections/`` and ``/api/v1/tasks/``: filing and following corrections, and the
-open tasks of every flow with their decisions. Every call goes through ``workflows.services``
-(or the records services for reads), which check permissions; anything a caller may not see
-answers 404, a decision that lost a race answers 409."""
+"""``/api/v1/corrections/``: filing and following corrections. Every call goes through the
+correction flow's services (or the records services for reads), which check permissions;
+anything a caller may not see answers 404. Decisions go through ``/api/v1/tasks/``."""
 
 from __future__ import annotations
 
-import datetime
-import functools
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import OpenApiResponse
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics
 from rest_framework import serializers
 from rest_framework import status
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from viewflow.workflow.models import Task
 
 from permissions import codenames
 from permissions.checks import scope
-from records import corrections
+from records.choices import CorrectionState
+from records.corrections.evidence import correction_add_evidence
+from records.corrections.history import HistoryEntry
+from records.corrections.history import correction_history
 from records.models import CorrectionEvidence
 from records.models import CorrectionRequest
 from records.models import Qualification
-from workflows import services
+from workflows import work
+from workflows.flows import correction as flow
+
+BAD_STATE = _("Choose one of: %(choices)s.")
 
 
 class ChangeSerializer(serializers.Serializer[dict[str, str]]):
@@ -47,7 +50,7 @@ class EvidenceSerializer(serializers.ModelSerializer[CorrectionEvidence]):
         read_only_fields = fields
 
 
-class HistorySerializer(serializers.Serializer[corrections.HistoryEntry]):
+class HistorySerializer(serializers.Serializer[HistoryEntry]):
     action = serializers.CharField()
     actor = serializers.CharField()
     at = serializers.DateTimeField()
@@ -89,14 +92,14 @@ class CorrectionDetailSerializer(CorrectionSerializer):
 
     @extend_schema_field(HistorySerializer(many=True))
     def get_history(self, obj: CorrectionRequest) -> Any:
-        entries: Any = corrections.correction_history(obj)
+        entries: Any = correction_history(obj)
         return HistorySerializer(entries, many=True).data
 
     def get_open_task(self, obj: CorrectionRequest) -> dict[str, Any] | None:
-        task = services.open_task_of(obj)
-        if task is None:
+        item = work.open_item_of(flow.FLOW_KEY, obj.pk)
+        if item is None:
             return None
-        return {"id": task.pk, "step": task.flow_task.name}
+        return {"id": item.pk, "step": item.step}
 
 
 CHANGES_HELP = (
@@ -142,12 +145,28 @@ def _visible_correction(request: Request, pk: int) -> CorrectionRequest:
 
 @extend_schema(tags=["corrections"])
 class CorrectionListCreate(generics.ListAPIView[CorrectionRequest]):
-    """The correction requests the caller may see; ``POST`` files a new one."""
+    """The correction requests the caller may see, newest first; ``POST`` files a new one."""
 
     serializer_class = CorrectionSerializer
 
     def get_queryset(self) -> QuerySet[CorrectionRequest]:
-        return visible_corrections(self.request.user)
+        requests = visible_corrections(self.request.user)
+        state = self.request.query_params.get("state")
+        if state is not None:
+            if state not in CorrectionState.values:
+                raise ValidationError(
+                    {"state": [BAD_STATE % {"choices": ", ".join(CorrectionState.values)}]}
+                )
+            requests = requests.filter(state=state)
+        return requests
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=CorrectionState.values, description="a state")
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=FileSerializer,
@@ -167,7 +186,7 @@ class CorrectionListCreate(generics.ListAPIView[CorrectionRequest]):
         )
         if qualification is None:
             raise Http404
-        created = services.correction_start(
+        created = flow.correction_start(
             qualification=qualification,
             changes=data.validated_data["changes"],
             reason=data.validated_data["reason"],
@@ -192,7 +211,7 @@ class CorrectionWithdraw(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         found = _visible_correction(request, pk)
-        done = services.correction_withdraw(request=found, user=request.user)  # type: ignore[arg-type]
+        done = flow.correction_withdraw(request=found, user=request.user)  # type: ignore[arg-type]
         return Response(CorrectionDetailSerializer(done).data)
 
 
@@ -207,7 +226,7 @@ class CorrectionResubmit(APIView):
         found = _visible_correction(request, pk)
         data = ResubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        done = services.correction_resubmit(
+        done = flow.correction_resubmit(
             request=found,
             changes=data.validated_data["changes"],
             reason=data.validated_data["reason"],
@@ -230,119 +249,9 @@ class CorrectionEvidenceUpload(APIView):
         found = _visible_correction(request, pk)
         data = EvidenceUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        evidence = corrections.correction_add_evidence(
+        evidence = correction_add_evidence(
             request=found,
             upload=data.validated_data["file"],
             acting_user=request.user,  # type: ignore[arg-type]
         )
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
-
-
-class TaskSubjectSerializer(serializers.Serializer[dict[str, Any]]):
-    type = serializers.CharField()
-    id = serializers.IntegerField()
-
-
-class TaskSerializer(serializers.Serializer[Task]):
-    """``{id, flow, step, state, subject: {type, id}, school, created}``; ``state`` is the
-    task's status in lower case (``new``, ``assigned``, ``started``, ``done``, …)."""
-
-    id = serializers.IntegerField()
-    flow = serializers.CharField()
-    step = serializers.CharField()
-    state = serializers.CharField()
-    subject = TaskSubjectSerializer()
-    school = serializers.CharField()
-    created = serializers.DateTimeField()
-
-    def to_representation(self, instance: Task) -> dict[str, Any]:
-        summaries = self.context.get("summaries") or services.task_summaries([instance])
-        return task_row(instance, summaries[instance.pk])
-
-
-def _datetime(value: datetime.datetime) -> str:
-    """What ``serializers.DateTimeField`` renders (ISO 8601 in the current time zone, ``Z`` for
-    UTC), without its per-value settings look-ups: a page has fifty (tested against it)."""
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-@functools.cache
-def _flow_and_step(node: Any) -> tuple[str, str]:
-    """A node's flow label and step name (viewflow looks the app up on every ``flow_label``)."""
-    return str(node.flow_class.instance.flow_label), str(node.name)
-
-
-def task_row(task: services.TaskLike, summary: services.TaskSummary) -> dict[str, Any]:
-    """One task as the API shows it: plain values, cheap for a page of fifty."""
-    flow, step = _flow_and_step(task.flow_task)
-    return {
-        "id": task.pk,
-        "flow": flow,
-        "step": step,
-        "state": str(task.status).lower(),
-        "subject": {"type": summary.subject_type, "id": summary.subject_id},
-        "school": summary.school,
-        "created": _datetime(task.created),
-    }
-
-
-class DecideSerializer(serializers.Serializer[dict[str, Any]]):
-    decision = serializers.ChoiceField(choices=corrections.Decision.choices)
-    comment = serializers.CharField(allow_blank=True, required=False, default="")
-
-
-class TaskPagination(CursorPagination):
-    """A work queue: newest first, ``next``/``previous`` cursors, no total count (which would
-    cost a scan of every open task in scope on every page)."""
-
-    ordering = ("-created", "-id")
-    page_size = 50
-
-
-@extend_schema(tags=["tasks"])
-class TaskList(generics.ListAPIView[Task]):
-    """The open tasks the caller may act on, for every flow, newest first."""
-
-    serializer_class = TaskSerializer
-    pagination_class = TaskPagination
-
-    def get_queryset(self) -> QuerySet[Task]:
-        # Named rows, not model instances: a page of fifty is read without building fifty
-        # Task objects (``services.TaskLike``).
-        tasks: QuerySet[Task] = services.open_tasks(
-            self.request.user  # type: ignore[arg-type]
-        ).values_list(*services.TASK_ROW, named=True)
-        return tasks
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_queryset()) or []
-        # What the page shows of each process, in one query for the page, not a join over
-        # every open task.
-        summaries = services.task_summaries(page)
-        return self.get_paginated_response([task_row(task, summaries[task.pk]) for task in page])
-
-
-@extend_schema(
-    tags=["tasks"],
-    request=DecideSerializer,
-    responses={
-        200: TaskSerializer,
-        404: OpenApiResponse(description="not visible"),
-        409: OpenApiResponse(description="already decided or held by someone else"),
-    },
-)
-class TaskDecide(APIView):
-    """Claim the task if unclaimed and complete it: approve, reject or return."""
-
-    def post(self, request: Request, pk: int) -> Response:
-        data = DecideSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        task = services.task_decide(
-            task_pk=pk,
-            user=request.user,  # type: ignore[arg-type]
-            decision=data.validated_data["decision"],
-            comment=data.validated_data["comment"],
-        )
-        task.refresh_from_db()
-        return Response(TaskSerializer(task).data)

@@ -26,7 +26,7 @@ from records.models import School
 from records.models import Student
 from records.models import User
 from records.validators import mask_id_number
-from workflows import services
+from workflows import work
 
 
 def visible_corrections(user: User) -> QuerySet[CorrectionRequest]:
@@ -61,7 +61,7 @@ def home(request: HttpRequest) -> TemplateResponse:
         if person or schools.exists()
         else [],
         "corrections": visible_corrections(user).order_by("-created")[:20],
-        "tasks_count": services.open_tasks(user).count(),
+        "tasks_count": work.open_items(user).count(),
         "provinces": provinces,
         "schools": Paginator(schools, 50).get_page(request.GET.get("page")),
         "is_platform_admin": user.is_staff or roles.PLATFORM_ADMIN in role_names,

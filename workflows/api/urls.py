@@ -1,11 +1,13 @@
-"""``/api/v1/`` routes of the workflows: corrections and tasks (mounted before records')."""
+"""``/api/v1/`` routes of the workflows: corrections and the work list (mounted before
+records')."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern
 from django.urls import path
 
-from workflows import api
+from workflows.api import corrections as api
+from workflows.api import tasks
 
 app_name = "workflows_api"
 urlpatterns: list[URLPattern] = [
@@ -26,6 +28,8 @@ urlpatterns: list[URLPattern] = [
         api.CorrectionEvidenceUpload.as_view(),
         name="correction-evidence",
     ),
-    path("tasks/", api.TaskList.as_view(), name="task-list"),
-    path("tasks/<int:pk>/decide/", api.TaskDecide.as_view(), name="task-decide"),
+    path("tasks/", tasks.TaskList.as_view(), name="task-list"),
+    path("tasks/counts/", tasks.TaskCounts.as_view(), name="task-counts"),
+    path("tasks/decide/", tasks.TaskBulkDecide.as_view(), name="task-bulk-decide"),
+    path("tasks/<int:pk>/decide/", tasks.TaskDecide.as_view(), name="task-decide"),
 ]

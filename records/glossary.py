@@ -1,0 +1,35 @@
+"""One name for each process, step, decision and state, used by the pages, the emails and the
+API (zh-Hans translations in ``records/locale``). Step declarations take their labels from
+here; templates get them through the declarations or the ``glossary`` template tag."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from records.choices import CorrectionState
+
+PROCESSES: dict[str, StrOrPromise] = {
+    "correction": _("Qualification correction"),
+}
+
+STEPS: dict[str, StrOrPromise] = {
+    "school_review": _("School review"),
+    "province_signoff": _("Provincial sign-off"),
+    "revise": _("Revision by the requester"),
+}
+
+APPROVE = "approve"
+REJECT = "reject"
+RETURN = "return"
+
+DECISIONS: dict[str, StrOrPromise] = {
+    APPROVE: _("Approve"),
+    REJECT: _("Reject"),
+    RETURN: _("Return for revision"),
+}
+# The same decision codes read differently at some steps.
+FORWARD_LABEL = _("Forward to the province")
+RETURN_TO_SCHOOL_LABEL = _("Return to the school")
+
+STATES: dict[str, StrOrPromise] = dict(CorrectionState.choices)

@@ -1,0 +1,63 @@
+"""The record models, one module per subject (as Zulip's ``zerver/models/``):
+
+- ``reference``: provinces, schools, majors, ethnic groups;
+- ``people``: logins and persons;
+- ``audit``: the audit log's rows;
+- ``qualifications``: qualifications and their revisions;
+- ``corrections``: correction requests and their evidence.
+
+Every model that a permission scope reaches declares ``scope_paths``: for each scope model
+(``"records.school"``, ``"records.province"``) the lookup from this model to that model's
+primary key, and ``"owner"``: the lookup to the user who owns the row. ``permissions`` reads
+these paths; it never imports this package. Import models from here.
+"""
+
+from __future__ import annotations
+
+from records.models.audit import AUDIT_APPEND_ONLY
+from records.models.audit import AuditEvent
+from records.models.base import STUDENT_RECORD_SCOPE
+from records.models.base import AppendOnlyModel
+from records.models.corrections import CORRECTABLE_FIELDS
+from records.models.corrections import CorrectionEvidence
+from records.models.corrections import CorrectionRequest
+from records.models.corrections import evidence_path
+from records.models.people import Student
+from records.models.people import User
+from records.models.qualifications import QUALIFICATION_CONTENT_FIELDS
+from records.models.qualifications import REGISTERED_IMMUTABLE
+from records.models.qualifications import REVISIONS_APPEND_ONLY
+from records.models.qualifications import Qualification
+from records.models.qualifications import QualificationRevision
+from records.models.reference import PROVINCE_CODE_RULE
+from records.models.reference import SCHOOL_CODE_RULE
+from records.models.reference import Ethnicity
+from records.models.reference import Major
+from records.models.reference import Province
+from records.models.reference import School
+from records.models.reference import SchoolMajor
+
+__all__ = [
+    "AUDIT_APPEND_ONLY",
+    "CORRECTABLE_FIELDS",
+    "PROVINCE_CODE_RULE",
+    "QUALIFICATION_CONTENT_FIELDS",
+    "REGISTERED_IMMUTABLE",
+    "REVISIONS_APPEND_ONLY",
+    "SCHOOL_CODE_RULE",
+    "STUDENT_RECORD_SCOPE",
+    "AppendOnlyModel",
+    "AuditEvent",
+    "CorrectionEvidence",
+    "CorrectionRequest",
+    "Ethnicity",
+    "Major",
+    "Province",
+    "Qualification",
+    "QualificationRevision",
+    "School",
+    "SchoolMajor",
+    "Student",
+    "User",
+    "evidence_path",
+]

@@ -1,0 +1,83 @@
+"""People: logins (``User``) and the persons whose records Xueji keeps (``Student``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from records.choices import Gender
+from records.choices import IdType
+from records.models.reference import Ethnicity
+from records.validators import validate_identity
+from records.validators import validate_person_name
+
+
+class User(AbstractUser):
+    """A login. People's identity lives in ``Student``; roles are groups."""
+
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Student(models.Model):
+    """A person whose records Xueji keeps (学生). Identity only: records point here."""
+
+    name = models.CharField(
+        pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name]
+    )
+    gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices)
+    birth_date = models.DateField(_("birth date"))
+    id_type = models.CharField(
+        _("ID type"), max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID
+    )
+    id_number = models.CharField(_("ID number"), max_length=32)
+    ethnicity = models.ForeignKey(
+        Ethnicity, on_delete=models.PROTECT, verbose_name=_("ethnic group")
+    )
+    email = models.EmailField(_("email"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to="photos/students/%Y/", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="student",
+        verbose_name=_("login"),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    scope_paths: ClassVar[dict[str, str]] = {"owner": "user_id"}
+
+    class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["id_type", "id_number"], name="student_unique_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            self.id_number = validate_identity(
+                id_type=self.id_type,
+                id_number=self.id_number,
+                birth_date=self.birth_date,
+                gender=self.gender,
+            )
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc

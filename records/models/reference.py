@@ -1,0 +1,129 @@
+"""Reference data: provinces, schools, majors, ethnic groups (loaded by ``load_reference_data``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PROVINCE_CODE_RULE = _("A province code is 2 digits (GB/T 2260).")
+SCHOOL_CODE_RULE = _("A school code is 5 digits.")
+
+
+class Province(models.Model):
+    code = models.CharField(
+        _("code"),
+        max_length=2,
+        primary_key=True,
+        validators=[RegexValidator(r"^\d{2}$", PROVINCE_CODE_RULE)],
+    )
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    note = models.TextField(_("note"), blank=True)
+
+    scope_paths: ClassVar[dict[str, str]] = {"records.province": "pk"}
+
+    class Meta:
+        ordering: ClassVar = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+        permissions: ClassVar = [
+            ("view_province_records", _("Can see the records of the province's schools")),
+            ("signoff_province", _("Can sign off the province's requests")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class School(models.Model):
+    code = models.CharField(
+        _("school code"),
+        max_length=5,
+        primary_key=True,
+        validators=[RegexValidator(r"^\d{5}$", SCHOOL_CODE_RULE)],
+    )
+    identifier = models.CharField(_("institution identifier"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="schools", verbose_name=_("province")
+    )
+    department = models.CharField(_("competent department"), max_length=100, blank=True)
+    level = models.CharField(_("level"), max_length=10, blank=True)
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    principal_name = models.CharField(_("principal's name"), max_length=40, blank=True)
+    credit_system = models.BooleanField(_("credit system"), default=False)
+
+    scope_paths: ClassVar[dict[str, str]] = {
+        "records.school": "pk",
+        "records.province": "province_id",
+    }
+
+    class Meta:
+        ordering: ClassVar = ["code"]
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        permissions: ClassVar = [
+            ("view_school_records", _("Can see the school's records")),
+            ("review_school", _("Can review the school's requests")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Major(models.Model):
+    """The Ministry's undergraduate major catalogue (专业目录)."""
+
+    code = models.CharField(_("code"), max_length=9, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    discipline = models.CharField(_("discipline"), max_length=40)
+    class_code = models.CharField(_("class code"), max_length=4, blank=True)
+    class_name = models.CharField(_("class name"), max_length=60, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["code"]
+        verbose_name = _("major")
+        verbose_name_plural = _("majors")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class SchoolMajor(models.Model):
+    """A major a school defines outside the catalogue (e.g. a 专科 or graduate programme)."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="own_majors")
+    code = models.CharField(_("code"), max_length=9)
+    name = models.CharField(_("name"), max_length=100)
+
+    scope_paths: ClassVar[dict[str, str]] = {
+        "records.school": "school_id",
+        "records.province": "school__province_id",
+    }
+
+    class Meta:
+        verbose_name = _("school-defined major")
+        verbose_name_plural = _("school-defined majors")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["school", "code"], name="schoolmajor_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Ethnicity(models.Model):
+    code = models.CharField(_("code"), max_length=2, primary_key=True)
+    name = models.CharField(_("name"), max_length=20, unique=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["code"]
+        verbose_name = _("ethnic group")
+        verbose_name_plural = _("ethnic groups")
+
+    def __str__(self) -> str:
+        return self.name

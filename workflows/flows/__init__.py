@@ -1,0 +1,9 @@
+"""One module per flow: the viewflow ``Flow``, its human steps' declarations, and their
+registration with the work list. Importing this package registers every flow (the app's
+``ready`` does)."""
+
+from __future__ import annotations
+
+from workflows.flows import correction
+
+__all__ = ["correction"]

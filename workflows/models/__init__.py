@@ -1,0 +1,10 @@
+"""The workflow models, by subject: each process's concrete viewflow ``Process`` subclass
+(real foreign keys to its subject and scope), and the work items of every human task."""
+
+from __future__ import annotations
+
+from workflows.models.correction import CorrectionProcess
+from workflows.models.work import OPEN
+from workflows.models.work import WorkItem
+
+__all__ = ["OPEN", "CorrectionProcess", "WorkItem"]

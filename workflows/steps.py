@@ -1,0 +1,141 @@
+"""Step declarations: every flow declares its human steps once, beside the flow.
+
+A ``ProcessDeclaration`` names a flow by a stable key (``correction``, later
+``admission_review``, ``status_change``, …), its process model and subject, how a work item
+describes its subject, and its ``HumanStep``s. A ``HumanStep`` is the record side of the step
+(``records.decisions.StepRule``: permission, subject, decisions with their record services,
+audit actions and emails) plus what the workflow adds: the viewflow node, the scope object the
+permission is granted on, and the due period in working days.
+
+The work list, task API and pages, single and bulk decisions, counts and deadlines read these
+declarations and never name a flow: adding a flow adds its declarations (``register``) and
+touches no API or page code. ``workflows.work.register`` adds a declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django_stubs_ext import StrOrPromise
+
+from notifications.services import Recipient
+from records.decisions import StepRule
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a work item shows and searches of its subject, read once when the task opens."""
+
+    student_name: str
+    school_id: str
+    province_id: str
+    # Searched by ``q`` besides the student's name and the subject's number (e.g. a
+    # certificate number).
+    reference: str = ""
+    requester_id: int | None = None
+    # Keys the flow's ``summary_label`` turns into words (a correction: the changed fields).
+    summary: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class HumanStep(StepRule):
+    """A human step: its record rule, its viewflow node, where its permission is granted, and
+    its due period."""
+
+    node: Any
+    # The process attribute holding the scope object the permission is granted on, as an id
+    # (``"school"`` reads ``process.school_id``).
+    scope: str
+    due_days: int
+    # Who may take the step (a function of the subject, loaded with ``related``): reminded
+    # before it is due, told when its request is withdrawn.
+    assignees: Callable[[Any], list[Recipient]]
+    flow: str = ""  # set by ``register``
+
+    @property
+    def ref(self) -> str:
+        """``<flow>.<step>``: the key of the step in settings and in the work list's filters."""
+        return f"{self.flow}.{self.key}"
+
+    def due_period(self) -> int:
+        """Working days until due: ``settings.WORKFLOW_DUE_DAYS["<flow>.<step>"]`` or the
+        declaration's."""
+        overrides: dict[str, int] = getattr(settings, "WORKFLOW_DUE_DAYS", {})
+        return int(overrides.get(self.ref, self.due_days))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessDeclaration:
+    """A flow as the work list knows it."""
+
+    key: str
+    label: StrOrPromise
+    flow_class: Any
+    process_model: type[models.Model]
+    # The process's foreign key to the subject (``"request"``).
+    subject_field: str
+    # The facts of a subject, by its key (one query).
+    describe: Callable[[Any], Facts]
+    summary_label: Callable[[str], StrOrPromise] = field(default=lambda key: key)
+    # The task page's panel for this flow's subject, and its context.
+    panel_template: str = ""
+    panel_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda subject, user: {})
+    steps: tuple[HumanStep, ...] = ()
+
+    def title(self, subject_id: Any) -> str:
+        return f"{self.label} #{subject_id}"
+
+
+_BY_KEY: dict[str, ProcessDeclaration] = {}
+_STEPS: dict[str, HumanStep] = {}  # by "<flow>.<step>"
+_BY_NODE: dict[str, HumanStep] = {}  # by viewflow's task reference ("workflows/….node")
+
+
+def add(declaration: ProcessDeclaration) -> ProcessDeclaration:
+    """Record a flow's declaration, its steps bound to its key (``workflows.work.register``
+    calls this and hooks the steps' nodes)."""
+    bound = tuple(HumanStep(**{**s.__dict__, "flow": declaration.key}) for s in declaration.steps)
+    declaration = ProcessDeclaration(**{**declaration.__dict__, "steps": bound})
+    _BY_KEY[declaration.key] = declaration
+    for step in bound:
+        _STEPS[step.ref] = step
+    _BY_NODE.clear()  # node references are computed lazily (viewflow needs the app registry)
+    return declaration
+
+
+def declarations() -> tuple[ProcessDeclaration, ...]:
+    return tuple(_BY_KEY.values())
+
+
+def declaration(key: str) -> ProcessDeclaration:
+    return _BY_KEY[key]
+
+
+def steps() -> tuple[HumanStep, ...]:
+    return tuple(_STEPS.values())
+
+
+def step(ref: str) -> HumanStep | None:
+    """The step ``"<flow>.<step>"``."""
+    return _STEPS.get(ref)
+
+
+def step_of_node(node: Any) -> HumanStep | None:
+    """The declared step of a viewflow node (or its stored reference string)."""
+    if not _BY_NODE:
+        for declared in _STEPS.values():
+            _BY_NODE[str(_node_ref(declared.node))] = declared
+    return _BY_NODE.get(str(_node_ref(node)))
+
+
+def _node_ref(node: Any) -> str:
+    if isinstance(node, str):
+        return node
+    from viewflow.workflow.fields import get_task_ref  # noqa: PLC0415
+
+    return str(get_task_ref(node))

@@ -1,0 +1,334 @@
+"""The work list of every flow: work items opened and closed with their tasks, the list a user
+may act on with its filters and search, counts per step, and single and bulk decisions.
+
+Everything here reads the step declarations (``workflows.steps``) and names no flow. The
+pages and the API call these functions; they check permissions first (viewflow does not), run
+the declared record service and the task transition in one transaction under the process
+lock, and map contention to ``ConflictError`` (HTTP 409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from permissions.checks import granted_ids
+from records import decisions
+from records.errors import ConflictError
+from records.errors import NotVisibleError
+from records.models import User
+from workflows import steps
+from workflows.deadlines import due_times
+from workflows.models import OPEN
+from workflows.models import WorkItem
+from workflows.steps import HumanStep
+from workflows.steps import ProcessDeclaration
+
+ALREADY_DECIDED = _("This task has already been decided.")
+HELD_BY_OTHER = _("This task is held by another user.")
+BUSY = _("Someone else is acting on this request right now; try again.")
+OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE
+BULK_MAX = 500
+
+
+# --- declarations and work items ------------------------------------------------------------
+
+
+def register(declaration: ProcessDeclaration) -> ProcessDeclaration:
+    """Add a flow's declaration to the work list: each of its steps' nodes opens a work item
+    when viewflow creates the step's task."""
+    for step in declaration.steps:
+        step.node.onCreate(open_item)
+    return steps.add(declaration)
+
+
+def open_item(activation: Any) -> WorkItem:
+    """viewflow's ``onCreate`` of every declared step: the task's work item, with its
+    subject's facts and its due times."""
+    task = activation.task
+    step = steps.step_of_node(task.flow_task)
+    assert step is not None, task.flow_task  # noqa: S101  (registered nodes only)
+    declaration = steps.declaration(step.flow)
+    process = activation.process
+    if not isinstance(process, declaration.process_model):
+        process = process.coerced
+    subject_id = getattr(process, f"{declaration.subject_field}_id")
+    facts = declaration.describe(subject_id)
+    opened = timezone.localtime(task.created or timezone.now())
+    due, remind = due_times(opened, step.due_period())
+    item: WorkItem = WorkItem.objects.create(
+        task=task,
+        process_id=process.pk,
+        flow=step.flow,
+        step=step.key,
+        scope_id=str(getattr(process, f"{step.scope}_id")),
+        school_id=facts.school_id,
+        province_id=facts.province_id,
+        subject_id=subject_id,
+        student_name=facts.student_name,
+        reference=facts.reference,
+        requester_id=facts.requester_id,
+        summary=list(facts.summary),
+        created=opened,
+        due=due,
+        remind_at=remind,
+    )
+    return item
+
+
+def close_items_of(process_pk: Any) -> None:
+    """Close the open items of a cancelled process."""
+    WorkItem.objects.filter(OPEN, process_id=process_pk).update(closed=timezone.now())
+
+
+# --- what a user may act on -----------------------------------------------------------------
+
+
+def _scope_ids(user: User, step: HumanStep) -> list[str] | None:
+    """The scope keys on which ``user`` may take ``step``; ``None``: every one."""
+    ids = granted_ids(user, step.perm)
+    return None if ids is None else sorted(str(pk) for pk in ids)
+
+
+def may_act(user: User, step: HumanStep, scope_id: str) -> bool:
+    ids = _scope_ids(user, step)
+    return ids is None or scope_id in ids
+
+
+def actionable_steps(user: User) -> list[HumanStep]:
+    """The declared steps ``user`` may take somewhere."""
+    return [s for s in steps.steps() if _scope_ids(user, s) != []]
+
+
+def open_items(user: User) -> models.QuerySet[WorkItem]:
+    """The open work items ``user`` may act on, for every flow: for each step, the items whose
+    scope key is among the user's grants of the step's permission (a literal ``IN`` list the
+    ``workitem_open_scope`` index serves). Never the user's own requests."""
+    condition = models.Q(pk__in=[])
+    for step in steps.steps():
+        ids = _scope_ids(user, step)
+        if ids == []:
+            continue
+        q = models.Q(flow=step.flow, step=step.key)
+        if ids is not None:
+            q &= models.Q(scope_id__in=ids)
+        condition |= q
+    items: models.QuerySet[WorkItem] = (
+        WorkItem.objects.filter(OPEN).filter(condition).exclude(requester_id=user.pk)
+    )
+    return items
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The work list's filters (all optional)."""
+
+    flow: str = ""
+    step: str = ""
+    school: str = ""
+    overdue: bool = False
+    q: str = ""
+
+
+def filtered(items: models.QuerySet[WorkItem], filters: Filters) -> models.QuerySet[WorkItem]:
+    """``q`` matches the start of the student's name, a reference (certificate number) in
+    full, or the request's number (``12`` or ``#12``)."""
+    if filters.flow:
+        items = items.filter(flow=filters.flow)
+    if filters.step:
+        items = items.filter(step=filters.step)
+    if filters.school:
+        items = items.filter(school_id=filters.school)
+    if filters.overdue:
+        items = items.filter(overdue_at__isnull=False)
+    q = filters.q.strip()
+    if q:
+        match = models.Q(student_name__startswith=q) | models.Q(reference=q)
+        number = q.removeprefix("#")
+        if number.isdigit() and len(number) <= 18:  # noqa: PLR2004
+            match |= models.Q(subject_id=int(number))
+        items = items.filter(match)
+    return items
+
+
+def counts(user: User, *, school: str = "") -> list[dict[str, Any]]:
+    """Open and overdue items per step the user may take, zeros included."""
+    items = open_items(user)
+    if school:
+        items = items.filter(school_id=school)
+    found = {
+        (row["flow"], row["step"]): row
+        for row in items.order_by()
+        .values("flow", "step")
+        .annotate(
+            open=models.Count("pk"),
+            overdue=models.Count("pk", filter=models.Q(overdue_at__isnull=False)),
+        )
+    }
+    results = []
+    for step in actionable_steps(user):
+        row = found.get((step.flow, step.key), {})
+        results.append(
+            {
+                "flow": step.flow,
+                "step": step.key,
+                "open": row.get("open", 0),
+                "overdue": row.get("overdue", 0),
+            }
+        )
+    return results
+
+
+def counts_by_school(user: User, school_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Open and overdue items of every step, per school (a provincial administrator's home):
+    ``{school: {"open": n, "overdue": m}}``. Read through the schools' own index."""
+    rows = (
+        WorkItem.objects.filter(OPEN, school_id__in=list(school_ids))
+        .order_by()
+        .values("school_id")
+        .annotate(
+            open=models.Count("pk"),
+            overdue=models.Count("pk", filter=models.Q(overdue_at__isnull=False)),
+        )
+    )
+    return {row["school_id"]: {"open": row["open"], "overdue": row["overdue"]} for row in rows}
+
+
+# --- one item -------------------------------------------------------------------------------
+
+
+def item_for(user: User, task_pk: int) -> tuple[WorkItem, HumanStep]:
+    """A work item (open or closed) ``user`` may act on or has acted on, with its step; else
+    ``NotVisibleError``."""
+    item = WorkItem.objects.filter(pk=task_pk).first()
+    step = steps.step(f"{item.flow}.{item.step}") if item else None
+    if item is None or step is None:
+        raise NotVisibleError(task_pk)
+    if not may_act(user, step, item.scope_id) and item.decided_by_id != user.pk:
+        raise NotVisibleError(task_pk)
+    return item, step
+
+
+def subject_of(item: WorkItem) -> Any:
+    step = steps.step(f"{item.flow}.{item.step}")
+    assert step is not None  # noqa: S101
+    return step.subject_model._default_manager.get(pk=item.subject_id)
+
+
+def open_item_of(flow: str, subject_id: Any) -> WorkItem | None:
+    """The open work item of a subject, if one waits for a decision."""
+    return WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id).order_by("-pk").first()
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+
+@contextmanager
+def flow_contention() -> Iterator[None]:
+    try:
+        yield
+    except FlowLockFailed as exc:
+        raise ConflictError(str(BUSY), code="busy") from exc
+    except DatabaseError as exc:
+        # A NOWAIT row lock refused where viewflow cannot retry (inside an outer transaction):
+        # PostgreSQL's lock_not_available. Every other database error is a real error.
+        if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise ConflictError(str(BUSY), code="busy") from exc
+        raise
+
+
+@dataclass(frozen=True)
+class Decision:
+    task: int
+    state: str
+    outcome: str
+
+
+def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Decision:
+    """Claim the task and complete it with ``decision``, running the step's declared record
+    service (``records.decisions.decide``) in the task's transaction.
+
+    404 when the user may not act on it; 409 (``ConflictError``) when it was already decided,
+    is held by someone else, or another decision holds the lock. Nothing is written when a
+    rule refuses the decision.
+    """
+    item, step = item_for(user, task_pk)
+    task = Task(pk=item.pk, process_id=item.process_id, flow_task=step.node)
+    with flow_contention(), task.activation() as activation:
+        task = activation.task
+        if task.status not in OPEN_TASK_STATES:
+            raise ConflictError(str(ALREADY_DECIDED), code="already_decided")
+        if task.owner_id is not None and task.owner_id != user.pk:
+            raise ConflictError(str(HELD_BY_OTHER), code="held_by_other")
+        result = decisions.decide(
+            rule=step,
+            subject_pk=item.subject_id,
+            decision=decision,
+            comment=comment,
+            acting_user=user,
+        )
+        if task.status == STATUS.NEW:
+            activation.assign(user)
+        if task.status == STATUS.ASSIGNED:
+            activation.start(None)
+        activation.execute()
+        WorkItem.objects.filter(pk=item.pk).update(
+            closed=timezone.now(), decided_by=user, decision=decision
+        )
+    return Decision(task=item.pk, state=result.state, outcome=result.outcome)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    task: int
+    ok: bool
+    state: str = ""
+    code: str = ""
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.ok:
+            return {"task": self.task, "ok": True, "state": self.state}
+        return {"task": self.task, "ok": False, "code": self.code, "detail": self.detail}
+
+
+def _refusal(task_pk: int, exc: Exception) -> BulkResult:
+    if isinstance(exc, NotVisibleError):
+        return BulkResult(task_pk, ok=False, code="not_found", detail=str(_("Not found.")))
+    if isinstance(exc, PermissionDenied):
+        detail = str(exc) or str(decisions.MAY_NOT_DECIDE)
+        return BulkResult(task_pk, ok=False, code="permission_denied", detail=detail)
+    if isinstance(exc, ConflictError):
+        return BulkResult(task_pk, ok=False, code=exc.code, detail=exc.message)
+    assert isinstance(exc, ValidationError)  # noqa: S101
+    return BulkResult(task_pk, ok=False, code="invalid", detail=" ".join(exc.messages))
+
+
+def decide_many(
+    *, task_pks: Sequence[int], user: User, decision: str, comment: str = ""
+) -> list[BulkResult]:
+    """Decide each task on its own (its own transaction and lock), so one refusal (already
+    decided, not permitted, stale) never undoes the others. Results in the order given."""
+    results = []
+    for task_pk in dict.fromkeys(task_pks):  # each once, in order
+        try:
+            done = decide(task_pk=task_pk, user=user, decision=decision, comment=comment)
+        except (NotVisibleError, PermissionDenied, ConflictError, ValidationError) as exc:
+            results.append(_refusal(task_pk, exc))
+        else:
+            results.append(BulkResult(task_pk, ok=True, state=done.state))
+    return results
