@@ -15,3 +15,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = False
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 LANGUAGE_CODE = "zh-hans"
+
+# A second process that lives only in the tests (tests/leave), proving the process layer.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.leave.apps.LeaveConfig"]

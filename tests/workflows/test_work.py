@@ -1,0 +1,280 @@
+"""The shared process layer: step declarations, the work list with its filters, search and
+counts, single and bulk decisions, for corrections and for the test-only leave process
+(``tests/leave``), which plugs in by its declaration alone."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from records.choices import CorrectionState
+from records.errors import ConflictError
+from records.models import CorrectionRequest
+from records.models import User
+from tests import factories
+from tests.api.helpers import assert_error
+from tests.api.helpers import token_client
+from tests.leave.flows import leave_start
+from tests.leave.models import LeaveRequest
+from workflows import steps
+from workflows import work
+from workflows.deadlines import add_working_days
+from workflows.deadlines import due_times
+from workflows.flows import correction as flow
+from workflows.models import WorkItem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    bj = factories.province("11", "北京市")
+    factories.province("31", "上海市")
+    pku = factories.school("10001", "北京大学", "11")
+    fdu = factories.school("10246", "复旦大学", "31")
+    people = {}
+    for username, name in (("student_a", "王小明"), ("student_b", "李娜"), ("student_d", "王芳")):
+        login = factories.user(username)
+        people[username] = factories.student(name, login=login)
+        factories.qualification(people[username], pku)
+    return {
+        "people": people,
+        "officer": factories.officer(pku, "officer_10001"),
+        "officer_b": factories.officer(pku, "officer_10001b"),
+        "foreign_officer": factories.officer(fdu, "officer_10246"),
+        "province": factories.provincial_admin(bj, "province_11"),
+    }
+
+
+def _correction(world, who="student_a", requester=None):
+    person = world["people"][who]
+    return flow.correction_start(
+        qualification=person.qualifications.get(),
+        changes={"name": person.name + "甲"},
+        reason="录入错误",
+        requester=requester or person.user,
+    )
+
+
+def _item(subject_id, flow_key="correction"):
+    return WorkItem.objects.get(flow=flow_key, subject_id=subject_id, closed__isnull=True)
+
+
+def test_both_flows_are_declared_with_stable_keys():
+    assert {d.key for d in steps.declarations()} >= {"correction", "leave"}
+    school_review = steps.step("correction.school_review")
+    assert school_review is not None
+    assert school_review.perm == "records.review_school"
+    leave_review = steps.step("leave.review")
+    assert leave_review is not None
+    assert leave_review.due_period() == 3
+
+
+def test_the_test_only_flow_is_listed_counted_and_decided_through_the_api(world):
+    people = world["people"]
+    leaves = [
+        leave_start(student=people[who], days=3, requester=people[who].user)
+        for who in ("student_a", "student_b", "student_d")
+    ]
+    api = token_client(world["officer"])
+    rows = api.get("/api/v1/tasks/?flow=leave").json()["results"]
+    assert [(r["flow"], r["step"], r["summary"]) for r in rows] == [
+        ("leave", "review", "3 days")
+    ] * 3
+    assert rows[0]["subject"]["title"] == f"Leave #{leaves[-1].pk}"
+    counts = api.get("/api/v1/tasks/counts/").json()["results"]
+    assert {"flow": "leave", "step": "review", "open": 3, "overdue": 0} in counts
+
+    one = api.post(f"/api/v1/tasks/{rows[0]['id']}/decide/", {"decision": "approve"}, format="json")
+    assert one.status_code == 200, one.content
+    bulk = api.post(
+        "/api/v1/tasks/decide/",
+        {"tasks": [rows[1]["id"], rows[2]["id"], rows[0]["id"]], "decision": "approve"},
+        format="json",
+    )
+    assert bulk.status_code == 200, bulk.content
+    results = bulk.json()["results"]
+    assert results[:2] == [
+        {"task": rows[1]["id"], "ok": True, "state": "approved"},
+        {"task": rows[2]["id"], "ok": True, "state": "approved"},
+    ]
+    assert results[2]["ok"] is False
+    assert results[2]["code"] == "already_decided"
+    assert set(LeaveRequest.objects.values_list("state", flat=True)) == {"approved"}
+    assert api.get("/api/v1/tasks/counts/").json()["results"][-1]["open"] == 0
+
+
+def test_task_rows_say_what_the_task_is_and_filter(world):
+    a = _correction(world, "student_a")
+    b = _correction(world, "student_b")
+    d = _correction(world, "student_d")
+    api = token_client(world["officer"])
+
+    def ids(query=""):
+        return [r["subject"]["id"] for r in api.get(f"/api/v1/tasks/{query}").json()["results"]]
+
+    assert ids() == [d.pk, b.pk, a.pk]
+    assert ids("?ordering=created") == [a.pk, b.pk, d.pk]
+    assert ids("?q=王") == [d.pk, a.pk]  # the start of a name
+    assert ids("?q=李娜") == [b.pk]
+    assert ids(f"?q=%23{b.pk}") == [b.pk]  # a request number
+    cert = world["people"]["student_d"].qualifications.get().certificate_number
+    assert ids(f"?q={cert}") == [d.pk]
+    assert ids("?school=10246") == []
+    assert ids("?step=province_signoff") == []
+    assert ids("?flow=leave") == []
+    WorkItem.objects.filter(subject_id=a.pk).update(overdue_at=timezone.now())
+    assert ids("?overdue=true") == [a.pk]
+    counts = api.get("/api/v1/tasks/counts/?school=10001").json()["results"]
+    assert {"flow": "correction", "step": "school_review", "open": 3, "overdue": 1} in counts
+
+
+def test_the_requester_never_sees_their_own_request_in_their_queue(world):
+    filed = _correction(world, "student_a", requester=world["officer"])
+    assert filed.requester == world["officer"]
+    assert list(work.open_items(world["officer"])) == []
+    assert [i.subject_id for i in work.open_items(world["officer_b"])] == [filed.pk]
+
+
+def test_an_officer_alone_at_the_school_cannot_file_on_a_students_behalf(world):
+    world["officer_b"].delete()
+    api = token_client(world["officer"])
+    person = world["people"]["student_a"]
+    response = api.post(
+        "/api/v1/corrections/",
+        {
+            "qualification": person.qualifications.get().pk,
+            "changes": {"name": "王晓明"},
+            "reason": "录入错误",
+        },
+        format="json",
+    )
+    assert_error(response, 409, "no_other_reviewer")
+    assert not CorrectionRequest.objects.exists()
+
+
+def test_the_province_returns_a_request_to_the_school_with_its_comment(world):
+    request = _correction(world)
+    work.decide(task_pk=_item(request.pk).pk, user=world["officer"], decision="approve")
+    signoff = _item(request.pk)
+    with pytest.raises(ValidationError) as refused:  # a return needs a comment
+        work.decide(task_pk=signoff.pk, user=world["province"], decision="return")
+    assert list(refused.value.message_dict) == ["comment"]
+    work.decide(
+        task_pk=signoff.pk, user=world["province"], decision="return", comment="请补充户口本"
+    )
+    request.refresh_from_db()
+    assert request.state == CorrectionState.SUBMITTED
+    again = _item(request.pk)
+    assert again.step == "school_review"
+    page = factories_client(world["officer"]).get(f"/work/{again.pk}/").content.decode()
+    assert "请补充户口本" in page
+
+
+def factories_client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_bulk_refusals_never_undo_the_others(world):
+    good = _correction(world, "student_a")
+    done = _correction(world, "student_b")
+    foreign = _correction(world, "student_d")
+    work.decide(task_pk=_item(done.pk).pk, user=world["officer"], decision="approve")
+    done_task = WorkItem.objects.get(subject_id=done.pk, step="school_review").pk
+    results = work.decide_many(
+        task_pks=[_item(good.pk).pk, done_task, _item(foreign.pk).pk, 999999],
+        user=world["officer"],
+        decision="reject",
+        comment="",
+    )
+    assert [(r.ok, r.code) for r in results] == [
+        (False, "invalid"),
+        (False, "already_decided"),
+        (False, "invalid"),
+        (False, "not_found"),
+    ]
+    results = work.decide_many(
+        task_pks=[_item(good.pk).pk, done_task, _item(foreign.pk).pk],
+        user=world["officer"],
+        decision="reject",
+        comment="证据不足",
+    )
+    assert [(r.ok, r.state or r.code) for r in results] == [
+        (True, "rejected"),
+        (False, "already_decided"),
+        (True, "rejected"),
+    ]
+    outsider = work.decide_many(
+        task_pks=[_item(done.pk).pk], user=world["foreign_officer"], decision="approve"
+    )
+    assert [(r.ok, r.code) for r in outsider] == [(False, "not_found")]
+
+
+def test_a_bulk_decision_takes_at_most_500_tasks(world):
+    api = token_client(world["officer"])
+    response = api.post(
+        "/api/v1/tasks/decide/",
+        {"tasks": list(range(1, 502)), "decision": "approve"},
+        format="json",
+    )
+    assert_error(response, 400, "invalid")
+
+
+def test_statements_per_task_of_a_bulk_decision_do_not_grow_with_the_tasks(world):
+    school = world["people"]["student_a"].qualifications.get().school
+
+    def statements(n):
+        tasks: list[int] = []
+        for _ in range(n):
+            person = factories.student("赵" + "一二三四五六七八"[len(tasks)], login=None)
+            factories.qualification(person, school)
+            request = flow.correction_start(
+                qualification=person.qualifications.get(),
+                changes={"name": person.name + "乙"},
+                reason="录入错误",
+                requester=world["officer_b"],
+            )
+            tasks.append(_item(request.pk).pk)
+        officer = User.objects.get(pk=world["officer"].pk)  # its grants not yet read
+        with CaptureQueriesContext(connection) as queries:
+            results = work.decide_many(task_pks=tasks, user=officer, decision="approve")
+        assert all(r.ok for r in results)
+        return len(queries)
+
+    two, four, six = statements(2), statements(4), statements(6)
+    # Linear: the same statements for every task, and a constant (the user's grants, read
+    # once) besides.
+    assert six - four == four - two
+    assert (four - two) / 2 < 30
+
+
+def test_due_times_count_working_days():
+    tz = timezone.get_current_timezone()
+    before_national_day = datetime.datetime(2026, 9, 30, 10, 0, tzinfo=tz)
+    # 1-7 October 2026 are the National Day holidays; Saturday 10 October is a make-up
+    # working day (the State Council's 2026 plan).
+    assert add_working_days(before_national_day, 1).date() == datetime.date(2026, 10, 8)
+    due, remind = due_times(before_national_day, 5)
+    assert (due.date(), due.hour) == (datetime.date(2026, 10, 13), 10)
+    assert remind.date() == datetime.date(2026, 10, 10)
+    # A year chinese-calendar does not know yet: Monday to Friday.
+    friday = datetime.datetime(2027, 3, 5, 9, 0, tzinfo=tz)
+    assert add_working_days(friday, 1).date() == datetime.date(2027, 3, 8)
+
+
+def test_a_conflict_names_its_code(world):
+    request = _correction(world)
+    item = _item(request.pk)
+    work.decide(task_pk=item.pk, user=world["officer"], decision="approve")
+    with pytest.raises(ConflictError) as exc:
+        work.decide(task_pk=item.pk, user=world["officer"], decision="approve")
+    assert exc.value.code == "already_decided"
