@@ -128,7 +128,8 @@ def test_task_rows_say_what_the_task_is_and_filter(world):
     assert ids("?school=10246") == []
     assert ids("?step=province_signoff") == []
     assert ids("?flow=leave") == []
-    WorkItem.objects.filter(subject_id=a.pk).update(overdue_at=timezone.now())
+    assert work.mark_overdue(_item(a.pk), at=timezone.now())
+    assert not work.mark_overdue(_item(a.pk), at=timezone.now())  # once
     assert ids("?overdue=true") == [a.pk]
     counts = api.get("/api/v1/tasks/counts/?school=10001").json()["results"]
     assert {"flow": "correction", "step": "school_review", "open": 3, "overdue": 1} in counts
@@ -278,3 +279,33 @@ def test_a_conflict_names_its_code(world):
     with pytest.raises(ConflictError) as exc:
         work.decide(task_pk=item.pk, user=world["officer"], decision="approve")
     assert exc.value.code == "already_decided"
+
+
+def test_the_kept_counts_follow_every_change_of_the_items(world):
+    a = _correction(world, "student_a")
+    b = _correction(world, "student_b")
+    d = _correction(world, "student_d")
+    leave_start(student=world["people"]["student_a"], days=2, requester=world["officer_b"])
+    work.mark_overdue(_item(a.pk), at=timezone.now())
+    work.decide(task_pk=_item(a.pk).pk, user=world["officer"], decision="approve")  # overdue
+    work.decide(task_pk=_item(b.pk).pk, user=world["officer"], decision="approve")
+    work.mark_overdue(_item(b.pk), at=timezone.now())  # now at the province
+    flow.correction_withdraw(request=d, user=world["people"]["student_d"].user)
+    assert work.kept_counts() == [
+        {k: row[k] for k in ("flow", "step", "school_id", "open", "overdue")}
+        for row in work.recount()
+    ]
+    assert work.counts_by_school(["10001", "10246"]) == {"10001": {"open": 3, "overdue": 1}}
+    assert {"flow": "correction", "step": "province_signoff", "open": 2, "overdue": 1} in (
+        work.counts(world["province"])
+    )
+
+
+def test_a_provincial_administrators_home_shows_each_schools_open_and_overdue_work(world):
+    request = _correction(world, "student_a")
+    _correction(world, "student_b")
+    work.mark_overdue(_item(request.pk), at=timezone.now())
+    page = factories_client(world["province"]).get("/home/").content.decode()
+    row = page.split('id="schools"')[1].split("北京大学")[1].split("</tr>")[0]
+    assert "<td>2</td>" in row
+    assert 'class="xj-overdue">1<' in row

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from workflows.models.correction import CorrectionProcess
 from workflows.models.work import OPEN
+from workflows.models.work import WorkCount
 from workflows.models.work import WorkItem
 
-__all__ = ["OPEN", "CorrectionProcess", "WorkItem"]
+__all__ = ["OPEN", "CorrectionProcess", "WorkCount", "WorkItem"]

@@ -101,3 +101,33 @@ class WorkItem(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed is None
+
+
+class WorkCount(models.Model):
+    """Open and overdue work items of one step at one school, kept with the items in the same
+    transactions (``workflows.work``), so the counts a work list and a provincial
+    administrator's home show cost the same at a thousand open items as at a million."""
+
+    flow = models.CharField(max_length=40)
+    step = models.CharField(max_length=40)
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    scope_id = models.CharField(max_length=10)
+    open = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("work count")
+        verbose_name_plural = _("work counts")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["flow", "step", "school"], name="workcount_unique")
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["step", "flow", "scope_id"], name="workcount_scope"),
+            models.Index(fields=["province", "school"], name="workcount_province"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow}.{self.step} {self.school_id}: {self.open} ({self.overdue})"
