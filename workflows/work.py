@@ -293,11 +293,12 @@ def recount() -> list[dict[str, Any]]:
 
 
 def kept_counts() -> list[dict[str, Any]]:
-    return list(
-        WorkCount.objects.exclude(open=0, overdue=0)
+    return [
+        dict(row)
+        for row in WorkCount.objects.exclude(open=0, overdue=0)
         .values("flow", "step", "school_id", "open", "overdue")
         .order_by("flow", "step", "school_id")
-    )
+    ]
 
 
 # --- one item -------------------------------------------------------------------------------
