@@ -190,7 +190,8 @@ def _owner_filter(model: type[models.Model], path: str, user: AnyUser) -> models
     if not rest:
         return models.Q(**{path: user.pk})
     related = model._meta.get_field(first).related_model
-    assert isinstance(related, type) and issubclass(related, models.Model), path  # noqa: S101
+    if not (isinstance(related, type) and issubclass(related, models.Model)):
+        raise TypeError(f"scope path {path!r} of {model.__name__} names no relation")
     keys = list(related._default_manager.filter(**{rest: user.pk}).values_list("pk", flat=True))
     return models.Q(**{f"{first}_id__in": keys}) if keys else None
 
