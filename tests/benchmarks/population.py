@@ -2,9 +2,12 @@
 qualification, request, viewflow process and its school-review task) N times with
 ``INSERT … SELECT`` over ``generate_series``, spread over many schools. The clones are rows
 exactly like the services write, minus the audit and outbox rows (which no benchmarked query
-reads)."""
+reads). Every second clone waits at the province, every tenth is overdue, and each has its
+work item; the kept counts are rebuilt from the items."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import connection
 from django.db import models
@@ -29,8 +32,67 @@ def _select(model: type[models.Model], alias: str, overrides: dict[str, str]) ->
     return ", ".join(connection.ops.quote_name(c) for c in cols), ", ".join(exprs)
 
 
+# Every second round of new tasks over the schools waits at the province, every tenth round is
+# overdue (``rounds``: the number of schools, so each school gets its share): as the services
+# would leave them (the request forwarded, the task on the sign-off node and the province's scope).
+_TO_PROVINCE = """
+WITH moved AS (
+    UPDATE viewflow_task t
+    SET flow_task = replace(t.flow_task, '.school_review', '.province_signoff'),
+        owner_permission_obj_pk = cp.province_id
+    FROM workflows_correctionprocess cp
+    WHERE cp.process_ptr_id = t.process_id AND t.status = 'NEW' AND (t.id / {rounds}) % 2 = 0
+      AND t.flow_task LIKE '%.school_review'
+      AND NOT EXISTS (SELECT 1 FROM workflows_workitem w WHERE w.task_id = t.id)
+    RETURNING cp.request_id
+)
+UPDATE records_correctionrequest r SET state = 'school_approved' FROM moved
+WHERE r.id = moved.request_id
+"""
+_WORK_ITEMS = """
+INSERT INTO workflows_workitem (task_id, process_id, flow, step, scope_id, school_id,
+    province_id, subject_id, student_name, reference, requester_id, summary, created, due,
+    remind_at, overdue_at, decision)
+SELECT t.id, t.process_id, 'correction',
+    CASE WHEN t.flow_task LIKE '%.school_review' THEN 'school_review' ELSE 'province_signoff' END,
+    t.owner_permission_obj_pk, r.school_id, r.province_id, r.id, s.name, q.certificate_number,
+    r.requester_id, '["name"]'::jsonb, c.created, c.created + interval '7 days',
+    c.created + interval '5 days', CASE WHEN (t.id / {rounds}) % 10 = 3 THEN now() END, ''
+FROM viewflow_task t
+JOIN workflows_correctionprocess cp ON cp.process_ptr_id = t.process_id
+JOIN records_correctionrequest r ON r.id = cp.request_id
+JOIN records_student s ON s.id = r.student_id
+JOIN records_qualification q ON q.id = r.qualification_id
+CROSS JOIN LATERAL (SELECT now() - (1000000 - t.id) * interval '10 seconds' AS created) c
+WHERE t.status = 'NEW' AND t.flow_task_type = 'HUMAN'
+  AND NOT EXISTS (SELECT 1 FROM workflows_workitem w WHERE w.task_id = t.id)
+"""
+_RECOUNT = [
+    "DELETE FROM workflows_workcount",
+    """INSERT INTO workflows_workcount (flow, step, school_id, province_id, scope_id, open, overdue)
+    SELECT flow, step, school_id, province_id, scope_id, count(*),
+        count(*) FILTER (WHERE overdue_at IS NOT NULL)
+    FROM workflows_workitem WHERE closed IS NULL
+    GROUP BY flow, step, school_id, province_id, scope_id""",
+]
+
+
+def _add_work(cursor: Any, *, to_province: bool, rounds: int) -> None:
+    """The cloned tasks' work items, and the kept counts rebuilt from the items."""
+    if to_province:
+        cursor.execute(_TO_PROVINCE.format(rounds=rounds))
+    cursor.execute(_WORK_ITEMS.format(rounds=rounds))
+    for statement in _RECOUNT:
+        cursor.execute(statement)
+
+
 def clone_corrections(
-    *, template: CorrectionRequest, schools: list[tuple[str, str]], start: int, count: int
+    *,
+    template: CorrectionRequest,
+    schools: list[tuple[str, str]],
+    start: int,
+    count: int,
+    to_province: bool = True,
 ) -> None:
     """Add ``count`` open corrections numbered from ``start``; school i = schools[i % len]."""
     process = CorrectionProcess.objects.get(request=template)
@@ -48,6 +110,7 @@ def clone_corrections(
             "id_type": "'passport'",
             "id_number": "'B' || lpad(g.i::text, 10, '0')",
             "user_id": "NULL",
+            "name": "'学生' || g.i",
         },
     )
     q_cols, q_vals = _select(
@@ -58,6 +121,7 @@ def clone_corrections(
             "school_id": school_expr,
             "province_id": prov_expr,
             "certificate_number": "'8' || lpad(g.i::text, 17, '0')",
+            "name": "s.name",
             "id_number": "s.id_number",
             "id_type": "'passport'",
         },
@@ -89,7 +153,7 @@ def clone_corrections(
     s AS (
         INSERT INTO {t(Student._meta.db_table)} ({s_cols})
         SELECT {s_vals} FROM g, {t(Student._meta.db_table)} ts WHERE ts.id = {template.student_id}
-        RETURNING id, id_number
+        RETURNING id, id_number, name
     ),
     sg AS (SELECT s.*, substr(s.id_number, 2)::int AS i FROM s),
     q AS (
@@ -120,6 +184,7 @@ def clone_corrections(
     """
     with connection.cursor() as cursor:
         cursor.execute(sql)
+        _add_work(cursor, to_province=to_province, rounds=n)
         # As after any bulk load: statistics for the planner, and nothing left for autovacuum
         # to do (on two cores it would compete with the measurements that follow).
         cursor.execute("VACUUM (ANALYZE)")

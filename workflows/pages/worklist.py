@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
 from permissions.checks import scope
+from records import glossary
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import School
@@ -49,13 +50,15 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _decision_choices(user: User) -> list[tuple[str, Any]]:
-    """Every decision of the steps the user may take, once each, with its plainest label."""
-    seen: dict[str, Any] = {}
-    for step in work.actionable_steps(user):
-        for choice in step.choices:
-            seen.setdefault(choice.code, choice.label)
-    return list(seen.items())
+def _decision_choices(user: User, step_key: str) -> list[tuple[str, Any]]:
+    """The decisions a bulk decision offers: the step's own labels when the list shows one
+    step, else each decision once in its plain words (a step refuses one it does not offer,
+    per item)."""
+    shown = [s for s in work.actionable_steps(user) if not step_key or s.key == step_key]
+    if len(shown) == 1:
+        return [(c.code, c.label) for c in shown[0].choices]
+    codes = dict.fromkeys(c.code for s in shown for c in s.choices)
+    return [(code, glossary.DECISIONS.get(code, code)) for code in codes]
 
 
 def _cursor(item: WorkItem) -> str:
@@ -140,7 +143,7 @@ def work_list(request: HttpRequest) -> HttpResponse:
         "ordering": "created" if ascending else "-created",
         "next_url": next_url,
         "first_url": f"?{urlencode(kept)}" if cursor else "",
-        "choices": _decision_choices(user),
+        "choices": _decision_choices(user, filters.step),
         "steps": [(s.key, s.label) for s in work.actionable_steps(user)],
         "flows": [(d.key, d.label) for d in steps.declarations()],
         "schools": scope(user, codenames.VIEW, School.objects.order_by("code"))[:200],
