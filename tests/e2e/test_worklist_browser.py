@@ -44,6 +44,7 @@ def requests(transactional_db) -> list[int]:
     people.append(Student.objects.get(user__username="student_b"))
     filed = []
     for n, person in enumerate(people):
+        assert person.user is not None
         filed.append(
             flow.correction_start(
                 qualification=person.qualifications.get(),
@@ -93,7 +94,8 @@ def test_filter_bulk_forward_preview_and_return(live_server, requests, browser_p
     preview = page.locator("#evidence-preview iframe")
     preview.wait_for()
     source = preview.get_attribute("src")
-    assert source and source.endswith("?inline=1")
+    assert source
+    assert source.endswith("?inline=1")
     response = page.request.get(f"{base}{source}")
     assert response.headers["content-type"] == "application/pdf"
     assert "attachment" not in response.headers.get("content-disposition", "")
