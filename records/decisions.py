@@ -22,7 +22,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -36,6 +35,8 @@ from records.errors import NotVisibleError
 from records.models import AuditEvent
 from records.models import User
 from records.notices import announce
+from records.transactions import service
+from records.transactions import writes
 
 COMMENT_REQUIRED = _("A comment is required for this decision.")
 BAD_DECISION = _("The decision must be one of: %(choices)s.")
@@ -175,6 +176,7 @@ def check_decider(rule: StepRule, subject: Any, user: User) -> None:
         raise PermissionDenied(REQUESTER_NEVER_DECIDES)
 
 
+@service
 def decide(
     *, rule: StepRule, subject_pk: Any, decision: str, comment: str, acting_user: User
 ) -> DecisionResult:
@@ -185,21 +187,12 @@ def decide(
     savepoint (two statements each): an error there marks the caller's transaction for
     rollback, which is what every caller (a task's transaction, one per task also in bulk)
     does with it."""
-    if not transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
-            return decide(
-                rule=rule,
-                subject_pk=subject_pk,
-                decision=decision,
-                comment=comment,
-                acting_user=acting_user,
-            )
     subject = lock_subject(rule, subject_pk)
     check_decider(rule, subject, acting_user)
     choice, comment = rule.check(decision, comment)
     if getattr(subject, rule.state_field) not in rule.waits_in:
         raise ConflictError(str(WRONG_STEP), code="already_decided")
-    with transaction.atomic(savepoint=False):
+    with writes():
         applied = choice.apply(subject, Decided(acting_user, comment, timezone.now()))
         outcome = choice.outcome
         extra: Mapping[str, Any] = {}

@@ -24,6 +24,8 @@ from records.models import Qualification
 from records.models import QualificationRevision
 from records.models import User
 from records.reference import major_name
+from records.transactions import service
+from records.transactions import writes
 from records.validators import validate_identity
 
 CERT_FORMAT = _("A certificate number is 18 digits (DOMAIN.md §3.3).")
@@ -193,7 +195,7 @@ def qualification_register(
     return qualification
 
 
-@transaction.atomic
+@service
 def qualification_amend(
     *,
     qualification: Qualification,
@@ -215,30 +217,31 @@ def qualification_amend(
         setattr(qualification, field, value)
     validate_qualification(qualification, changed=set(changes))
     changed = [f for f, v in qualification.content().items() if before[f] != v]
-    qualification._amendment_allowed = True
-    try:
-        with pgtrigger.ignore("records.Qualification:registered_immutable"):
-            qualification.save()
-    finally:
-        qualification._amendment_allowed = False
-    revision = _revision(
-        qualification,
-        changed=changed,
-        reason=reason,
-        approved_by=approved_by,
-        correction_id=correction_id,
-    )
-    audit_append(
-        subject=qualification,
-        subject_locked=locked,
-        action="qualification.amended",
-        actor=approved_by,
-        data={
-            "revision": revision.number,
-            "correction": correction_id,
-            "fields": changed,
-        },
-    )
+    with writes():
+        qualification._amendment_allowed = True
+        try:
+            with pgtrigger.ignore("records.Qualification:registered_immutable"):
+                qualification.save()
+        finally:
+            qualification._amendment_allowed = False
+        revision = _revision(
+            qualification,
+            changed=changed,
+            reason=reason,
+            approved_by=approved_by,
+            correction_id=correction_id,
+        )
+        audit_append(
+            subject=qualification,
+            subject_locked=locked,
+            action="qualification.amended",
+            actor=approved_by,
+            data={
+                "revision": revision.number,
+                "correction": correction_id,
+                "fields": changed,
+            },
+        )
     return revision
 
 

@@ -79,7 +79,7 @@ class ProcessDeclaration:
     process_model: type[models.Model]
     # The process's foreign key to the subject (``"request"``).
     subject_field: str
-    # The facts of a subject, by its key (one query).
+    # The facts of a subject (loaded with the step's ``related``, or as the filing made it).
     describe: Callable[[Any], Facts]
     summary_label: Callable[[str], StrOrPromise] = field(default=lambda key: key)
     # The task page's panel for this flow's subject, and its context.
@@ -139,3 +139,18 @@ def _node_ref(node: Any) -> str:
     from viewflow.workflow.fields import get_task_ref  # noqa: PLC0415
 
     return str(get_task_ref(node))
+
+
+_FACTS = "_xueji_subject"
+
+
+def remember_subject(process: Any, subject: Any) -> None:
+    """Keep the subject a step has just decided on the process object viewflow hands to the
+    next nodes, so their conditions and work items read it rather than load it again."""
+    process.__dict__[_FACTS] = subject
+
+
+def remembered_subject(process: Any, pk: Any) -> Any | None:
+    """The subject remembered on ``process`` if it is the one with key ``pk``."""
+    subject = process.__dict__.get(_FACTS)
+    return subject if subject is not None and subject.pk == pk else None

@@ -70,7 +70,14 @@ def open_item(activation: Any) -> WorkItem:
     if not isinstance(process, declaration.process_model):
         process = process.coerced
     subject_id = getattr(process, f"{declaration.subject_field}_id")
-    facts = declaration.describe(subject_id)
+    subject = steps.remembered_subject(process, subject_id)
+    if subject is None:
+        field = process._meta.get_field(declaration.subject_field)
+        cached = field.get_cached_value(process, None) if field.is_cached(process) else None
+        subject = cached or step.subject_model._default_manager.select_related(*step.related).get(
+            pk=subject_id
+        )
+    facts = declaration.describe(subject)
     opened = timezone.localtime(task.created or timezone.now())
     due, remind = due_times(opened, step.due_period())
     item: WorkItem = WorkItem.objects.create(
@@ -360,9 +367,15 @@ def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Dec
     rule refuses the decision.
     """
     item, step = item_for(user, task_pk)
-    task = Task(pk=item.pk, process_id=item.process_id, flow_task=step.node)
-    with flow_contention(), task.activation() as activation:
-        task = activation.task
+    declaration = steps.declaration(item.flow)
+    with flow_contention(), step.node.flow_class.lock(item.process_id):
+        # What ``Task.activation()`` does under the lock (the task as of now, then its
+        # activation), reading the task with its concrete process in one query instead of
+        # three (the task, its base process, the coerced process).
+        task = Task.objects.select_related(
+            f"process__{declaration.process_model._meta.model_name}"
+        ).get(pk=item.pk)
+        activation = task.flow_task.activation_class(task)
         if task.status not in OPEN_TASK_STATES:
             raise ConflictError(str(ALREADY_DECIDED), code="already_decided")
         if task.owner_id is not None and task.owner_id != user.pk:
@@ -374,6 +387,7 @@ def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Dec
             comment=comment,
             acting_user=user,
         )
+        steps.remember_subject(activation.process, result.subject)
         if task.status == STATUS.NEW:
             activation.assign(user)
         if task.status == STATUS.ASSIGNED:

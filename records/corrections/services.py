@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +45,8 @@ from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import User
 from records.qualifications import qualification_amend
+from records.transactions import service
+from records.transactions import writes
 
 NOT_CORRECTABLE_STATE = _("Only a registered, non-revoked qualification can be corrected.")
 OPEN_EXISTS = _("This qualification already has an open correction request (#%(id)s).")
@@ -60,7 +61,7 @@ NOT_OPEN = _("This request is no longer open.")
 NOT_RETURNED = _("This request is not waiting for a revision.")
 
 # What the correction's checks, services and notices read of a locked request.
-RELATED = ("requester", "student__user", "school", "province")
+RELATED = ("requester", "student__user", "school", "province", "qualification")
 
 
 def _require_reason(reason: str) -> str:
@@ -120,7 +121,7 @@ def _check_other_reviewer(requester: User, qualification: Qualification) -> None
         raise ConflictError(str(NO_OTHER_REVIEWER), code="no_other_reviewer")
 
 
-@transaction.atomic
+@service
 def correction_file(
     *,
     qualification: Qualification,
@@ -154,8 +155,8 @@ def correction_file(
     parsed = parse_changes(qualification, changes)
     checked = [(upload, check_evidence(upload, field="evidence")) for upload in evidence]
     _check_other_reviewer(requester, qualification)
-    try:
-        with transaction.atomic():
+    with writes():
+        try:
             request: CorrectionRequest = CorrectionRequest.objects.create(
                 qualification=qualification,
                 student=qualification.student,
@@ -165,8 +166,21 @@ def correction_file(
                 changes=parsed,
                 reason=reason,
             )
-    except IntegrityError as exc:  # a concurrent filing won the partial unique index
-        raise ConflictError(str(OPEN_EXISTS % {"id": "?"}), code="open_correction_exists") from exc
+        except IntegrityError as exc:  # a concurrent filing won the partial unique index
+            raise ConflictError(
+                str(OPEN_EXISTS % {"id": "?"}), code="open_correction_exists"
+            ) from exc
+        _record_filing(request, requester, parsed, reason, checked)
+    return request
+
+
+def _record_filing(
+    request: CorrectionRequest,
+    requester: User,
+    parsed: list[dict[str, str]],
+    reason: str,
+    checked: list[tuple[UploadedFile, str]],
+) -> None:
     _announce(
         request,
         action="correction.filed",
@@ -179,10 +193,9 @@ def correction_file(
     )
     for upload, content_type in checked:
         attach_evidence(request, upload, content_type=content_type, acting_user=requester)
-    return request
 
 
-@transaction.atomic
+@service
 def correction_resubmit(
     *,
     request: CorrectionRequest,
@@ -201,21 +214,22 @@ def correction_resubmit(
     reason = _require_reason(reason)
     parsed = parse_changes(request.qualification, changes)
     checked = [(upload, check_evidence(upload, field="evidence")) for upload in evidence]
-    request.resubmit(changes=parsed, reason=reason)
-    request.save()
-    _announce(
-        request,
-        action="correction.resubmitted",
-        actor=acting_user,
-        data={"changes": parsed, "reason": reason},
-        notices_=[("correction_review_needed", school_officers(request))],
-    )
-    for upload, content_type in checked:
-        attach_evidence(request, upload, content_type=content_type, acting_user=acting_user)
+    with writes():
+        request.resubmit(changes=parsed, reason=reason)
+        request.save()
+        _announce(
+            request,
+            action="correction.resubmitted",
+            actor=acting_user,
+            data={"changes": parsed, "reason": reason},
+            notices_=[("correction_review_needed", school_officers(request))],
+        )
+        for upload, content_type in checked:
+            attach_evidence(request, upload, content_type=content_type, acting_user=acting_user)
     return request
 
 
-@transaction.atomic
+@service
 def correction_withdraw(
     *,
     request: CorrectionRequest,
@@ -229,15 +243,16 @@ def correction_withdraw(
         raise PermissionDenied(ONLY_REQUESTER)
     if not request.is_open:
         raise ConflictError(str(NOT_OPEN), code="not_open")
-    request.withdraw(at=timezone.now())
-    request.save()
-    _announce(
-        request,
-        action="correction.withdrawn",
-        actor=acting_user,
-        data=None,
-        notices_=[("correction_withdrawn", list(waiting_on))],
-    )
+    with writes():
+        request.withdraw(at=timezone.now())
+        request.save()
+        _announce(
+            request,
+            action="correction.withdrawn",
+            actor=acting_user,
+            data=None,
+            notices_=[("correction_withdrawn", list(waiting_on))],
+        )
     return request
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -29,6 +28,7 @@ from tests.benchmarks.population import clone_corrections
 from tests.benchmarks.world import LARGE
 from tests.benchmarks.world import SCHOOLS
 from tests.benchmarks.world import SMALL
+from tests.benchmarks.world import Statements
 from tests.benchmarks.world import World
 from tests.benchmarks.world import median_seconds
 from tests.celery_worker import celery_configured
@@ -145,12 +145,13 @@ def _bulk_seconds(world: World) -> tuple[float, float, float, float]:
     per_task = []
     for size in (50, BULK):
         tasks = _own_school_tasks(world, size)
-        with CaptureQueriesContext(connection) as queries:
+        statements = Statements()
+        with connection.execute_wrapper(statements):
             response = api.post(
                 "/api/v1/tasks/decide/", {"tasks": tasks, "decision": "approve"}, format="json"
             )
         assert all(r["ok"] for r in response.json()["results"])
-        per_task.append(len(queries) / size)
+        per_task.append(statements.count / size)
     return single_time, bulk_time, per_task[0], per_task[1]
 
 
@@ -188,4 +189,6 @@ def test_worklist_benchmarks(capsys):
         )
     assert worst <= LIMIT
     assert speedup >= BULK_SPEEDUP
-    assert round(per_task_50) == round(per_task_500)
+    # Constant per task: the request's own statements (authentication, grants) spread over
+    # more tasks is all that differs.
+    assert abs(per_task_50 - per_task_500) < 0.5

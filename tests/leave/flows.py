@@ -59,7 +59,7 @@ REVIEW = HumanStep(
     subject_model=LeaveRequest,
     perm=codenames.REVIEW_SCHOOL,
     waits_in=("submitted",),
-    related=("school",),
+    related=("school", "student"),
     choices=(
         Choice("approve", "Grant", _to("approved"), Outcome("granted", "leave.granted")),
         Choice(
@@ -73,8 +73,7 @@ REVIEW = HumanStep(
 )
 
 
-def _facts(pk: int) -> Facts:
-    request = LeaveRequest.objects.select_related("student").get(pk=pk)
+def _facts(request: LeaveRequest) -> Facts:
     return Facts(
         student_name=request.student.name,
         school_id=request.school_id,

@@ -37,6 +37,7 @@ from records.models import School
 from records.models import User
 from records.notices import recipient_of
 from workflows import nodes
+from workflows import steps
 from workflows import work
 from workflows.models import CorrectionProcess
 from workflows.steps import Facts
@@ -59,7 +60,10 @@ def _province_of(process: Any) -> Province:
 
 def _state_is(state: str) -> Any:
     def condition(activation: Any) -> bool:
-        request = CorrectionRequest.objects.only("state").get(pk=activation.process.request_id)
+        pk = activation.process.request_id
+        request = steps.remembered_subject(activation.process, pk)
+        if request is None:
+            request = CorrectionRequest.objects.only("state").get(pk=pk)
         return bool(request.state == state)
 
     return condition
@@ -220,10 +224,7 @@ PROVINCE_SIGNOFF = HumanStep(
 )
 
 
-def _facts(request_id: int) -> Facts:
-    request = CorrectionRequest.objects.select_related("student", "qualification").get(
-        pk=request_id
-    )
+def _facts(request: CorrectionRequest) -> Facts:
     return Facts(
         student_name=request.student.name,
         school_id=request.school_id,
