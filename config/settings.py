@@ -195,6 +195,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.notification_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Reminders before work items are due, overdue marks, escalations (workflows.timers).
+    "workflow-timers": {
+        "task": "workflows.tasks.workflow_timers",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------------
