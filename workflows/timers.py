@@ -60,6 +60,8 @@ def timers_fire(*, now: datetime.datetime | None = None, chunk: int = CHUNK) -> 
     An item first seen after its due time (the timers were down) is reminded with a notice
     that says it is past due, then marked overdue and escalated in the same run.
     """
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, not {chunk}")
     now = now or timezone.now()
     reminded, failed_reminders = _in_chunks(
         models.Q(reminded_at__isnull=True, remind_at__lte=now),

@@ -357,6 +357,11 @@ def test_one_failing_item_is_logged_and_never_stops_the_others(world, fire, capl
         call_command("workflow_deadlines", stdout=io.StringIO())
 
 
+def test_a_chunk_holds_at_least_one_item():
+    with pytest.raises(ValueError, match="chunk must be at least 1"):
+        timers_fire(chunk=0)
+
+
 def test_the_command_prints_its_counts(world):
     _file(world)
     out = io.StringIO()
