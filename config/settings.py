@@ -8,6 +8,7 @@ and ``EMAIL_URL``. README.md lists every variable.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -144,6 +145,38 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Xueji <no-reply@xueji.local>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
+# --- Workflows ----------------------------------------------------------------------------------
+WORKFLOW_DUE_DAYS_FORMAT = (
+    "expected comma-separated <flow>.<step>=<working days> entries (a whole number, at least "
+    "1), e.g. WORKFLOW_DUE_DAYS=correction.school_review=3,correction.province_signoff=8"
+)
+_DUE_DAYS_ENTRY = re.compile(r"(?P<ref>[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)=(?P<days>[0-9]+)")
+
+
+def _due_days(raw: str) -> dict[str, int]:
+    """``WORKFLOW_DUE_DAYS``: due periods in working days by step, overriding the steps'
+    declarations (``workflows.steps.HumanStep.due_period``). Anything else is refused at
+    start-up: a mistyped value would silently leave the declared period in force."""
+    periods: dict[str, int] = {}
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        match = _DUE_DAYS_ENTRY.fullmatch(entry.replace(" ", ""))
+        if match is None or int(match["days"]) < 1:
+            raise ImproperlyConfigured(
+                f"WORKFLOW_DUE_DAYS: cannot read {entry!r}; {WORKFLOW_DUE_DAYS_FORMAT}"
+            )
+        if match["ref"] in periods:
+            raise ImproperlyConfigured(
+                f"WORKFLOW_DUE_DAYS: {match['ref']!r} is given twice; {WORKFLOW_DUE_DAYS_FORMAT}"
+            )
+        periods[match["ref"]] = int(match["days"])
+    return periods
+
+
+# Which steps exist is checked once the flows are loaded (a system check of ``workflows``).
+WORKFLOW_DUE_DAYS = _due_days(env.str("WORKFLOW_DUE_DAYS", default=""))
+
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # No broker configured: run tasks in the caller's process (development and the default tests).
@@ -161,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
         "task": "notifications.tasks.notification_sweep",
         "schedule": timedelta(minutes=1),
+    },
+    # Reminders before work items are due, overdue marks, escalations (workflows.timers).
+    "workflow-timers": {
+        "task": "workflows.tasks.workflow_timers",
+        "schedule": timedelta(minutes=5),
     },
 }
 

@@ -47,6 +47,9 @@ class Event:
 # templates only set the headline. ``fields`` are the labels of the corrected fields (never
 # their values, which may be ID numbers); ``url`` links to the request.
 CORRECTION_CONTEXT = ("request_id", "school", "fields", "comment", "url")
+# Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
+# step, whose subject it is (student, school), when it is due, and a link.
+TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")
 
 EVENTS: dict[str, Event] = {
     event.slug: event
@@ -70,6 +73,17 @@ EVENTS: dict[str, Event] = {
                 ("correction_approved", "To the requester and student: approved and applied."),
                 ("correction_withdrawn", "To whoever holds the open task: withdrawn."),
             )
+        ),
+        Event(
+            "task_due_soon",
+            "To whoever may take a task: it is due in two working days (``past_due``: it "
+            "already is overdue).",
+            required=(*TASK_CONTEXT, "past_due"),
+        ),
+        Event(
+            "task_overdue",
+            "To the province's administrators: a task of a school in their province is overdue.",
+            required=TASK_CONTEXT,
         ),
     )
 }

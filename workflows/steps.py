@@ -85,6 +85,9 @@ class ProcessDeclaration:
     # The task page's panel for this flow's subject, and its context.
     panel_template: str = ""
     panel_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda subject, user: {})
+    # An absolute link to the subject's own page, for readers who may see the subject but not
+    # take its step (the province's administrators told of an overdue school task).
+    subject_url: Callable[[Any], str] | None = None
     steps: tuple[HumanStep, ...] = ()
 
     def title(self, subject_id: Any) -> str:

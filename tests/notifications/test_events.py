@@ -19,7 +19,12 @@ LANGUAGES = [code for code, _name in settings.LANGUAGES]
 PARTS = ("subject.txt", "body.txt", "body.html")
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]\w*)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-SAMPLES = {"name": "李明", "changed_at": timezone.now(), "site_url": "https://xueji.example.cn/"}
+SAMPLES = {
+    "name": "李明",
+    "changed_at": timezone.now(),
+    "due": timezone.now(),
+    "site_url": "https://xueji.example.cn/",
+}
 
 
 def sample_context(slug: str, language: str) -> dict[str, object]:

@@ -258,6 +258,7 @@ DECLARATION = work.register(
         summary_label=_field_label,
         panel_template="workflows/corrections/_task_panel.html",
         panel_context=_panel,
+        subject_url=notices.correction_url,
         steps=(SCHOOL_REVIEW, PROVINCE_SIGNOFF),
     )
 )

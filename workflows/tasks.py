@@ -1,0 +1,16 @@
+"""Celery tasks of the workflows: thin wrappers around services, primitive arguments only."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from celery import shared_task
+
+from workflows.timers import timers_fire
+
+
+@shared_task
+def workflow_timers() -> dict[str, int]:
+    """Reminders, overdue marks and escalations of work items: run by celery beat every five
+    minutes. A run that overlaps another shares the work (``timers_fire``)."""
+    return dataclasses.asdict(timers_fire())

@@ -1,0 +1,215 @@
+"""Deadlines of work items: the reminder two working days before a task is due
+(``remind_at``), the overdue mark at its due time (``due``), and then one email to the
+administrators of the school's province.
+
+``timers_fire`` runs every five minutes from Celery beat (``workflows.tasks.workflow_timers``)
+and from ``manage.py workflow_deadlines``. Every notice is keyed on its work item
+(``workflows.workitem:<task>``), so the outbox writes it once per recipient however often the
+timers run; ``reminded_at``, ``overdue_at`` and ``escalated_at`` keep an item from being chosen
+again. Items are read in chunks, each in its own transaction with its rows locked and rows
+locked by someone else skipped, so two runners at once share the work instead of doubling it.
+Only open items are chosen, and a task being decided meanwhile holds its row: it is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import Counter
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db import transaction
+from django.urls import NoReverseMatch
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import lazy
+
+from notifications.services import Recipient
+from notifications.services import notify
+from records import notices
+from workflows import steps
+from workflows.models import OPEN
+from workflows.models import WorkItem
+from workflows.steps import HumanStep
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 100
+
+
+@dataclass(frozen=True)
+class TimerCounts:
+    """What one run did: items reminded, marked overdue and escalated, and items that failed
+    (logged, and tried again on the next run)."""
+
+    reminded: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    failed: int = 0
+
+
+def timers_fire(*, now: datetime.datetime | None = None, chunk: int = CHUNK) -> TimerCounts:
+    """Remind, mark overdue and escalate every open work item whose time has come at ``now``
+    (by default the current time), ``chunk`` items per transaction; returns how many of each.
+
+    An item first seen after its due time (the timers were down) is reminded with a notice
+    that says it is past due, then marked overdue and escalated in the same run.
+    """
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, not {chunk}")
+    now = now or timezone.now()
+    reminded, failed_reminders = _in_chunks(
+        models.Q(reminded_at__isnull=True, remind_at__lte=now),
+        order="remind_at",
+        size=chunk,
+        now=now,
+        handle=lambda item: _remind(item, now),
+    )
+    due, failed_due = _in_chunks(
+        models.Q(due__lte=now)
+        & (models.Q(overdue_at__isnull=True) | models.Q(escalated_at__isnull=True)),
+        order="due",
+        size=chunk,
+        now=now,
+        handle=_past_due,
+    )
+    return TimerCounts(
+        reminded=reminded["reminded_at"],
+        overdue=due["overdue_at"],
+        escalated=due["escalated_at"],
+        failed=failed_reminders + failed_due,
+    )
+
+
+def _in_chunks(
+    pending: models.Q,
+    *,
+    order: str,
+    size: int,
+    now: datetime.datetime,
+    handle: Callable[[WorkItem], Sequence[str]],
+) -> tuple[Counter[str], int]:
+    """Run ``handle`` on each open item matching ``pending``, ``size`` at a time, and set the
+    time fields it returns to ``now``. Returns how often each field was set, and how many
+    items failed."""
+    marked: Counter[str] = Counter()
+    failed: list[int] = []
+    while True:
+        with transaction.atomic():
+            items = list(
+                WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("school", "province", "task__owner")
+                .filter(OPEN, pending)
+                .exclude(pk__in=failed)
+                .order_by(order, "pk")[:size]
+            )
+            for item in items:
+                try:
+                    # A savepoint: one item's failure never undoes the others' notices.
+                    with transaction.atomic():
+                        fields = handle(item)
+                        WorkItem.objects.filter(pk=item.pk).update(**dict.fromkeys(fields, now))
+                except Exception:
+                    logger.exception(
+                        "workflow timers: work item %s failed; it is tried again next run",
+                        item.pk,
+                    )
+                    failed.append(item.pk)
+                else:
+                    marked.update(fields)
+        # Handled items no longer match ``pending``: a short chunk means none is left.
+        if len(items) < size:
+            return marked, len(failed)
+
+
+def _remind(item: WorkItem, now: datetime.datetime) -> list[str]:
+    step, subject = _declared(item)
+    takers = _takers(item, step, subject)
+    if not takers:
+        logger.warning("workflow timers: nobody may take work item %s to be reminded", item.pk)
+    notify(
+        "task_due_soon",
+        object_key=_object_key(item),
+        recipients=takers,
+        context={**_context(item, step, _task_url(item)), "past_due": item.due <= now},
+    )
+    return ["reminded_at"]
+
+
+def _past_due(item: WorkItem) -> list[str]:
+    fields = [] if item.overdue_at else ["overdue_at"]
+    if item.escalated_at is None:
+        _escalate(item)
+        fields.append("escalated_at")
+    return fields
+
+
+def _escalate(item: WorkItem) -> None:
+    """Tell the administrators of the item's province: those who may take the task get its
+    link, the others the subject's own page (a school's task page is not theirs to open)."""
+    step, subject = _declared(item)
+    admins = notices.provincial_admins(item.province)
+    if not admins:
+        logger.warning("workflow timers: no administrator to escalate work item %s to", item.pk)
+    may_take = {r.user_id for r in _takers(item, step, subject)}
+    subject_url = steps.declaration(item.flow).subject_url
+    others_url = subject_url(subject) if subject_url else str(settings.SITE_URL)
+    for recipients, url in (
+        ([r for r in admins if r.user_id in may_take], _task_url(item)),
+        ([r for r in admins if r.user_id not in may_take], others_url),
+    ):
+        if recipients:
+            notify(
+                "task_overdue",
+                object_key=_object_key(item),
+                recipients=recipients,
+                context=_context(item, step, url),
+            )
+
+
+def _declared(item: WorkItem) -> tuple[HumanStep, Any]:
+    """The item's step declaration and its subject, with what the step's recipients read."""
+    step = steps.step(f"{item.flow}.{item.step}")
+    if step is None:
+        raise LookupError(f"no flow declares the step {item.flow}.{item.step}")
+    subject = step.subject_model._default_manager.select_related(*step.related).get(
+        pk=item.subject_id
+    )
+    return step, subject
+
+
+def _takers(item: WorkItem, step: HumanStep, subject: Any) -> list[Recipient]:
+    """Who may take the task: its holder once claimed, else the step's assignees."""
+    owner = item.task.owner
+    return [notices.recipient_of(owner)] if owner is not None else step.assignees(subject)
+
+
+def _object_key(item: WorkItem) -> str:
+    return f"workflows.workitem:{item.pk}"
+
+
+def _task_url(item: WorkItem) -> str:
+    try:
+        path = reverse("work:task", kwargs={"task_pk": item.pk})
+    except NoReverseMatch:  # the web pages are not mounted (an API-only deployment)
+        path = "/api/v1/tasks/"
+    return str(settings.SITE_URL).rstrip("/") + path
+
+
+def _context(item: WorkItem, step: HumanStep, url: str) -> dict[str, Any]:
+    """What both deadline emails say of the task. The title is lazy, like the step's label:
+    each recipient reads it in their own language."""
+    title = lazy(steps.declaration(item.flow).title, str)(item.subject_id)
+    return {
+        "title": title,
+        "step": step.label,
+        "student": item.student_name,
+        "school": item.school.name,
+        "due": item.due,
+        "url": url,
+    }
