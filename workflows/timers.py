@@ -33,6 +33,7 @@ from notifications.services import Recipient
 from notifications.services import notify
 from records import notices
 from workflows import steps
+from workflows import work
 from workflows.models import OPEN
 from workflows.models import WorkItem
 from workflows.steps import HumanStep
@@ -114,6 +115,8 @@ def _in_chunks(
                     with transaction.atomic():
                         fields = handle(item)
                         WorkItem.objects.filter(pk=item.pk).update(**dict.fromkeys(fields, now))
+                        if "overdue_at" in fields:
+                            work.adjust_counts(item, overdue=1)
                 except Exception:
                     logger.exception(
                         "workflow timers: work item %s failed; it is tried again next run",

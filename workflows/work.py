@@ -97,11 +97,11 @@ def open_item(activation: Any) -> WorkItem:
         due=due,
         remind_at=remind,
     )
-    _count(item, opened=1)
+    adjust_counts(item, opened=1)
     return item
 
 
-def _count(item: WorkItem, *, opened: int = 0, overdue: int = 0) -> None:
+def adjust_counts(item: WorkItem, *, opened: int = 0, overdue: int = 0) -> None:
     """Add to the counts of the item's step at its school (``WorkCount``), in the caller's
     transaction: one upsert statement."""
     table = connection.ops.quote_name(WorkCount._meta.db_table)
@@ -138,7 +138,7 @@ def close_item(item: WorkItem, *, decided_by: User | None = None, decision: str 
         row = cursor.fetchone()
     if row is None:
         return False
-    _count(item, opened=-1, overdue=-1 if row[0] is not None else 0)
+    adjust_counts(item, opened=-1, overdue=-1 if row[0] is not None else 0)
     return True
 
 
@@ -155,7 +155,7 @@ def mark_overdue(item: WorkItem, *, at: datetime.datetime) -> bool:
         overdue_at=at
     )
     if marked:
-        _count(item, overdue=1)
+        adjust_counts(item, overdue=1)
     return bool(marked)
 
 

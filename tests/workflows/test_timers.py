@@ -255,6 +255,13 @@ def test_overdue_at_the_due_time_listed_and_counted(world, fire):
     assert [(row["id"], row["subject"]["id"]) for row in listed] == [(item.pk, request.pk)]
     counts = api.get("/api/v1/tasks/counts/").json()["results"]
     assert {"flow": "correction", "step": "school_review", "open": 1, "overdue": 1} in counts
+    # The kept counts follow: deciding the overdue task takes it off both counts.
+    with time_machine.travel(DUE + SECOND, tick=False):
+        work.decide(task_pk=item.pk, user=world["officer"], decision="approve")
+    assert work.kept_counts() == [
+        {k: row[k] for k in ("flow", "step", "school_id", "open", "overdue")}
+        for row in work.recount()
+    ]
 
 
 def test_escalation_mails_the_provinces_administrators_once(world, fire):
