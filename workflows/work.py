@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,26 +102,51 @@ def open_item(activation: Any) -> WorkItem:
     return item
 
 
+# Count changes of one decision (the closed item, the next step's new one), written together.
+_PENDING: ContextVar[dict[tuple[str, str, str], list[Any]] | None] = ContextVar(
+    "xueji_work_counts", default=None
+)
+
+
+@contextmanager
+def _counts_together() -> Iterator[None]:
+    """Collect the count changes made inside, and write them in one statement at its end."""
+    pending: dict[tuple[str, str, str], list[Any]] = {}
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+    _write_counts(pending)
+
+
 def adjust_counts(item: WorkItem, *, opened: int = 0, overdue: int = 0) -> None:
     """Add to the counts of the item's step at its school (``WorkCount``), in the caller's
-    transaction: one upsert statement."""
+    transaction: one upsert statement (or part of one, inside ``_counts_together``)."""
+    key = (item.flow, item.step, item.school_id)
+    pending = _PENDING.get()
+    if pending is None:
+        _write_counts({key: [item.province_id, item.scope_id, opened, overdue]})
+        return
+    row = pending.setdefault(key, [item.province_id, item.scope_id, 0, 0])
+    row[2] += opened
+    row[3] += overdue
+
+
+def _write_counts(pending: dict[tuple[str, str, str], list[Any]]) -> None:
+    rows = [(*key, *values) for key, values in pending.items() if values[2] or values[3]]
+    if not rows:
+        return
     table = connection.ops.quote_name(WorkCount._meta.db_table)
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (flow, step, school_id, province_id, scope_id, open, overdue)"  # noqa: S608
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            f" VALUES {placeholders}"
             " ON CONFLICT (flow, step, school_id) DO UPDATE SET"
             f" open = {table}.open + excluded.open,"
             f" overdue = {table}.overdue + excluded.overdue",
-            [
-                item.flow,
-                item.step,
-                item.school_id,
-                item.province_id,
-                item.scope_id,
-                opened,
-                overdue,
-            ],
+            [value for row in rows for value in row],
         )
 
 
@@ -392,8 +418,9 @@ def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Dec
             activation.assign(user)
         if task.status == STATUS.ASSIGNED:
             activation.start(None)
-        activation.execute()
-        close_item(item, decided_by=user, decision=decision)
+        with _counts_together():  # this item's close and the next step's item
+            activation.execute()
+            close_item(item, decided_by=user, decision=decision)
     return Decision(task=item.pk, state=result.state, outcome=result.outcome)
 
 
