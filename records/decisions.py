@@ -114,6 +114,9 @@ class StepRule:
     # What the checks, the record services and the notices read of the subject, loaded with
     # the lock (``select_related``).
     related: tuple[str, ...] = ()
+    # Of those, the rows the step's record services change besides the subject: locked with
+    # it, in the same statement.
+    lock_related: tuple[str, ...] = ()
     # The context of the step's emails (besides ``comment``).
     notice_context: Callable[[Any], dict[str, Any]] = field(default=lambda subject: {})
 
@@ -155,7 +158,7 @@ class DecisionResult:
 def lock_subject(rule: StepRule, pk: Any) -> Any:
     """The subject as of now, row-locked, with what its checks and notices read."""
     subject = (
-        rule.subject_model._default_manager.select_for_update(of=("self",))
+        rule.subject_model._default_manager.select_for_update(of=("self", *rule.lock_related))
         .select_related(*rule.related)
         .filter(pk=pk)
         .first()

@@ -281,8 +281,9 @@ def return_to_school(request: CorrectionRequest, decided: Decided) -> None:
 def approve(request: CorrectionRequest, decided: Decided) -> Mapping[str, Any] | Diverted:
     """Provincial approval: amends the qualification. If the qualification changed since the
     request was filed, the stale change is refused and the request returns to school review
-    with the current values as the new "old" values (the ``stale`` outcome)."""
-    qualification = _locked_qualification(request.qualification_id)
+    with the current values as the new "old" values (the ``stale`` outcome). The step locks
+    the qualification with the request (``lock_related``)."""
+    qualification = request.qualification
     stale = [
         c["field"]
         for c in request.changes

@@ -23,8 +23,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config import celery_app
-from records.models import CorrectionRequest
-from tests.benchmarks.population import clone_corrections
 from tests.benchmarks.world import LARGE
 from tests.benchmarks.world import SCHOOLS
 from tests.benchmarks.world import SMALL
@@ -96,25 +94,6 @@ def _time_pages(world: World) -> dict[tuple[str, str], float]:
     return timings
 
 
-def _own_school_tasks(world: World, count: int) -> list[int]:
-    """``count`` new open school-review tasks at the officer's school."""
-    first = WorkItem.objects.filter(flow="correction").count() + 10_000_000
-    template = WorkItem.objects.filter(OPEN, step="school_review").order_by("task_id").first()
-    assert template is not None
-    clone_corrections(
-        template=CorrectionRequest.objects.get(pk=template.subject_id),
-        schools=[(world.school.code, world.school.province_id)],
-        start=first,
-        count=count,
-        to_province=False,
-    )
-    return list(
-        WorkItem.objects.filter(OPEN, step="school_review", school_id=world.school.code)
-        .order_by("-task_id")
-        .values_list("pk", flat=True)[:count]
-    )
-
-
 def _api(user: Any) -> APIClient:
     token, _ = Token.objects.get_or_create(user=user)
     api = APIClient()
@@ -126,14 +105,14 @@ def _bulk_seconds(world: World) -> tuple[float, float, float, float]:
     """500 single decisions against one bulk decision of 500, and the statements per task of
     bulk decisions of 50 and of 500."""
     api = _api(world.officer)
-    singles = _own_school_tasks(world, BULK)
+    singles = world.own_school_tasks(BULK)
     started = time.perf_counter()
     for pk in singles:
         response = api.post(f"/api/v1/tasks/{pk}/decide/", {"decision": "approve"}, format="json")
         assert response.status_code == 200, response.content
     single_time = time.perf_counter() - started
 
-    bulk = _own_school_tasks(world, BULK)
+    bulk = world.own_school_tasks(BULK)
     started = time.perf_counter()
     response = api.post(
         "/api/v1/tasks/decide/", {"tasks": bulk, "decision": "approve"}, format="json"
@@ -144,7 +123,7 @@ def _bulk_seconds(world: World) -> tuple[float, float, float, float]:
 
     per_task = []
     for size in (50, BULK):
-        tasks = _own_school_tasks(world, size)
+        tasks = world.own_school_tasks(size)
         statements = Statements()
         with connection.execute_wrapper(statements):
             response = api.post(

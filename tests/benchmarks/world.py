@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import School
 from records.models import User
@@ -138,6 +139,25 @@ class World:
             schools=[(s.code, s.province_id) for s in self.schools],
             start=existing + 1,
             count=total - existing,
+        )
+
+    def own_school_tasks(self, count: int) -> list[int]:
+        """``count`` new open school-review tasks at the officer's school (their work items'
+        keys, which are the tasks')."""
+        first = WorkItem.objects.filter(flow="correction").count() + 10_000_000
+        template = WorkItem.objects.filter(OPEN, step="school_review").order_by("task_id").first()
+        assert template is not None
+        clone_corrections(
+            template=CorrectionRequest.objects.get(pk=template.subject_id),
+            schools=[(self.school.code, self.school.province_id)],
+            start=first,
+            count=count,
+            to_province=False,
+        )
+        return list(
+            WorkItem.objects.filter(OPEN, step="school_review", school_id=self.school.code)
+            .order_by("-task_id")
+            .values_list("pk", flat=True)[:count]
         )
 
     def tasks_page_seconds(self) -> float:

@@ -183,6 +183,7 @@ PROVINCE_SIGNOFF = HumanStep(
     perm=codenames.SIGNOFF_PROVINCE,
     waits_in=(CorrectionState.SCHOOL_APPROVED,),
     related=RELATED,
+    lock_related=("qualification",),  # approval amends it
     notice_context=notices.context,
     choices=(
         Choice(
