@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from records.choices import Gender
 from records.choices import IdType
 from records.models.reference import Ethnicity
+from records.names import full_name
 from records.validators import validate_identity
 from records.validators import validate_person_name
 
@@ -29,6 +30,17 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def get_full_name(self) -> str:
+        """A Chinese name family name first without a space (``last_name`` + ``first_name``:
+        王小明), any other "first last" (``records.names.full_name``)."""
+        return full_name(family=self.last_name, given=self.first_name)
+
+    @property
+    def display_name(self) -> str:
+        """What pages, histories, the API and emails call this user: the full name, or the
+        username when none is set."""
+        return self.get_full_name() or self.username
 
 
 class Student(models.Model):
