@@ -125,7 +125,7 @@ def me_data(user: User) -> dict[str, Any]:
     person = Student.objects.filter(user=user).only("pk", "name").first()
     return {
         "username": user.username,
-        "name": user.get_full_name() or user.username,
+        "name": user.display_name,
         "email": user.email,
         "language": user.language,
         "superuser": user.is_superuser,
