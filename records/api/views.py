@@ -32,6 +32,8 @@ from records.api.serializers import TokenObtainSerializer
 from records.api.serializers import TokenSerializer
 from records.models import Student
 from records.models import User
+from records.people import person_history
+from records.validators import mask_id_number
 
 
 class TokenObtainThrottle(SimpleRateThrottle):
@@ -122,7 +124,7 @@ def me_data(user: User) -> dict[str, Any]:
     schools = granted_ids(user, codenames.VIEW_SCHOOL_RECORDS)
     provinces = granted_ids(user, codenames.VIEW_PROVINCE_RECORDS)
     groups = set(user.groups.values_list("name", flat=True))
-    person = Student.objects.filter(user=user).only("pk", "name").first()
+    person = Student.objects.filter(user=user).first()
     return {
         "username": user.username,
         "name": user.display_name,
@@ -133,6 +135,21 @@ def me_data(user: User) -> dict[str, Any]:
         "schools": _sorted_codes(schools),
         "provinces": _sorted_codes(provinces),
         "student": {"id": person.pk, "name": person.name} if person else None,
+        "person": person_data(person) if person else None,
+    }
+
+
+def person_data(person: Student) -> dict[str, Any]:
+    """The person as ``/me/`` shows them: never the full ID number."""
+    return {
+        "id": person.pk,
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_type": person.id_type,
+        "id_number_masked": mask_id_number(person.id_number),
+        "ethnicity": person.ethnicity_id,
+        "history": person_history(person),
     }
 
 
@@ -146,6 +163,7 @@ _ME_EXAMPLE = {
     "schools": ["10001"],
     "provinces": [],
     "student": None,
+    "person": None,
 }
 
 

@@ -18,6 +18,10 @@ from records.names import full_name
 from records.validators import validate_identity
 from records.validators import validate_person_name
 
+# A person's identity: what an approved correction of a qualification also corrects in the
+# person (``records.services.student_correct``).
+PERSON_FIELDS = ("name", "gender", "birth_date", "id_type", "id_number")
+
 
 class User(AbstractUser):
     """A login. People's identity lives in ``Student``; roles are groups."""

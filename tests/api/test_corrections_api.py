@@ -110,7 +110,7 @@ def test_the_whole_path_over_the_api(world):
     detail = world["api"]["student_a"].get(f"/api/v1/corrections/{correction_id}/").json()
     assert detail["state"] == "approved"
     assert [(h["action"], h["actor"]) for h in detail["history"]] == [
-        ("filed", "student_a"),
+        ("filed", "王晓明"),  # the student's login is named after the person, as corrected
         ("forwarded", world["users"]["officer_10001"].username),
         ("approved", world["users"]["province_11"].username),
     ]
@@ -271,7 +271,7 @@ def test_payloads_name_people_beside_their_user_names(world):
     _named(users["student_a"], "王", "小明")
     _named(users["officer_10001"], "张", "伟")
     _named(users["province_11"], "赵", "敏")
-    correction_id = _file(world).json()["id"]
+    correction_id = _file(world, changes={"study_length": "5"}).json()["id"]
     for who in ("officer_10001", "province_11"):
         decided = world["api"][who].post(
             f"/api/v1/tasks/{_task_id(world, who)}/decide/", {"decision": "approve"}
