@@ -252,3 +252,17 @@ def test_pages_name_people_not_their_user_names(world):
     assert "student_a" not in page
     assert "officer_10001" not in timeline  # (the menu shows the viewer's own email address)
     assert "Welcome, 王小明" in _client(student).get("/home/").content.decode()
+
+
+def test_the_change_table_shows_the_values_at_filing_and_the_corrections(world, settings):
+    _file(world)
+    correction = CorrectionRequest.objects.get()
+    officer = _client(world["officer_10001"])
+
+    in_english = officer.get(f"/corrections/{correction.pk}/").content.decode()
+    officer.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    in_chinese = officer.get(f"/corrections/{correction.pk}/").content.decode()
+
+    assert "<th>Field</th><th>Value at filing</th><th>Corrected to</th>" in in_english
+    assert "<th>原值</th><th>更正为</th>" in in_chinese
+    assert "<td>王小明</td><td><strong>王晓明</strong></td>" in in_chinese
