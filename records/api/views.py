@@ -22,7 +22,6 @@ from rest_framework.views import APIView
 from permissions import codenames
 from permissions import roles
 from permissions.checks import granted_ids
-from records.api.base import XuejiAPIView
 from records.api.base import account
 from records.api.base import activate_user_language
 from records.api.schema import error_responses
@@ -82,7 +81,7 @@ class TokenObtainThrottle(SimpleRateThrottle):
         responses={204: OpenApiResponse(description="Revoked."), **error_responses(401)},
     ),
 )
-class TokenView(XuejiAPIView):
+class TokenView(APIView):
     """Obtain (POST, with username and password) or revoke (DELETE) the caller's API token."""
 
     throttle_classes = [TokenObtainThrottle]
@@ -187,7 +186,7 @@ _ME_EXAMPLE = {
         responses={200: MeSerializer, **error_responses(400, 401)},
     ),
 )
-class MeView(XuejiAPIView):
+class MeView(APIView):
     """The caller's account: identity, roles and the schools and provinces they act for."""
 
     def get(self, request: Request) -> Response:
