@@ -398,6 +398,10 @@ def test_an_approved_name_correction_corrects_the_person_and_greets_them_by_it(w
         event="correction_approved", recipient_user_id=world["student"].pk
     )
     assert approved.body_text.startswith("王晓明，您好")
+    forwarded = Notification.objects.get(
+        event="correction_forwarded", recipient_user_id=province.pk
+    )
+    assert forwarded.body_text.startswith("赵敏，您好")  # every recipient is greeted by name
 
 
 def test_an_approved_correction_of_study_data_leaves_the_person_alone(world):
