@@ -1,6 +1,9 @@
-"""The demo data of ``manage.py seed_demo``: who exists, where they act, which person they are.
+"""The demo data of ``manage.py seed_demo``: who exists, their names, where they act, which
+person they are.
 
-Every demo user logs in with ``settings.DEMO_PASSWORD``.
+Every demo user logs in with ``settings.DEMO_PASSWORD``. A student's login carries their
+person's name, split into family and given name; officers and administrators have names of
+their own.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from records.models import Qualification
 from records.models import School
 from records.models import Student
 from records.models import User
+from records.names import split_name
 from records.qualifications import qualification_create
 from records.qualifications import qualification_register
 from records.services import student_create
@@ -39,7 +43,9 @@ class DemoUser:
     username: str
     role: str
     scope: str  # school or province code; empty for roles without a scope
+    name: str = ""  # a student's is their person's (``DEMO_PEOPLE``)
     language: str = "zh-hans"
+    superuser: bool = False  # staff and superuser: the administration at /admin/
 
 
 @dataclass(frozen=True)
@@ -65,11 +71,14 @@ class DemoPerson:
 
 
 DEMO_ACCOUNTS = (
-    DemoUser("officer_10001", roles.SCHOOL_OFFICER, "10001"),
-    DemoUser("officer_10003", roles.SCHOOL_OFFICER, "10003"),
-    DemoUser("officer_10246", roles.SCHOOL_OFFICER, "10246"),
-    DemoUser("province_11", roles.PROVINCIAL_ADMIN, "11"),
-    DemoUser("province_31", roles.PROVINCIAL_ADMIN, "31"),
+    DemoUser("officer_10001", roles.SCHOOL_OFFICER, "10001", "张伟"),
+    # A second officer of 北京大学: one of them reviews what the other files for a student.
+    DemoUser("officer_10001b", roles.SCHOOL_OFFICER, "10001", "欧阳婷"),
+    DemoUser("officer_10003", roles.SCHOOL_OFFICER, "10003", "陈静"),
+    DemoUser("officer_10246", roles.SCHOOL_OFFICER, "10246", "黄磊"),
+    DemoUser("province_11", roles.PROVINCIAL_ADMIN, "11", "赵敏"),
+    DemoUser("province_31", roles.PROVINCIAL_ADMIN, "31", "孙丽"),
+    DemoUser("admin", roles.PLATFORM_ADMIN, "", "吴刚", superuser=True),
     DemoUser("student_a", roles.STUDENT, ""),
     DemoUser("student_b", roles.STUDENT, "", language="en"),
     DemoUser("student_c", roles.STUDENT, ""),
@@ -129,9 +138,22 @@ def demo_id_number(person: DemoPerson) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def _demo_name(account: DemoUser, user: User) -> str:
+    """An officer's or administrator's own name; a student's is their person's, as corrected
+    since (or as it will be created)."""
+    if account.name:
+        return account.name
+    person = Student.objects.filter(user=user).only("name").first()
+    if person is not None:
+        return person.name
+    return next(p.name for p in DEMO_PEOPLE if p.username == account.username)
+
+
 @transaction.atomic
 def seed_demo() -> list[str]:
-    """Create or refresh the demo schools' details, users, grants and people. Idempotent."""
+    """Create or refresh the demo schools' details, users, grants and people. Idempotent.
+
+    Returns one line per login: user name, role, full name and where they act."""
     ensure_roles()
     for code, principal in PRINCIPALS.items():
         School.objects.filter(pk=code).update(principal_name=principal)
@@ -146,6 +168,8 @@ def seed_demo() -> list[str]:
             },
         )
         user.set_password(settings.DEMO_PASSWORD)
+        user.last_name, user.first_name = split_name(_demo_name(account, user))
+        user.is_staff = user.is_superuser = account.superuser
         user.save()
         scope_object: School | Province | None = None
         if account.role == roles.SCHOOL_OFFICER:
@@ -156,7 +180,10 @@ def seed_demo() -> list[str]:
         studies_at = school_of.get(account.username)  # a student's school: shown, not granted
         shown = scope_object or (School.objects.get(pk=studies_at) if studies_at else None)
         where = f" ({shown})" if shown else ""
-        lines.append(f"{account.username:<14} {account.role}{where}{'' if created else ' [kept]'}")
+        kept = "" if created else " [kept]"
+        lines.append(
+            f"{account.username:<15} {account.role:<17} {user.get_full_name()}{where}{kept}"
+        )
     for person in DEMO_PEOPLE:
         user = User.objects.get(username=person.username)
         student = Student.objects.filter(user=user).first() or student_create(

@@ -27,7 +27,7 @@ def recipient_of(user: User, name: str = "") -> Recipient:
         email=user.email,
         language=user.language,
         user_id=user.pk,
-        name=name or user.get_full_name() or user.username,
+        name=name or user.display_name,
     )
 
 

@@ -31,7 +31,9 @@ from viewflow.utils import viewprop
 
 from permissions import roles
 from records.accounts import announce_password_change
+from records.models import Student
 from records.models import User
+from records.people import person_history
 from workflows.pages import shell as views
 from workflows.site import site
 
@@ -44,14 +46,21 @@ def _in_shell(request: HttpRequest) -> None:
 
 
 def profile(request: HttpRequest) -> TemplateResponse:
-    """Who I am: account, language, roles; the way to change the password."""
+    """Who I am: account, language, roles; a student's record (我的信息) with the history of
+    its corrections; the way to change the password."""
     _in_shell(request)
     user: User = request.user  # type: ignore[assignment]
     role_names = set(user.groups.values_list("name", flat=True))
+    person = Student.objects.filter(user=user).select_related("ethnicity").first()
     return views.page(
         request,
         "workflows/accounts/profile.html",
-        {"account": user, "roles": [r for r in roles.ALL if r in role_names]},
+        {
+            "account": user,
+            "roles": [r for r in roles.ALL if r in role_names],
+            "person": person,
+            "person_history": person_history(person) if person else [],
+        },
     )
 
 

@@ -11,6 +11,7 @@ The handler maps, besides DRF's own exceptions, Django's ``ValidationError`` (40
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -24,9 +25,11 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 from rest_framework.views import set_rollback
 
 from records.api.base import activate_user_language
@@ -128,12 +131,23 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     return Response(exception_body(api_exc), status=api_exc.status_code, headers=headers)
 
 
+def _authenticate_quietly(request: HttpRequest) -> None:
+    """Run the API's authenticators on a plain Django request, only for their language switch
+    (``records.api.authentication``): a wrong token or a missing CSRF token changes nothing
+    here, what does not exist is 404 for everyone."""
+    authenticators = APIView().get_authenticators()  # DEFAULT_AUTHENTICATION_CLASSES
+    with contextlib.suppress(exceptions.APIException):
+        Request(request, authenticators=authenticators).user  # noqa: B018  (authenticates)
+
+
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    """The JSON 404 for any unknown URL under /api/ (instead of Django's HTML page).
+    """The JSON 404 for any unknown URL under /api/ (instead of Django's HTML page), in the
+    language of the token's or the session's user, as every API view answers.
 
     API URLs end with a slash: ``/api/v1/me`` is answered here too, not redirected.
     """
     activate_user_language(getattr(request, "user", None))  # a session's user, if any
+    _authenticate_quietly(request)  # a token's
     body = exception_body(exceptions.NotFound())
     return HttpResponse(
         json.dumps(body, ensure_ascii=False),

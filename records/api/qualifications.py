@@ -18,7 +18,14 @@ from records.validators import mask_id_number
 
 class RevisionSerializer(serializers.ModelSerializer[QualificationRevision]):
     approved_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, help_text="The approver's user name."
+    )
+    approved_by_name = serializers.CharField(
+        source="approved_by.display_name",
+        read_only=True,
+        allow_null=True,
+        help_text="The approver's full name (the user name when none is set); null for the "
+        "registration.",
     )
 
     class Meta:
@@ -30,6 +37,7 @@ class RevisionSerializer(serializers.ModelSerializer[QualificationRevision]):
             "reason",
             "correction_id",
             "approved_by",
+            "approved_by_name",
             "created",
         ]
 

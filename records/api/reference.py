@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import generics
 
-from records.api.base import XuejiAPIView
 from records.api.schema import error_responses
 from records.api.serializers import EthnicitySerializer
 from records.api.serializers import MajorSerializer
@@ -45,7 +44,7 @@ def _search(queryset: models.QuerySet[_M], q: str) -> models.QuerySet[_M]:
         responses={200: ProvinceSerializer, **error_responses(401)},
     )
 )
-class ProvinceList(XuejiAPIView, generics.ListAPIView[Province]):
+class ProvinceList(generics.ListAPIView[Province]):
     """Every province-level division (GB/T 2260 code), unpaginated."""
 
     queryset = Province.objects.all()
@@ -61,7 +60,7 @@ class ProvinceList(XuejiAPIView, generics.ListAPIView[Province]):
         responses={200: SchoolSerializer, **error_responses(400, 401)},
     )
 )
-class SchoolList(XuejiAPIView, generics.ListAPIView[School]):
+class SchoolList(generics.ListAPIView[School]):
     """The Ministry's list of schools, by code; filter by province and by name or code."""
 
     serializer_class = SchoolSerializer
@@ -82,7 +81,7 @@ class SchoolList(XuejiAPIView, generics.ListAPIView[School]):
         responses={200: SchoolSerializer, **error_responses(401, 404)},
     )
 )
-class SchoolDetail(XuejiAPIView, generics.RetrieveAPIView[School]):
+class SchoolDetail(generics.RetrieveAPIView[School]):
     """One school, by its 5-digit code."""
 
     queryset = School.objects.select_related("province")
@@ -98,7 +97,7 @@ class SchoolDetail(XuejiAPIView, generics.RetrieveAPIView[School]):
         responses={200: MajorSerializer, **error_responses(400, 401)},
     )
 )
-class MajorList(XuejiAPIView, generics.ListAPIView[Major]):
+class MajorList(generics.ListAPIView[Major]):
     """The Ministry's undergraduate major catalogue, by code; filter by name or code."""
 
     serializer_class = MajorSerializer
@@ -116,7 +115,7 @@ class MajorList(XuejiAPIView, generics.ListAPIView[Major]):
         responses={200: EthnicitySerializer, **error_responses(401)},
     )
 )
-class EthnicGroupList(XuejiAPIView, generics.ListAPIView[Ethnicity]):
+class EthnicGroupList(generics.ListAPIView[Ethnicity]):
     """The ethnic groups of GB/T 3304 (民族代码), unpaginated."""
 
     queryset = Ethnicity.objects.all()

@@ -9,6 +9,9 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from records.choices import Gender
+from records.choices import IdType
+from records.models import PERSON_FIELDS
 from records.models import PROVINCE_CODE_RULE
 from records.models import Ethnicity
 from records.models import Major
@@ -77,6 +80,40 @@ class StudentRefSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
 
 
+class PersonChangeSerializer(serializers.Serializer[Any]):
+    """A corrected field of the person, from an approved correction."""
+
+    field = serializers.ChoiceField(choices=PERSON_FIELDS)
+    field_label = serializers.CharField(
+        source="label", help_text="The field's label in the caller's language."
+    )
+    old = serializers.CharField(
+        allow_blank=True,
+        help_text="The value it replaced: a choice as its code, a date as YYYY-MM-DD, an ID "
+        "number masked.",
+    )
+    new = serializers.CharField(allow_blank=True, help_text="The corrected value, likewise.")
+    at = serializers.DateTimeField()
+    by = serializers.CharField(help_text="Who approved the correction, by name.")
+    correction = serializers.IntegerField(
+        source="correction_id", allow_null=True, help_text="The correction request's id."
+    )
+
+
+class PersonSerializer(serializers.Serializer[Any]):
+    """The person a student's login belongs to: their identity as it stands, the ID number
+    masked, and every correction of it, newest first."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    gender = serializers.ChoiceField(choices=Gender.choices)
+    birth_date = serializers.DateField()
+    id_type = serializers.ChoiceField(choices=IdType.choices)
+    id_number_masked = serializers.CharField()
+    ethnicity = serializers.CharField(help_text="Code of the ethnic group.")
+    history = PersonChangeSerializer(many=True)
+
+
 class MeSerializer(serializers.Serializer[Any]):
     """Who the caller is, their roles, and the schools and provinces they act for."""
 
@@ -101,6 +138,11 @@ class MeSerializer(serializers.Serializer[Any]):
     )
     student = StudentRefSerializer(
         allow_null=True, help_text="The person this login belongs to, if it is a student's."
+    )
+    person = PersonSerializer(
+        allow_null=True,
+        help_text="That person's identity and the history of its corrections (null unless "
+        "the login is a student's).",
     )
 
 

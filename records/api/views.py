@@ -22,7 +22,6 @@ from rest_framework.views import APIView
 from permissions import codenames
 from permissions import roles
 from permissions.checks import granted_ids
-from records.api.base import XuejiAPIView
 from records.api.base import account
 from records.api.base import activate_user_language
 from records.api.schema import error_responses
@@ -32,6 +31,8 @@ from records.api.serializers import TokenObtainSerializer
 from records.api.serializers import TokenSerializer
 from records.models import Student
 from records.models import User
+from records.people import person_history
+from records.validators import mask_id_number
 
 
 class TokenObtainThrottle(SimpleRateThrottle):
@@ -80,7 +81,7 @@ class TokenObtainThrottle(SimpleRateThrottle):
         responses={204: OpenApiResponse(description="Revoked."), **error_responses(401)},
     ),
 )
-class TokenView(XuejiAPIView):
+class TokenView(APIView):
     """Obtain (POST, with username and password) or revoke (DELETE) the caller's API token."""
 
     throttle_classes = [TokenObtainThrottle]
@@ -122,10 +123,10 @@ def me_data(user: User) -> dict[str, Any]:
     schools = granted_ids(user, codenames.VIEW_SCHOOL_RECORDS)
     provinces = granted_ids(user, codenames.VIEW_PROVINCE_RECORDS)
     groups = set(user.groups.values_list("name", flat=True))
-    person = Student.objects.filter(user=user).only("pk", "name").first()
+    person = Student.objects.filter(user=user).first()
     return {
         "username": user.username,
-        "name": user.get_full_name() or user.username,
+        "name": user.display_name,
         "email": user.email,
         "language": user.language,
         "superuser": user.is_superuser,
@@ -133,6 +134,21 @@ def me_data(user: User) -> dict[str, Any]:
         "schools": _sorted_codes(schools),
         "provinces": _sorted_codes(provinces),
         "student": {"id": person.pk, "name": person.name} if person else None,
+        "person": person_data(person) if person else None,
+    }
+
+
+def person_data(person: Student) -> dict[str, Any]:
+    """The person as ``/me/`` shows them: never the full ID number."""
+    return {
+        "id": person.pk,
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_type": person.id_type,
+        "id_number_masked": mask_id_number(person.id_number),
+        "ethnicity": person.ethnicity_id,
+        "history": person_history(person),
     }
 
 
@@ -146,6 +162,7 @@ _ME_EXAMPLE = {
     "schools": ["10001"],
     "provinces": [],
     "student": None,
+    "person": None,
 }
 
 
@@ -169,7 +186,7 @@ _ME_EXAMPLE = {
         responses={200: MeSerializer, **error_responses(400, 401)},
     ),
 )
-class MeView(XuejiAPIView):
+class MeView(APIView):
     """The caller's account: identity, roles and the schools and provinces they act for."""
 
     def get(self, request: Request) -> Response:

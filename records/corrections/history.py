@@ -33,9 +33,7 @@ def correction_history(request: CorrectionRequest) -> list[HistoryEntry]:
     return [
         HistoryEntry(
             action=event.action.removeprefix("correction."),
-            actor=(event.actor.get_full_name() or event.actor.username)
-            if event.actor
-            else gettext("system"),
+            actor=event.actor.display_name if event.actor else gettext("system"),
             at=event.created,
             comment=str(event.data.get("comment") or event.data.get("reason") or ""),
             data=event.data,

@@ -41,10 +41,12 @@ from records.decisions import Decided
 from records.decisions import Diverted
 from records.errors import ConflictError
 from records.errors import NotVisibleError
+from records.models import PERSON_FIELDS
 from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import User
 from records.qualifications import qualification_amend
+from records.services import student_correct
 from records.transactions import service
 from records.transactions import writes
 
@@ -303,6 +305,12 @@ def approve(request: CorrectionRequest, decided: Decided) -> Mapping[str, Any] |
         reason=request.reason,
         correction_id=request.pk,
         locked=True,
+    )
+    student_correct(  # the person too, with the identity fields among the changes
+        student=request.student,
+        changes={field: value for field, value in values.items() if field in PERSON_FIELDS},
+        acting_user=decided.acting_user,
+        correction_id=request.pk,
     )
     request.approve(at=decided.at)
     return {"revision": revision.number}

@@ -22,6 +22,7 @@ from records.models.corrections import CORRECTABLE_FIELDS
 from records.models.corrections import CorrectionEvidence
 from records.models.corrections import CorrectionRequest
 from records.models.corrections import evidence_path
+from records.models.people import PERSON_FIELDS
 from records.models.people import Student
 from records.models.people import User
 from records.models.qualifications import QUALIFICATION_CONTENT_FIELDS
@@ -40,6 +41,7 @@ from records.models.reference import SchoolMajor
 __all__ = [
     "AUDIT_APPEND_ONLY",
     "CORRECTABLE_FIELDS",
+    "PERSON_FIELDS",
     "PROVINCE_CODE_RULE",
     "QUALIFICATION_CONTENT_FIELDS",
     "REGISTERED_IMMUTABLE",

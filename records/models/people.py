@@ -14,8 +14,13 @@ from django.utils.translation import pgettext_lazy
 from records.choices import Gender
 from records.choices import IdType
 from records.models.reference import Ethnicity
+from records.names import full_name
 from records.validators import validate_identity
 from records.validators import validate_person_name
+
+# A person's identity: what an approved correction of a qualification also corrects in the
+# person (``records.services.student_correct``).
+PERSON_FIELDS = ("name", "gender", "birth_date", "id_type", "id_number")
 
 
 class User(AbstractUser):
@@ -29,6 +34,17 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def get_full_name(self) -> str:
+        """A Chinese name family name first without a space (``last_name`` + ``first_name``:
+        王小明), any other "first last" (``records.names.full_name``)."""
+        return full_name(family=self.last_name, given=self.first_name)
+
+    @property
+    def display_name(self) -> str:
+        """What pages, histories, the API and emails call this user: the full name, or the
+        username when none is set."""
+        return self.get_full_name() or self.username
 
 
 class Student(models.Model):

@@ -110,7 +110,7 @@ def test_the_whole_path_over_the_api(world):
     detail = world["api"]["student_a"].get(f"/api/v1/corrections/{correction_id}/").json()
     assert detail["state"] == "approved"
     assert [(h["action"], h["actor"]) for h in detail["history"]] == [
-        ("filed", "student_a"),
+        ("filed", "王晓明"),  # the student's login is named after the person, as corrected
         ("forwarded", world["users"]["officer_10001"].username),
         ("approved", world["users"]["province_11"].username),
     ]
@@ -258,3 +258,40 @@ def test_the_task_list_is_a_cursor_paginated_queue(world):
     assert set(body) == {"next", "previous", "results"}  # no count: a queue, not a report
     assert body["next"] is None
     assert len(body["results"]) == 1
+
+
+def _named(user, family: str, given: str):
+    user.last_name, user.first_name = family, given
+    user.save()
+    return user
+
+
+def test_payloads_name_people_beside_their_user_names(world):
+    users = world["users"]
+    _named(users["student_a"], "王", "小明")
+    _named(users["officer_10001"], "张", "伟")
+    _named(users["province_11"], "赵", "敏")
+    correction_id = _file(world, changes={"study_length": "5"}).json()["id"]
+    for who in ("officer_10001", "province_11"):
+        decided = world["api"][who].post(
+            f"/api/v1/tasks/{_task_id(world, who)}/decide/", {"decision": "approve"}
+        )
+        assert decided.status_code == 200, decided.content
+
+    listed = world["api"]["student_a"].get("/api/v1/corrections/").json()["results"][0]
+    detail = world["api"]["student_a"].get(f"/api/v1/corrections/{correction_id}/").json()
+    q = world["api"]["student_a"].get(f"/api/v1/qualifications/{world['qa'].pk}/").json()
+
+    for body in (listed, detail):
+        assert (body["requester"], body["requester_name"]) == ("student_a", "王小明")
+    assert [h["actor"] for h in detail["history"]] == ["王小明", "张伟", "赵敏"]
+    assert [(r["approved_by"], r["approved_by_name"]) for r in q["revisions"]] == [
+        (None, None),  # the registration (seed data: nobody approved it)
+        (users["province_11"].username, "赵敏"),
+    ]
+
+
+def test_a_requester_without_a_name_is_named_by_the_user_name(world):
+    body = _file(world).json()
+
+    assert (body["requester"], body["requester_name"]) == ("student_a", "student_a")

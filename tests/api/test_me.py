@@ -5,6 +5,8 @@ import pytest
 from permissions import roles
 from permissions.services import grant_role
 from records.models import User
+from records.services import student_correct
+from records.validators import mask_id_number
 from tests import factories
 from tests.api.helpers import assert_error
 from tests.api.helpers import token_client
@@ -31,6 +33,16 @@ class TestMe:
             "schools": [],
             "provinces": [],
             "student": {"id": person.pk, "name": "李四"},
+            "person": {
+                "id": person.pk,
+                "name": "李四",
+                "gender": "male",
+                "birth_date": "2003-05-17",
+                "id_type": "resident_id",
+                "id_number_masked": mask_id_number(person.id_number),
+                "ethnicity": "01",
+                "history": [],
+            },
         }
 
     def test_lists_the_schools_of_a_school_officer(self):
@@ -148,3 +160,45 @@ class TestChangeMe:
         )
 
         assert_error(response, 400, "parse_error", fields={})
+
+
+class TestPersonHistory:
+    def test_shows_each_corrected_value_by_whom_and_never_a_full_id_number(self):
+        login = factories.user("stu", language="en")
+        person = factories.student("王小明", login=login)
+        old_id = person.id_number
+        approver = factories.user("province_11")
+        approver.last_name, approver.first_name = "赵", "敏"
+        approver.save()
+        student_correct(
+            student=person, changes={"name": "王晓明"}, acting_user=approver, correction_id=4
+        )
+        new_id = factories.resident_id(person.birth_date, person.gender, serial=90)
+        student_correct(
+            student=person, changes={"id_number": new_id}, acting_user=approver, correction_id=5
+        )
+
+        response = token_client(login).get(ME_URL)
+        body = response.json()
+
+        assert body["name"] == "王晓明"  # the login follows the person's corrected name
+        assert body["student"]["name"] == "王晓明"
+        assert body["person"]["name"] == "王晓明"
+        history = body["person"]["history"]
+        assert [(h["field"], h["field_label"], h["by"], h["correction"]) for h in history] == [
+            ("id_number", "ID number", "赵敏", 5),  # newest first, in the caller's language
+            ("name", "Name", "赵敏", 4),
+        ]
+        assert (history[1]["old"], history[1]["new"]) == ("王小明", "王晓明")
+        assert (history[0]["old"], history[0]["new"]) == (
+            mask_id_number(old_id),
+            mask_id_number(new_id),
+        )
+        assert body["person"]["id_number_masked"] == mask_id_number(new_id)
+        assert old_id not in response.content.decode()
+        assert new_id not in response.content.decode()
+
+    def test_is_absent_for_a_login_without_a_person(self):
+        body = token_client(factories.user("officer")).get(ME_URL).json()
+
+        assert body["person"] is None

@@ -1,6 +1,6 @@
 """Issue 3's browser path: student_a files a name correction in the web UI, officer_10001
-forwards it, province_11 approves it, and the student's page shows the new name and keeps the
-old one in its history."""
+forwards it, province_11 approves it, and the student's pages show the new name and keep the
+old one in the qualification's and the person's history."""
 
 from __future__ import annotations
 
@@ -68,3 +68,10 @@ def test_a_name_correction_from_filing_to_approval(live_server, demo, browser_pa
     assert "王晓明" in history
     assert "王小明" in history
     page.screenshot(path=shots / "qualification.png", full_page=True)
+
+    page.goto(f"{base}/home/")  # the person is corrected too, and keeps the old name
+    assert "王晓明，您好" in page.content()
+    assert "王晓明" in page.locator("#person").inner_text()
+    corrections = page.locator("#person-history").inner_text()
+    assert "王小明" in corrections
+    assert "赵敏" in corrections  # who approved it, by name

@@ -9,9 +9,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import translation
 from PIL import Image
 
+from notifications.models import Notification
 from records.choices import CorrectionState
 from records.corrections.evidence import correction_add_evidence
 from records.corrections.history import correction_history
@@ -22,6 +24,9 @@ from records.decisions import decide
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import Qualification
+from records.models import Student
+from records.models import User
+from records.people import person_history
 from records.qualifications import qualification_amend
 from records.qualifications import qualification_revoke
 from tests import factories
@@ -356,3 +361,88 @@ def test_who_may_add_evidence(world, settings, tmp_path):
     correction_withdraw(request=request, acting_user=world["student"])
     with pytest.raises(PermissionDenied):
         correction_add_evidence(request=request, upload=_png(), acting_user=world["student"])
+
+
+# --- an approved correction of the identity corrects the person too -------------------------
+
+
+def _approve(world, request):
+    correction_school_decide(
+        request=request, decision="approve", comment="", acting_user=world["officer"]
+    )
+    return correction_province_decide(
+        request=request, decision="approve", comment="同意", acting_user=world["province"]
+    )
+
+
+def test_an_approved_name_correction_corrects_the_person_and_greets_them_by_it(world):
+    province = world["province"]
+    province.last_name, province.first_name = "赵", "敏"
+    province.save()
+    request = _file(world, {"name": "王晓明", "study_length": "5"})
+
+    _approve(world, request)
+
+    person = Student.objects.get(pk=world["person"].pk)
+    assert person.name == "王晓明"
+    assert User.objects.get(pk=world["student"].pk).get_full_name() == "王晓明"
+    (change,) = person_history(person)
+    assert (change.field, change.old, change.new, change.by, change.correction_id) == (
+        "name",
+        "王小明",
+        "王晓明",
+        "赵敏",
+        request.pk,
+    )
+    approved = Notification.objects.get(
+        event="correction_approved", recipient_user_id=world["student"].pk
+    )
+    assert approved.body_text.startswith("王晓明，您好")
+    forwarded = Notification.objects.get(
+        event="correction_forwarded", recipient_user_id=province.pk
+    )
+    assert forwarded.body_text.startswith("赵敏，您好")  # every recipient is greeted by name
+
+
+def test_an_approved_correction_of_study_data_leaves_the_person_alone(world):
+    _approve(world, _file(world, {"study_length": "5"}))
+
+    assert person_history(world["person"]) == []
+    assert Student.objects.get(pk=world["person"].pk).name == "王小明"
+
+
+def test_an_approved_id_correction_corrects_the_person_and_masks_it_in_the_history(world):
+    person = world["person"]
+    old_id = person.id_number
+    new_birth = datetime.date(2001, 1, 2)
+    new_id = factories.resident_id(new_birth, person.gender, serial=77)
+    request = _file(world, {"id_number": new_id, "birth_date": new_birth.isoformat()})
+
+    _approve(world, request)
+
+    person.refresh_from_db()
+    assert (person.id_number, person.birth_date) == (new_id, new_birth)
+    history = {change.field: change for change in person_history(person)}
+    assert (history["birth_date"].old, history["birth_date"].new) == ("2003-05-17", "2001-01-02")
+    assert history["id_number"].old == old_id[:4] + "*" * 10 + old_id[-4:]
+    assert history["id_number"].new == new_id[:4] + "*" * 10 + new_id[-4:]
+
+
+def test_an_approval_that_would_give_the_person_someone_elses_id_changes_nothing(world):
+    other = factories.student("李娜", birth=world["person"].birth_date)  # same birth, gender
+    request = _file(world, {"id_number": other.id_number})
+    correction_school_decide(
+        request=request, decision="approve", comment="", acting_user=world["officer"]
+    )
+
+    with pytest.raises(ValidationError) as exc, transaction.atomic():  # the caller's transaction
+        correction_province_decide(
+            request=request, decision="approve", comment="", acting_user=world["province"]
+        )
+
+    assert "__all__" in _errors(exc)  # the person's ID number is unique
+
+    request.refresh_from_db()
+    assert request.state == CorrectionState.SCHOOL_APPROVED
+    assert Qualification.objects.get(pk=world["q"].pk).id_number == world["person"].id_number
+    assert person_history(world["person"]) == []

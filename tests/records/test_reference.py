@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
@@ -9,6 +11,7 @@ from django.core.management.base import CommandError
 from permissions import codenames as c
 from permissions.checks import may
 from records.demo import DEMO_USERS
+from records.demo import seed_demo
 from records.models import Ethnicity
 from records.models import Major
 from records.models import Province
@@ -86,3 +89,55 @@ def test_seed_demo_is_idempotent_and_gives_every_role_its_scope(reference, setti
     assert School.objects.get(pk="10246").principal_name
     student_a = User.objects.get(username="student_a")
     assert may(student_a, c.VIEW, Student.objects.get(user=student_a))
+    second = User.objects.get(username="officer_10001b")
+    assert may(second, c.REVIEW_SCHOOL, School.objects.get(pk="10001"))
+    admin = User.objects.get(username="admin")
+    assert (admin.is_staff, admin.is_superuser) == (True, True)
+    assert list(admin.groups.values_list("name", flat=True)) == ["platform_admin"]
+
+
+def test_every_demo_user_has_a_chinese_name(reference):
+    call_command("seed_demo")
+
+    names = {u.username: u.get_full_name() for u in User.objects.all()}
+
+    assert names["officer_10001"] == "张伟"
+    assert names["officer_10001b"] == "欧阳婷"
+    assert names["admin"] == "吴刚"
+    for user in User.objects.filter(student__isnull=False).select_related("student"):
+        assert names[user.username] == user.student.name  # a student is named as their person
+    student_a = User.objects.get(username="student_a")
+    assert (student_a.last_name, student_a.first_name) == ("王", "小明")
+    assert all(names.values()), names
+
+
+def test_seed_demo_prints_every_login_with_its_name(reference):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+
+    lines = out.getvalue().splitlines()
+
+    assert lines[0].startswith("Demo logins (password: ")
+    assert "  officer_10001   school_officer    张伟 (10001 北京大学)" in lines
+    assert "  officer_10001b  school_officer    欧阳婷 (10001 北京大学)" in lines
+    assert "  province_11     provincial_admin  赵敏 (11 北京市)" in lines
+    assert "  admin           platform_admin    吴刚" in lines
+    assert "  student_c       student           阿依古丽·买买提 (10246 复旦大学)" in lines
+    assert len(lines) == 1 + len(DEMO_USERS)
+
+
+def test_a_corrected_student_keeps_the_corrected_name_when_seeded_again(reference):
+    seed_demo()
+    Student.objects.filter(user__username="student_a").update(name="王晓明")
+
+    seed_demo()
+
+    assert User.objects.get(username="student_a").get_full_name() == "王晓明"
+
+
+def test_the_demo_administrator_reaches_the_administration(reference, client):
+    seed_demo()
+    client.force_login(User.objects.get(username="admin"))
+
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/records/user/").status_code == 200

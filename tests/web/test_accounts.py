@@ -147,3 +147,14 @@ def test_a_refused_administrators_password_change_announces_nothing(officer):
     assert response.status_code == 200
     assert User.objects.get(pk=officer.pk).check_password("pw")
     assert not Notification.objects.exists()
+
+
+def test_the_profile_is_headed_by_the_full_name_with_the_user_name_beside_it(officer):
+    officer.last_name, officer.first_name = "张", "伟"
+    officer.save()
+
+    page = _client(officer).get("/accounts/profile/").content.decode()
+    account = page.split('id="account"')[1]
+
+    assert "<h2>张伟</h2>" in account
+    assert "<tr><th>用户名</th><td>officer_10001</td></tr>" in account

@@ -225,3 +225,44 @@ def test_an_unknown_choice_is_refused_next_to_its_input(world):
     assert "Choose one of: Graduated, Completed without graduating." in response.content.decode()
     assert 'value="dropped out"' in response.content.decode()
     assert not CorrectionRequest.objects.exists()
+
+
+def test_pages_name_people_not_their_user_names(world):
+    student = world["student_a"]
+    student.last_name, student.first_name = "王", "小明"
+    student.save()
+    officer = world["officer_10001"]
+    officer.last_name, officer.first_name = "张", "伟"
+    officer.save()
+    _file(world)
+    correction = CorrectionRequest.objects.get()
+    work.decide(
+        task_pk=_task(CorrectionFlow.school_review).pk,
+        user=officer,
+        decision="return",
+        comment="请附证明",
+    )
+
+    page = _client(officer).get(f"/corrections/{correction.pk}/").content.decode()
+
+    assert 'filed by <span id="requester">王小明</span>' in page
+    timeline = page.split('id="timeline"')[1]
+    assert "王小明" in timeline
+    assert "张伟" in timeline
+    assert "student_a" not in page
+    assert "officer_10001" not in timeline  # (the menu shows the viewer's own email address)
+    assert "Welcome, 王小明" in _client(student).get("/home/").content.decode()
+
+
+def test_the_change_table_shows_the_values_at_filing_and_the_corrections(world, settings):
+    _file(world)
+    correction = CorrectionRequest.objects.get()
+    officer = _client(world["officer_10001"])
+
+    in_english = officer.get(f"/corrections/{correction.pk}/").content.decode()
+    officer.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    in_chinese = officer.get(f"/corrections/{correction.pk}/").content.decode()
+
+    assert "<th>Field</th><th>Value at filing</th><th>Corrected to</th>" in in_english
+    assert "<th>原值</th><th>更正为</th>" in in_chinese
+    assert "<td>王小明</td><td><strong>王晓明</strong></td>" in in_chinese

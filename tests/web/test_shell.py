@@ -7,6 +7,8 @@ from django.test import Client
 
 from permissions import roles
 from records.models import User
+from records.services import student_correct
+from records.validators import mask_id_number
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +147,37 @@ def test_the_api_keeps_its_own_authentication():
     response = Client().get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_my_record_shows_the_history_of_its_corrections_on_home_and_profile(world):
+    person = world["person"]
+    old_id = person.id_number
+    approver = world["province"]
+    approver.last_name, approver.first_name = "赵", "敏"
+    approver.save()
+    student_correct(
+        student=person, changes={"name": "王晓明"}, acting_user=approver, correction_id=4
+    )
+    new_id = factories.resident_id(person.birth_date, person.gender, serial=90)
+    student_correct(
+        student=person, changes={"id_number": new_id}, acting_user=approver, correction_id=5
+    )
+    client = _client(world["student"])
+
+    for url in ("/home/", "/accounts/profile/"):
+        page = client.get(url).content.decode()
+        card = page.split('id="person"')[1]
+        history = card.split('id="person-history"')[1]
+        assert "<td>王晓明</td>" in card.split('id="person-history"')[0]
+        assert "我的信息更正记录" in card
+        assert "<tr><td>姓名</td><td>王小明</td><td>王晓明</td>" in history
+        assert f"<td>{mask_id_number(old_id)}</td><td>{mask_id_number(new_id)}</td>" in history
+        assert history.count("<td>赵敏</td>") == 2
+        assert old_id not in page
+        assert new_id not in page
+
+
+def test_an_officer_s_profile_has_no_record(world):
+    page = _client(world["officer"]).get("/accounts/profile/").content.decode()
+
+    assert 'id="person"' not in page

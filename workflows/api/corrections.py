@@ -59,7 +59,14 @@ class HistorySerializer(serializers.Serializer[HistoryEntry]):
 
 class CorrectionSerializer(serializers.ModelSerializer[CorrectionRequest]):
     changes = ChangeSerializer(many=True, read_only=True)
-    requester = serializers.CharField(source="requester.username", read_only=True)
+    requester = serializers.CharField(
+        source="requester.username", read_only=True, help_text="The requester's user name."
+    )
+    requester_name = serializers.CharField(
+        source="requester.display_name",
+        read_only=True,
+        help_text="The requester's full name (the user name when none is set).",
+    )
     school = serializers.CharField(source="school_id", read_only=True)
     province = serializers.CharField(source="province_id", read_only=True)
 
@@ -72,6 +79,7 @@ class CorrectionSerializer(serializers.ModelSerializer[CorrectionRequest]):
             "school",
             "province",
             "requester",
+            "requester_name",
             "changes",
             "reason",
             "created",

@@ -25,7 +25,7 @@ from records.models import Qualification
 from records.models import School
 from records.models import Student
 from records.models import User
-from records.validators import mask_id_number
+from records.people import person_history
 from workflows import work
 
 
@@ -55,7 +55,7 @@ def home(request: HttpRequest) -> TemplateResponse:
     context: dict[str, Any] = {
         "roles": [r for r in roles.ALL if r in role_names],
         "person": person,
-        "masked_id": mask_id_number(person.id_number) if person else "",
+        "person_history": person_history(person) if person else [],
         "qualifications": scope(user, codenames.VIEW, Qualification.objects.all()).select_related(
             "school"
         )[:20]

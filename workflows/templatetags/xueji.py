@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from records.corrections.changes import value_label
 from records.models import Qualification
+from records.validators import mask_id_number
 
 register = template.Library()
 
@@ -44,6 +45,12 @@ def field_value(value: Any, field: str) -> Any:
         return value_label(field, value)
     except FieldDoesNotExist:
         return value
+
+
+@register.filter
+def masked_id(number: str) -> str:
+    """An ID number as lists and the person's own pages show it: the first and last four."""
+    return mask_id_number(number or "")
 
 
 @register.filter
