@@ -11,7 +11,11 @@ import pytest
 from django.conf import settings
 
 from records.demo import seed_demo
+from records.models import CorrectionRequest
+from records.models import Qualification
+from records.models import User
 from records.reference import load_reference_data
+from workflows.flows import correction as flow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -143,3 +147,30 @@ def test_a_failed_filing_on_a_phone(live_server, demo, browser_page, tmp_path):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows
     shots = Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path))
     page.screenshot(path=shots / "filing-errors-phone.png")
+
+
+@pytest.fixture
+def filed(demo) -> CorrectionRequest:
+    """student_a's name correction, filed before the browser starts."""
+    student = User.objects.get(username="student_a")
+    return flow.correction_start(
+        qualification=Qualification.objects.get(student__user=student),
+        changes={"name": "王晓明"},
+        reason="录入错误",
+        requester=student,
+    )
+
+
+def test_withdrawing_asks_first(live_server, filed, browser_page):
+    page, base = browser_page, live_server.url
+    _log_in(page, base, "student_a")
+    page.goto(f"{base}/corrections/{filed.pk}/")
+    page.click("#withdraw")
+    _in_view(page.locator("#confirm-withdraw"))
+    _expect(page.locator("#state")).to_have_text("已提交")
+    page.click("#confirm-withdraw a")  # no, keep it
+    _expect(page.locator("#withdraw")).to_be_visible()
+    _expect(page.locator("#state")).to_have_text("已提交")
+    page.click("#withdraw")
+    page.click("#confirm-withdraw-button")
+    _expect(page.locator("#state")).to_have_text("已撤回")

@@ -478,3 +478,43 @@ def test_the_resubmission_form_starts_from_the_stored_values(world):
     assert (inputs["value_0"].tag, inputs["value_0"].selected) == ("select", ["correspondence"])
     assert inputs["value_1"].attrs["value"] == "080902"
     assert 'id="error-summary"' not in page
+
+
+def test_withdrawing_asks_for_confirmation_first(world):
+    _file(world)
+    correction = CorrectionRequest.objects.get()
+    student = _client(world["student_a"])
+    url = f"/corrections/{correction.pk}/"
+    asked = student.post(url, {"action": "withdraw"})
+    assert asked.status_code == 200
+    correction.refresh_from_db()
+    assert correction.state == "submitted"  # nothing withdrawn yet
+    text = asked.content.decode()
+    confirm = text.split('id="confirm-withdraw"')[1].split("</form>")[0]
+    assert f"Withdraw correction request #{correction.pk}?" in confirm
+    assert '<input type="hidden" name="confirm" value="yes">' in confirm
+    assert f'href="{url}"' in confirm  # keeping it leads back to the request
+    assert 'id="withdraw"' not in text  # the first button gives way to the question
+    assert 'id="withdraw"' in student.get(url).content.decode()
+
+    done = student.post(url, {"action": "withdraw", "confirm": "yes"})
+    assert done.status_code == 302
+    correction.refresh_from_db()
+    assert correction.state == "withdrawn"
+    after = student.get(url).content.decode()
+    assert "The request was withdrawn." in after
+    assert 'id="withdraw"' not in after
+
+
+def test_only_the_requester_is_asked_to_confirm_a_withdrawal(world):
+    _file(world)
+    correction = CorrectionRequest.objects.get()
+    officer = _client(world["officer_10001"])
+    text = officer.post(f"/corrections/{correction.pk}/", {"action": "withdraw"}).content.decode()
+    assert 'id="confirm-withdraw"' not in text
+    response = officer.post(
+        f"/corrections/{correction.pk}/", {"action": "withdraw", "confirm": "yes"}
+    )
+    assert response.status_code == 403
+    correction.refresh_from_db()
+    assert correction.state == "submitted"

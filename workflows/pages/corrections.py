@@ -311,11 +311,13 @@ def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A request: state, changes, evidence, timeline; the requester's withdraw and resubmit."""
+    """A request: state, changes, evidence, timeline; the requester's withdraw (confirmed on a
+    second step) and resubmit."""
     user = _user(request)
     correction = get_object_or_404(visible_corrections(user), pk=pk)
     is_requester = correction.requester_id == user.pk
     form = None
+    confirm_withdraw = False
     if is_requester and correction.state == CorrectionState.RETURNED:
         initial: dict[str, Any] = {"reason": correction.reason}
         for row, change in enumerate(correction.changes[:CHANGE_ROWS]):
@@ -331,7 +333,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "withdraw":
+            if action == "withdraw" and request.POST.get("confirm") != "yes":
+                confirm_withdraw = is_requester and correction.is_open
+            elif action == "withdraw":
                 flow.correction_withdraw(request=correction, user=user)
                 messages.success(request, _("The request was withdrawn."))
                 return redirect("corrections:detail", pk=pk)
@@ -358,6 +362,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evidence": correction.evidence.all(),
         "is_requester": is_requester,
         "form": form,
+        "confirm_withdraw": confirm_withdraw,
     }
     return page(request, "workflows/corrections/detail.html", context)
 
