@@ -169,7 +169,8 @@ def test_errors_are_shown_next_to_the_field_and_the_input_is_kept(world):
     assert response.status_code == 200
     text = response.content.decode()
     assert "YYYY-MM-DD" in text
-    assert 'value="yesterday"' in text
+    value = _inputs(text)["value_0"].attrs  # typed without JavaScript: kept, as text
+    assert (value["type"], value["value"]) == ("text", "yesterday")
     assert "录入错误" in text
     assert not CorrectionRequest.objects.exists()
     response = _file(world, reason="")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -87,10 +88,19 @@ class ChoiceValueSelect(forms.Select):
             return []
 
 
-def value_widget(field: str) -> forms.Widget:
+def _is_iso_date(value: Any) -> bool:
+    try:
+        datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def value_widget(field: str, value: Any = None) -> forms.Widget:
     """The input for a new value of ``field`` ("" when none is picked yet): a select of the
-    choices in the page's language, a date picker, the majors' list, or text."""
-    if field in correction_changes.DATE_FIELDS:
+    choices in the page's language, a date picker, the majors' list, or text. A date typed
+    wrong without JavaScript stays in a text input, where it can be seen and mended."""
+    if field in correction_changes.DATE_FIELDS and (not value or _is_iso_date(value)):
         return forms.DateInput(attrs={"type": "date", "data-value": ""}, format="%Y-%m-%d")
     if field == "major_code":
         return forms.TextInput(attrs={"list": "majors", "autocomplete": "off", "data-value": ""})
@@ -144,10 +154,9 @@ class CorrectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.school = school
         fields: dict[str, forms.Field] = {}
+        given = self.data if self.is_bound else self.initial
         for row in range(CHANGE_ROWS):
-            picked = (
-                self.data.get(f"field_{row}") if self.is_bound else self.initial.get(f"field_{row}")
-            )
+            picked, value = given.get(f"field_{row}"), given.get(f"value_{row}")
             fields[f"field_{row}"] = forms.ChoiceField(
                 label=FIELD_OF_ROW % {"row": row + 1},
                 choices=_field_choices(),
@@ -157,7 +166,7 @@ class CorrectionForm(forms.Form):
             fields[f"value_{row}"] = forms.CharField(
                 label=VALUE_OF_ROW % {"row": row + 1},
                 required=False,
-                widget=value_widget(picked if picked in CORRECTABLE_FIELDS else ""),
+                widget=value_widget(picked if picked in CORRECTABLE_FIELDS else "", value),
             )
         # Row by row, before the reason: the order of the page, of the summary, of the focus.
         self.fields = {**fields, **self.fields}
