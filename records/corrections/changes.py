@@ -13,7 +13,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from records.models import CORRECTABLE_FIELDS
+from records.models import Major
 from records.models import Qualification
+from records.models import School
+from records.models import SchoolMajor
 from records.qualifications import validate_qualification
 
 NO_CHANGES = _("Name at least one field to correct.")
@@ -24,6 +27,10 @@ FIELD_NOT_CORRECTABLE = _(
 UNCHANGED = _("The new value is the same as the current one.")
 BAD_DATE = _("Enter a date as YYYY-MM-DD.")
 NOT_A_CHOICE = _("Choose one of: %(choices)s.")
+UNKNOWN_MAJOR = _(
+    "“%(value)s” is neither the code nor the exact name of a major in the Ministry's catalogue "
+    "or among school %(school)s's own majors."
+)
 
 DATE_FIELDS = frozenset({"birth_date", "start_date", "graduation_date"})
 
@@ -77,6 +84,29 @@ def parse_value(field: str, raw: Any) -> Any:
     return value
 
 
+def parse_major(school: School, value: str) -> str:
+    """A major's code, given as the code (``080901``) or as its exact name (计算机科学与技术):
+    the Ministry's catalogue first, then the school's own majors."""
+    for given in dict.fromkeys((value, value.upper())):  # codes end in capitals: 010103K
+        if Major.objects.filter(pk=given).exists() or school.own_majors.filter(code=given).exists():
+            return given
+    code = (
+        Major.objects.filter(name=value).values_list("code", flat=True).first()
+        or SchoolMajor.objects.filter(school=school, name=value)
+        .values_list("code", flat=True)
+        .first()
+    )
+    if code is None:
+        raise ValidationError(
+            {
+                "changes.major_code": ValidationError(
+                    UNKNOWN_MAJOR, code="unknown", params={"value": value, "school": school.code}
+                )
+            }
+        )
+    return code
+
+
 def parse_changes(qualification: Qualification, raw: dict[str, Any]) -> list[dict[str, str]]:
     """Validate requested changes against the qualification as it is now.
 
@@ -100,6 +130,8 @@ def parse_changes(qualification: Qualification, raw: dict[str, Any]) -> list[dic
             continue
         try:
             value = parse_value(field, raw_value)
+            if field == "major_code":
+                value = parse_major(qualification.school, value)
         except ValidationError as exc:
             for key, errs in exc.error_dict.items():
                 errors.setdefault(key, []).extend(errs)

@@ -24,6 +24,7 @@ from records.decisions import decide
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import Qualification
+from records.models import SchoolMajor
 from records.models import Student
 from records.models import User
 from records.people import person_history
@@ -66,6 +67,7 @@ def world():
     person = factories.student("王小明", login=login)
     return {
         "pku": pku,
+        "thu": thu,
         "student": login,
         "person": person,
         "q": factories.qualification(person, pku),
@@ -165,6 +167,43 @@ def test_an_unknown_choice_names_the_choices_in_the_users_language(world):
         assert _errors(exc)["changes.graduation_result"] == [
             "Choose one of: Graduated, Completed without graduating."
         ]
+
+
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [("080902", "080902"), ("软件工程", "080902"), (" 宗教学 ", "010103K"), ("010103k", "010103K")],
+)
+def test_a_major_is_given_by_its_code_or_its_exact_name(world, given, code):
+    factories.major("080902", "软件工程")
+    factories.major("010103K", "宗教学")
+    request = _file(world, {"major_code": given})
+    assert request.changes == [{"field": "major_code", "old": "080901", "new": code}]
+
+
+def test_a_schools_own_major_is_found_by_its_name_and_the_name_follows_the_code(world):
+    SchoolMajor.objects.create(school=world["pku"], code="99J001", name="古典文献学（强基）")
+    request = _file(world, {"major_code": "古典文献学（强基）"})
+    assert request.changes[0]["new"] == "99J001"
+    correction_school_decide(
+        request=request, decision="approve", comment="", acting_user=world["officer"]
+    )
+    correction_province_decide(
+        request=request, decision="approve", comment="", acting_user=world["province"]
+    )
+    q = Qualification.objects.get(pk=world["q"].pk)
+    assert (q.major_code, q.major_name) == ("99J001", "古典文献学（强基）")
+
+
+def test_an_unknown_major_names_the_value_and_the_rule(world):
+    SchoolMajor.objects.create(school=world["thu"], code="99T001", name="清华自设专业")
+    for given in ("软件工", "清华自设专业"):  # a part of a name; another school's own major
+        with translation.override("en"):
+            with pytest.raises(ValidationError) as exc:
+                _file(world, {"major_code": given})
+            assert _errors(exc)["changes.major_code"] == [
+                f"“{given}” is neither the code nor the exact name of a major in the Ministry's "
+                "catalogue or among school 10001's own majors."
+            ]
 
 
 def test_an_id_change_must_agree_with_birth_date_and_gender_after_the_change(world):
