@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
 
+from records.models import Province
+from records.models import School
+from tests import factories
 from tests.services import chromium_path
 from tests.services import redis_available
 
@@ -38,3 +42,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         reason = str(marker.kwargs.get("reason", ""))
         if reason.startswith("needs "):
             pytest.fail(f"XUEJI_REQUIRE_SERVICES=1 but the service is missing: {reason}")
+
+
+@dataclass(frozen=True)
+class Places:
+    """The map most tests stand on: 北京市 with 北京大学 and 清华大学, 上海市 with 复旦大学."""
+
+    bj: Province
+    sh: Province
+    pku: School
+    thu: School
+    fdu: School
+
+
+@pytest.fixture
+def places(db: None) -> Places:
+    return Places(
+        bj=factories.province("11", "北京市"),
+        sh=factories.province("31", "上海市"),
+        pku=factories.school("10001", "北京大学", "11"),
+        thu=factories.school("10003", "清华大学", "11"),
+        fdu=factories.school("10246", "复旦大学", "31"),
+    )

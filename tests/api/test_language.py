@@ -16,9 +16,9 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def world():
-    bj = factories.province("11", "北京市")
-    pku = factories.school("10001", "北京大学", "11")
+def world(places):
+    bj = places.bj
+    pku = places.pku
     english = factories.user("student_a", language="en")
     chinese = factories.user("student_b", language="zh-hans")
     return {

@@ -59,10 +59,10 @@ def correction_province_decide(*, request, decision, comment, acting_user):
 
 
 @pytest.fixture
-def world():
-    bj = factories.province("11", "北京市")
-    pku = factories.school("10001", "北京大学", "11")
-    thu = factories.school("10003", "清华大学", "11")
+def world(places):
+    bj = places.bj
+    pku = places.pku
+    thu = places.thu
     login = factories.user("student_a")
     person = factories.student("王小明", login=login)
     return {

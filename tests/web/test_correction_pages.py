@@ -30,12 +30,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(settings, tmp_path):
+def world(places, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    bj, sh = factories.province("11", "北京市"), factories.province("31", "上海市")
-    pku = factories.school("10001", "北京大学", "11")
-    thu = factories.school("10003", "清华大学", "11")
-    fdu = factories.school("10246", "复旦大学", "31")
+    bj, sh = places.bj, places.sh
+    pku = places.pku
+    thu = places.thu
+    fdu = places.fdu
     a = factories.user("student_a", language="en")
     c = factories.user("student_c")
     return {

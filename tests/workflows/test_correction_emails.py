@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    bj = factories.province("11", "北京市")
-    pku = factories.school("10001", "北京大学", "11")
+def world(places):
+    bj = places.bj
+    pku = places.pku
     login = factories.user("student_a", email="a@stu.example", language="zh-hans")
     person = factories.student("王小明", login=login)
     return {

@@ -23,10 +23,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    bj, sh = factories.province("11", "北京市"), factories.province("31", "上海市")
-    pku = factories.school("10001", "北京大学", "11")
-    fdu = factories.school("10246", "复旦大学", "31")
+def world(places):
+    bj, sh = places.bj, places.sh
+    pku = places.pku
+    fdu = places.fdu
     login = factories.user("student_a")
     person = factories.student("王小明", login=login)
     return {

@@ -111,10 +111,10 @@ def test_a_step_no_flow_declares_fails_the_system_check(settings):
 
 
 @pytest.fixture
-def world(db):
-    bj = factories.province("11", "北京市")
-    sh = factories.province("31", "上海市")
-    pku = factories.school("10001", "北京大学", "11")
+def world(places):
+    bj = places.bj
+    sh = places.sh
+    pku = places.pku
     login = factories.user("student_a", email="a@stu.example")
     person = factories.student("王小明", login=login)
     factories.qualification(person, pku)
@@ -398,9 +398,9 @@ ITEMS = len(SURNAMES)
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_runners_share_the_items_and_never_double_them():
-    bj = factories.province("11", "北京市")
-    pku = factories.school("10001", "北京大学", "11")
+def test_concurrent_runners_share_the_items_and_never_double_them(places):
+    bj = places.bj
+    pku = places.pku
     factories.officer(pku, "officer_10001")
     factories.provincial_admin(bj, "province_11")
     for n, surname in enumerate(SURNAMES):

@@ -32,11 +32,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world():
-    bj = factories.province("11", "北京市")
-    factories.province("31", "上海市")
-    pku = factories.school("10001", "北京大学", "11")
-    fdu = factories.school("10246", "复旦大学", "31")
+def world(places):
+    bj = places.bj
+    pku = places.pku
+    fdu = places.fdu
     people = {}
     for username, name in (("student_a", "王小明"), ("student_b", "李娜"), ("student_d", "王芳")):
         login = factories.user(username)
