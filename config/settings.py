@@ -94,6 +94,12 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Connections are kept between requests (and checked before reuse): opening one costs
+    # more than most requests' queries. (Server-side binding, which would let psycopg prepare
+    # repeated statements, is off: pgtrigger's ``ignore`` sends two commands in one.)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE: a writer takes the lock when its transaction starts, so concurrent writers
     # wait (up to ``timeout`` seconds) instead of failing with "database is locked".

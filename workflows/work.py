@@ -134,7 +134,8 @@ def adjust_counts(item: WorkItem, *, opened: int = 0, overdue: int = 0) -> None:
 
 
 def _write_counts(pending: dict[tuple[str, str, str], list[Any]]) -> None:
-    rows = [(*key, *values) for key, values in pending.items() if values[2] or values[3]]
+    # Sorted, so two transactions touching the same rows always lock them in one order.
+    rows = [(*key, *values) for key, values in sorted(pending.items()) if values[2] or values[3]]
     if not rows:
         return
     table = connection.ops.quote_name(WorkCount._meta.db_table)

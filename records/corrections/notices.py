@@ -13,6 +13,7 @@ from django.utils import translation
 from notifications.services import Recipient
 from records import notices
 from records.models import CorrectionRequest
+from records.models import Province
 from records.models import Qualification
 
 
@@ -41,7 +42,7 @@ def school_officers(request: CorrectionRequest) -> list[Recipient]:
 
 
 def provincial_admins(request: CorrectionRequest) -> list[Recipient]:
-    return notices.provincial_admins(request.province)
+    return notices.provincial_admins(Province(pk=request.province_id))  # its key is enough
 
 
 class FieldLabels:

@@ -63,7 +63,7 @@ NOT_OPEN = _("This request is no longer open.")
 NOT_RETURNED = _("This request is not waiting for a revision.")
 
 # What the correction's checks, services and notices read of a locked request.
-RELATED = ("requester", "student__user", "school", "province", "qualification")
+RELATED = ("requester", "student__user", "school", "qualification")
 
 
 def _require_reason(reason: str) -> str:

@@ -6,7 +6,7 @@ Each prints its ratios, measured side by side in one run on PostgreSQL:
     half of the 200 schools), at 100,000 open tasks across 200 schools against 1,000: the
     first page of the work list unfiltered, with ``q=<a name>`` and with ``overdue=true``, and
     the counts, through the API and as the web page, and the home page and the corrections
-    page: median time ratio ≤ 1.5 each;
+    page: median time ratio ≤ 1.5 each (the officer's school holds a full page at both sizes);
 (e) a bulk decision on 500 tasks in one request against 500 single requests: ≥ 2× faster;
     and the SQL statements per decided task in a bulk decision, equal for 50 and 500 tasks.
 """
@@ -36,6 +36,7 @@ from workflows.models import WorkItem
 pytestmark = [pytest.mark.postgres, pytest.mark.benchmark]
 
 BULK = 500
+PAGE = 60
 LIMIT, BULK_SPEEDUP = 1.5, 2.0
 
 
@@ -139,6 +140,10 @@ def test_worklist_benchmarks(capsys):
     with celery_configured(celery_app, task_always_eager=False, broker_url="memory://"):
         world = World()
         world.populate(SMALL)
+        # The officer's school holds a full first page at both sizes, as the administrator's
+        # province does: the ratio is about the number of open tasks, not about rendering 50
+        # rows against the 5 that 1,000 tasks over 200 schools would leave one school.
+        world.own_school_tasks(PAGE)
         small = _time_pages(world)
         world.populate(LARGE)
         large = _time_pages(world)

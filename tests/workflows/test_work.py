@@ -308,3 +308,33 @@ def test_a_provincial_administrators_home_shows_each_schools_open_and_overdue_wo
     row = page.split('id="schools"')[1].split("北京大学")[1].split("</tr>")[0]
     assert "<td>2</td>" in row
     assert 'class="xj-overdue">1<' in row
+
+
+def test_the_work_list_page_decides_the_checked_tasks_and_names_only_what_it_may_show(world):
+    mine = [_correction(world, who) for who in ("student_a", "student_b")]
+    foreign_login = factories.user("student_f")
+    foreign_person = factories.student("赵六", login=foreign_login)
+    factories.qualification(foreign_person, factories.school("10246", "复旦大学", "31"))
+    foreign = flow.correction_start(
+        qualification=foreign_person.qualifications.get(),
+        changes={"name": "赵陆"},
+        reason="录入错误",
+        requester=foreign_login,
+    )
+    client = factories_client(world["officer"])
+    tasks = [_item(r.pk).pk for r in mine]
+    response = client.post(
+        "/work/?ordering=created",
+        {"tasks": [*tasks, _item(foreign.pk).pk], "decision": "approve", "comment": ""},
+    )
+    assert response.status_code == 302  # a reload of the result decides nothing
+    assert response["Location"] == "/work/?ordering=created"
+    page = client.get(response["Location"]).content.decode()
+    results = page.split('id="results"')[1].split("</div>")[0]
+    assert results.count("已办结") == 2
+    assert f"#{_item(foreign.pk).pk}" in results
+    assert "赵六" not in results  # not the officer's to see
+    assert "王小明" in results
+    assert 'id="results"' not in client.get("/work/").content.decode()  # shown once
+    empty = client.post("/work/", {"decision": "approve"})
+    assert "请至少勾选一项待办。" in empty.content.decode()

@@ -33,6 +33,7 @@ from workflows.models import WorkItem
 from workflows.pages.shell import page
 
 PAGE_SIZE = 50
+RESULTS_KEY = "xueji_work_results"
 
 
 class DecisionForm(forms.Form):
@@ -76,6 +77,31 @@ def _after(items: Any, cursor: str, ascending: bool) -> Any:
     return items.filter(Q(created__lt=created) | Q(created=created, task_id__lt=pk))
 
 
+def _results(outcome: list[work.BulkResult]) -> list[dict[str, Any]]:
+    """What the page says of each decided task. A task the user may not see is named by its
+    number only."""
+    shown = {
+        item.pk: item
+        for item in WorkItem.objects.filter(
+            pk__in=[r.task for r in outcome if r.code != "not_found"]
+        )
+    }
+    results = []
+    for result in outcome:
+        item = shown.get(result.task)
+        results.append(
+            {
+                "ok": result.ok,
+                "title": steps.declaration(item.flow).title(item.subject_id)
+                if item
+                else f"#{result.task}",
+                "student_name": item.student_name if item else "",
+                "detail": result.detail,
+            }
+        )
+    return results
+
+
 def work_list(request: HttpRequest) -> HttpResponse:
     """The work list: counts per step, filters and search, the longest waiting first (or the
     newest), 50 a page, and one decision for the checked items."""
@@ -89,7 +115,6 @@ def work_list(request: HttpRequest) -> HttpResponse:
         q=params.get("q", "").strip(),
     )
     ascending = params.get("ordering", "created") != "-created"
-    results: list[dict[str, Any]] = []
     bulk_error = ""
     if request.method == "POST":
         picked = [int(pk) for pk in request.POST.getlist("tasks") if pk.isdigit()]
@@ -105,22 +130,10 @@ def work_list(request: HttpRequest) -> HttpResponse:
                 decision=decision,
                 comment=request.POST.get("comment", ""),
             )
-            titles = {
-                item.pk: item for item in WorkItem.objects.filter(pk__in=[r.task for r in outcome])
-            }
-            for result in outcome:
-                item = titles.get(result.task)
-                results.append(
-                    {
-                        "ok": result.ok,
-                        "title": steps.declaration(item.flow).title(item.subject_id)
-                        if item
-                        else f"#{result.task}",
-                        "student_name": item.student_name if item else "",
-                        "detail": result.detail,
-                        "state": result.state,
-                    }
-                )
+            # Shown once on the page the browser is sent back to (so a reload decides nothing).
+            request.session[RESULTS_KEY] = _results(outcome)
+            return redirect(request.get_full_path())
+    results = request.session.pop(RESULTS_KEY, []) if request.method == "GET" else []
     items = work.filtered(work.open_items(user), filters).select_related("school")
     items = items.order_by(*(("created", "task_id") if ascending else ("-created", "-task_id")))
     cursor = params.get("after", "")
