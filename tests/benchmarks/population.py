@@ -188,3 +188,14 @@ def clone_corrections(
         # As after any bulk load: statistics for the planner, and nothing left for autovacuum
         # to do (on two cores it would compete with the measurements that follow).
         cursor.execute("VACUUM (ANALYZE)")
+
+
+def mark_overdue(task_pks: list[int]) -> None:
+    """Mark these open work items overdue, and rebuild the kept counts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE workflows_workitem SET overdue_at = now() WHERE task_id = ANY(%s)",
+            [task_pks],
+        )
+        for statement in _RECOUNT:
+            cursor.execute(statement)
