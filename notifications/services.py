@@ -95,18 +95,34 @@ def _insert_new(rows: Sequence[Notification]) -> list[Notification]:
     ]
     table, key = quote(meta.db_table), quote(meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
-    email_column = quote(meta.get_field("recipient_email").column)
+    by_name = {f.name: f for f in fields}
+    returned = ", ".join(
+        quote(by_name[name].column) for name in ("event", "object_key", "recipient_email")
+    )
     values = ", ".join([row_sql] * len(rows))
     # Identifiers from the model's own metadata; every value is a parameter.
     sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
-    sql += f" RETURNING {key}, {email_column}"
+    sql += f" RETURNING {key}, {returned}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        ids = {email: pk for pk, email in cursor.fetchall()}
-    written = [row for row in rows if row.recipient_email in ids]
-    for row in written:
-        row.pk = ids[row.recipient_email]
+        ids = {(event, key_, email): pk for pk, event, key_, email in cursor.fetchall()}
+    written = []
+    for row in rows:
+        pk = ids.get((row.event, row.object_key, row.recipient_email))
+        if pk is not None:
+            row.pk = pk
+            written.append(row)
     return written
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One event about one object, for its recipients (``notify_many`` writes several)."""
+
+    event: str
+    object_key: str
+    recipients: Iterable[Recipient]
+    context: Mapping[str, Any]
 
 
 def notify(
@@ -116,7 +132,8 @@ def notify(
     recipients: Iterable[Recipient],
     context: Mapping[str, Any],
 ) -> list[Notification]:
-    """Write one outbox row per recipient, in the caller's transaction; deliver after commit.
+    """Write one outbox row per recipient of ``event`` about ``object_key``, in the caller's
+    transaction, and queue their delivery for after commit.
 
     Each row is rendered now, in its recipient's language. A recipient who already has a row
     for this ``(event, object_key, email)`` is skipped, so calling twice never mails twice;
@@ -128,16 +145,35 @@ def notify(
     transaction rolls back, and a broker that is down at commit only leaves the rows pending
     for ``notification_sweep``; it never raises into the committed request.
     """
+    return notify_many([Announcement(event, object_key, recipients, context)])
+
+
+def notify_many(announcements: Sequence[Announcement]) -> list[Notification]:
+    """``notify`` for several announcements at once: every row rendered and checked first,
+    then all written in one statement (a bulk decision announces each of its steps)."""
+    rows = [row for announcement in announcements for row in _rows(announcement)]
+    if not rows:
+        return []
+    written = _insert_new(rows)
+    if not written:
+        return []
+    ids = [row.pk for row in written]
+    transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
+    return written
+
+
+def _rows(announcement: Announcement) -> list[Notification]:
+    event, object_key, context = (
+        announcement.event,
+        announcement.object_key,
+        announcement.context,
+    )
     spec = get_event(event)
     if not object_key or len(object_key) > MAX_OBJECT_KEY_LENGTH or ":" not in object_key:
         raise ValueError(BAD_OBJECT_KEY.format(max=MAX_OBJECT_KEY_LENGTH))
     check_context(spec, context)
-
-    wanted = _deliverable(recipients)
-    if not wanted:
-        return []
     rows = []
-    for email, recipient in wanted.items():
+    for email, recipient in _deliverable(announcement.recipients).items():
         language = _language(recipient.language)
         rendered = render(spec, language, {**context, "recipient": recipient, "language": language})
         rows.append(
@@ -152,12 +188,7 @@ def notify(
                 body_html=rendered.body_html,
             )
         )
-    written = _insert_new(rows)
-    if not written:
-        return []
-    ids = [row.pk for row in written]
-    transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
-    return written
+    return rows
 
 
 def notification_retry_failed(*, ids: Sequence[int]) -> int:

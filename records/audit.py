@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db import transaction
+from django.db.models import OuterRef
+from django.db.models import Subquery
 from django.utils import timezone
 
 from records.models import AuditEvent
@@ -86,6 +89,49 @@ def audit_append(
         event.hash = compute_hash(event, label)
         event.save()
     return event
+
+
+def audit_append_many(
+    entries: Sequence[tuple[models.Model, str, User | None, dict[str, Any] | None]],
+) -> list[AuditEvent]:
+    """``audit_append`` for several locked subjects of one model at once, ``(subject, action,
+    actor, data)`` each (at most one entry per subject): their chains' heads read in one
+    query, the events written in one statement. The caller holds every subject's row lock."""
+    if not entries:
+        return []
+    content_type = ContentType.objects.get_for_model(entries[0][0], for_concrete_model=True)
+    label = content_type.app_label + "." + content_type.model
+    ids = [str(subject.pk) for subject, *_ in entries]
+    latest = (
+        AuditEvent.objects.filter(subject_type=content_type, subject_id=OuterRef("subject_id"))
+        .order_by("-seq")
+        .values("seq")[:1]
+    )
+    heads = {
+        subject_id: (seq, hash_)
+        for subject_id, seq, hash_ in AuditEvent.objects.filter(
+            subject_type=content_type, subject_id__in=ids, seq=Subquery(latest)
+        ).values_list("subject_id", "seq", "hash")
+    }
+    now = timezone.now()
+    events = []
+    for (_subject, action, actor, data), subject_id in zip(entries, ids, strict=True):
+        last = heads.get(subject_id)
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        event = AuditEvent(
+            subject_type=content_type,
+            subject_id=subject_id,
+            seq=seq,
+            action=action,
+            actor=actor,
+            data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
+            created=now,
+            prev_hash=prev_hash,
+        )
+        event.hash = compute_hash(event, label)
+        events.append(event)
+    with transaction.atomic(savepoint=False):
+        return AuditEvent.objects.bulk_create(events)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -30,11 +31,13 @@ from notifications.services import Recipient
 from permissions import codenames
 from permissions.checks import may
 from records.audit import audit_append
+from records.audit import audit_append_many
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import AuditEvent
 from records.models import User
 from records.notices import announce
+from records.notices import announce_many
 from records.transactions import service
 from records.transactions import writes
 
@@ -219,3 +222,84 @@ def decide(
                 context={**rule.notice_context(subject), "comment": comment},
             )
     return DecisionResult(str(getattr(subject, rule.state_field)), outcome.key, event, subject)
+
+
+# A refusal of one subject in a batch: what ``decide`` would have raised for it alone.
+Refusal = NotVisibleError | PermissionDenied | ConflictError
+
+
+@service
+def decide_many(
+    *,
+    rule: StepRule,
+    subject_pks: Sequence[Any],
+    decision: str,
+    comment: str,
+    acting_user: User,
+) -> dict[Any, DecisionResult | Refusal]:
+    """``decide`` for many subjects of one step with one decision, in the caller's
+    transaction: the same checks for each (a subject that fails one is refused alone and
+    nothing is written for it), then the writes of all the others with their audit events
+    and emails written together (one statement each). A bad decision or missing comment
+    refuses the whole batch (``ValidationError``), as it would each of its subjects."""
+    choice, comment = rule.check(decision, comment)
+    subjects = {
+        subject.pk: subject
+        for subject in rule.subject_model._default_manager.select_for_update(
+            of=("self", *rule.lock_related)
+        )
+        .select_related(*rule.related)
+        .filter(pk__in=list(subject_pks))
+        .order_by("pk")
+    }
+    results: dict[Any, DecisionResult | Refusal] = {}
+    accepted = []
+    for pk in subject_pks:
+        subject = subjects.get(pk)
+        try:
+            if subject is None:
+                raise NotVisibleError(pk)
+            check_decider(rule, subject, acting_user)
+            if getattr(subject, rule.state_field) not in rule.waits_in:
+                raise ConflictError(str(WRONG_STEP), code="already_decided")
+        except (NotVisibleError, PermissionDenied, ConflictError) as refusal:
+            results[pk] = refusal
+        else:
+            accepted.append(subject)
+    at = timezone.now()
+    with writes():
+        done = []
+        for subject in accepted:
+            applied = choice.apply(subject, Decided(acting_user, comment, at))
+            outcome, extra = choice.outcome, applied if isinstance(applied, Mapping) else {}
+            if isinstance(applied, Diverted):
+                outcome, extra = rule.outcome(applied.outcome), applied.data
+            subject.save()
+            done.append((subject, outcome, extra))
+        events = audit_append_many(
+            [
+                (
+                    subject,
+                    outcome.action,
+                    acting_user,
+                    {"step": rule.key, "decision": choice.code, "comment": comment, **extra},
+                )
+                for subject, outcome, extra in done
+            ]
+        )
+        announce_many(
+            [
+                (
+                    outcome.notice.event,
+                    event,
+                    outcome.notice.recipients(subject),
+                    {**rule.notice_context(subject), "comment": comment},
+                )
+                for (subject, outcome, _extra), event in zip(done, events, strict=True)
+                if outcome.notice is not None
+            ]
+        )
+    for (subject, outcome, _extra), event in zip(done, events, strict=True):
+        state = str(getattr(subject, rule.state_field))
+        results[subject.pk] = DecisionResult(state, outcome.key, event, subject)
+    return results

@@ -9,10 +9,16 @@ declared with the step (``records.decisions.Notice``); these are the functions t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
+from notifications.services import Announcement
 from notifications.services import Recipient
 from notifications.services import notify
+from notifications.services import notify_many
 from permissions import codenames
 from permissions.checks import holders
 from records.models import AuditEvent
@@ -35,14 +41,41 @@ def users(people: Iterable[User]) -> list[Recipient]:
     return [recipient_of(u) for u in people]
 
 
+# Recipients looked up once per scope object inside ``holders_kept()`` (a bulk decision).
+_KEPT: ContextVar[dict[tuple[str, Any], list[Recipient]] | None] = ContextVar(
+    "xueji_holders", default=None
+)
+
+
+@contextmanager
+def holders_kept() -> Iterator[None]:
+    """Inside, who holds a permission on a school or province is read once."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _holders(perm: str, scope_object: School | Province) -> list[Recipient]:
+    kept = _KEPT.get()
+    key = (perm, scope_object.pk)
+    if kept is not None and key in kept:
+        return kept[key]
+    found = users(holders(perm, scope_object))
+    if kept is not None:
+        kept[key] = found
+    return found
+
+
 def school_officers(school: School) -> list[Recipient]:
     """Everyone who may review the school's requests."""
-    return users(holders(codenames.REVIEW_SCHOOL, school))
+    return _holders(codenames.REVIEW_SCHOOL, school)
 
 
 def provincial_admins(province: Province) -> list[Recipient]:
     """Everyone who may sign off the province's requests."""
-    return users(holders(codenames.SIGNOFF_PROVINCE, province))
+    return _holders(codenames.SIGNOFF_PROVINCE, province)
 
 
 def announce(
@@ -58,4 +91,17 @@ def announce(
         object_key=f"records.auditevent:{step.pk}",
         recipients=recipients,
         context=context,
+    )
+
+
+def announce_many(
+    steps: Sequence[tuple[str, AuditEvent, Iterable[Recipient], dict[str, Any]]],
+) -> None:
+    """``announce`` for several steps at once, ``(event, step, recipients, context)`` each:
+    one statement for all their outbox rows."""
+    notify_many(
+        [
+            Announcement(event, f"records.auditevent:{step.pk}", recipients, context)
+            for event, step, recipients, context in steps
+        ]
     )

@@ -338,3 +338,62 @@ def test_the_work_list_page_decides_the_checked_tasks_and_names_only_what_it_may
     assert 'id="results"' not in client.get("/work/").content.decode()  # shown once
     empty = client.post("/work/", {"decision": "approve"})
     assert "请至少勾选一项待办。" in empty.content.decode()
+
+
+def test_a_chunk_that_fails_whole_is_decided_one_at_a_time(world):
+    """Forwarded requests signed off in bulk: one would give its person someone else's ID
+    number, which the record service refuses only once the chunk has started writing. The
+    chunk is rolled back and each task decided on its own: that one is refused, the others
+    approved, and nothing of the refused one is written."""
+    a = _correction(world, "student_a")
+    b = _correction(world, "student_b")
+    person_d = world["people"]["student_d"]
+    other = factories.student("赵七", birth=person_d.birth_date, gender=person_d.gender)
+    d = flow.correction_start(
+        qualification=person_d.qualifications.get(),
+        changes={"id_number": other.id_number},
+        reason="录入错误",
+        requester=person_d.user,
+    )
+    work.decide_many(
+        task_pks=[_item(r.pk).pk for r in (a, b, d)], user=world["officer"], decision="approve"
+    )
+    results = work.decide_many(
+        task_pks=[_item(r.pk).pk for r in (a, d, b)], user=world["province"], decision="approve"
+    )
+    assert [(r.ok, r.state or r.code) for r in results] == [
+        (True, "approved"),
+        (False, "invalid"),
+        (True, "approved"),
+    ]
+    d.refresh_from_db()
+    assert d.state == CorrectionState.SCHOOL_APPROVED
+    assert _item(d.pk).step == "province_signoff"
+    assert work.kept_counts() == [
+        {k: row[k] for k in ("flow", "step", "school_id", "open", "overdue")}
+        for row in work.recount()
+    ]
+
+
+def test_a_bulk_decision_writes_its_audit_events_and_emails_for_each_task(
+    world, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from records.audit import verify_chains
+
+    requests = [_correction(world, who) for who in ("student_a", "student_b", "student_d")]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        work.decide_many(
+            task_pks=[_item(r.pk).pk for r in requests],
+            user=world["officer"],
+            decision="return",
+            comment="请补充材料",
+        )
+    for request in requests:
+        request.refresh_from_db()
+        assert request.state == CorrectionState.RETURNED
+    assert verify_chains().first_break is None
+    returned = [m for m in mail.outbox if "退回" in m.subject or "returned" in m.subject]
+    assert len(returned) == 3  # each student hears of their own request
