@@ -226,10 +226,9 @@ def actionable_steps(user: User) -> list[HumanStep]:
     return [s for s in steps.steps() if _scope_ids(user, s) != []]
 
 
-def open_items(user: User) -> models.QuerySet[WorkItem]:
-    """The open work items ``user`` may act on, for every flow: for each step, the items whose
-    scope key is among the user's grants of the step's permission (a literal ``IN`` list the
-    ``workitem_open_scope`` index serves). Never the user's own requests."""
+def _in_scope(user: User) -> models.Q:
+    """For each declared step, its rows whose scope key is among the user's grants of the
+    step's permission (a literal ``IN`` list, which the rows' scope indexes serve)."""
     condition = models.Q(pk__in=[])
     for step in steps.steps():
         ids = _scope_ids(user, step)
@@ -239,8 +238,14 @@ def open_items(user: User) -> models.QuerySet[WorkItem]:
         if ids is not None:
             q &= models.Q(scope_id__in=ids)
         condition |= q
+    return condition
+
+
+def open_items(user: User) -> models.QuerySet[WorkItem]:
+    """The open work items ``user`` may act on, for every flow, never the user's own
+    requests (``workitem_open_scope`` serves them in waiting order)."""
     items: models.QuerySet[WorkItem] = (
-        WorkItem.objects.filter(OPEN).filter(condition).exclude(requester_id=user.pk)
+        WorkItem.objects.filter(OPEN).filter(_in_scope(user)).exclude(requester_id=user.pk)
     )
     return items
 
@@ -279,16 +284,7 @@ def filtered(items: models.QuerySet[WorkItem], filters: Filters) -> models.Query
 
 def _scoped_counts(user: User) -> models.QuerySet[WorkCount]:
     """The count rows of the steps and scopes ``user`` may take (as ``open_items``)."""
-    condition = models.Q(pk__in=[])
-    for step in steps.steps():
-        ids = _scope_ids(user, step)
-        if ids == []:
-            continue
-        q = models.Q(flow=step.flow, step=step.key)
-        if ids is not None:
-            q &= models.Q(scope_id__in=ids)
-        condition |= q
-    return WorkCount.objects.filter(condition)
+    return WorkCount.objects.filter(_in_scope(user))
 
 
 def counts(user: User, *, school: str = "") -> list[dict[str, Any]]:

@@ -4,7 +4,8 @@ Each prints its ratios, measured side by side in one run:
 (a) SQL queries per flow step at 1,000 and at 100,000 existing qualifications with open
     requests: the counts must be equal;
 (b) ``GET /api/v1/tasks/`` (first page) for an officer at 100,000 open requests across 200
-    schools, against the same at 1,000: ratio of the fastest of 100 requests ≤ 1.5;
+    schools, against the same at 1,000 (the officer's school holding a full page at both):
+    ratio of the fastest of 100 requests ≤ 1.5;
 (c) the full lifecycle (file, school approval, provincial approval) through the services,
     against viewflow's floor (a flow of the same shape driven by the same calls that touches no
     record, audit row or email, ``floor.py``) plus a hand-written psycopg script doing the
@@ -222,6 +223,9 @@ def test_correction_benchmarks(capsys):
     with celery_configured(celery_app, task_always_eager=False, broker_url="memory://"):
         world = World()
         world.populate(SMALL)
+        # The officer's school holds a full first page at both sizes (see the work-list
+        # benchmarks): the ratio is about the number of open requests, not the page's length.
+        world.own_school_tasks(60)
         world.lifecycle()  # warm caches (content types, templates, permissions)
         small_counts, _ = world.lifecycle()
         small_page = world.tasks_page_seconds()

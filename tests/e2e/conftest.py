@@ -30,3 +30,14 @@ def browser_page() -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def demo(transactional_db: None) -> None:
+    """The reference data and the demo users, as ``make run`` seeds them; before the browser
+    starts (Playwright runs an event loop, inside which Django refuses database calls)."""
+    from records.demo import seed_demo
+    from records.reference import load_reference_data
+
+    load_reference_data()
+    seed_demo()

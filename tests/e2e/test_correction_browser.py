@@ -8,38 +8,21 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from records.demo import seed_demo
 from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import User
-from records.reference import load_reference_data
+from tests.e2e.pages import log_in
 from workflows.flows import correction as flow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(transactional_db) -> None:
-    load_reference_data()
-    seed_demo()
-
-
-def _log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", settings.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/home/")
 
 
 def test_a_name_correction_from_filing_to_approval(live_server, demo, browser_page, tmp_path):
     page, base = browser_page, live_server.url
     shots = Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path))
 
-    _log_in(page, base, "student_a")
+    log_in(page, base, "student_a")
     page.click("#qualifications a")
     page.select_option("select[name=field_0]", "name")
     page.fill("input[name=value_0]", "王晓明")
@@ -48,7 +31,7 @@ def test_a_name_correction_from_filing_to_approval(live_server, demo, browser_pa
     page.wait_for_url(f"{base}/corrections/*/")
     assert "已提交" in page.locator("#state").inner_text()
 
-    _log_in(page, base, "officer_10001")
+    log_in(page, base, "officer_10001")
     page.goto(f"{base}/work/")
     page.click("#worklist a")
     assert "王晓明" in page.locator("#request").inner_text()
@@ -56,7 +39,7 @@ def test_a_name_correction_from_filing_to_approval(live_server, demo, browser_pa
     page.click("#decide button[type=submit]")
     page.wait_for_url(f"{base}/work/")
 
-    _log_in(page, base, "province_11")
+    log_in(page, base, "province_11")
     page.goto(f"{base}/work/")
     page.click("#worklist a")
     page.screenshot(path=shots / "task.png", full_page=True)
@@ -65,7 +48,7 @@ def test_a_name_correction_from_filing_to_approval(live_server, demo, browser_pa
     page.click("#decide button[type=submit]")
     page.wait_for_url(f"{base}/work/")
 
-    _log_in(page, base, "student_a")
+    log_in(page, base, "student_a")
     page.click("#qualifications a")
     assert "王晓明" in page.locator("#qualification").inner_text()
     history = page.locator("#revisions").inner_text()
@@ -103,7 +86,7 @@ def test_a_failed_filing_keeps_the_inputs_and_leads_to_its_errors(
     error are in view and every value is kept."""
     page, base = browser_page, live_server.url
     shots = Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path))
-    _log_in(page, base, "student_a")
+    log_in(page, base, "student_a")
     page.click("#qualifications a")
 
     _pick(page, 0, "gender")
@@ -142,7 +125,7 @@ def test_a_failed_filing_keeps_the_inputs_and_leads_to_its_errors(
 def test_a_failed_filing_on_a_phone(live_server, demo, browser_page, tmp_path):
     page, base = browser_page, live_server.url
     page.set_viewport_size({"width": 390, "height": 844})
-    _log_in(page, base, "student_a")
+    log_in(page, base, "student_a")
     page.click("#qualifications a")
     _pick(page, 0, "gender")
     page.select_option("select[name=value_0]", "female")
@@ -170,7 +153,7 @@ def filed(demo) -> CorrectionRequest:
 
 def test_withdrawing_asks_first(live_server, filed, browser_page):
     page, base = browser_page, live_server.url
-    _log_in(page, base, "student_a")
+    log_in(page, base, "student_a")
     page.goto(f"{base}/corrections/{filed.pk}/")
     page.click("#withdraw")
     _in_view(page.locator("#confirm-withdraw"))

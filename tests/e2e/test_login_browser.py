@@ -8,9 +8,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from records.demo import seed_demo
-from records.reference import load_reference_data
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -21,14 +18,6 @@ def _log_in(page, base: str, username: str) -> None:
     page.fill("input[name=password]", settings.DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/home/")
-
-
-@pytest.fixture
-def demo(transactional_db) -> None:
-    """The demo data; before the browser starts (Playwright runs an event loop, inside which
-    Django refuses database calls)."""
-    load_reference_data()
-    seed_demo()
 
 
 def test_demo_users_log_in_and_see_their_own_pages(live_server, demo, browser_page, tmp_path):

@@ -9,15 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from records.demo import seed_demo
 from records.models import School
 from records.models import Student
-from records.reference import load_reference_data
 from tests import factories
+from tests.e2e.pages import log_in
 from workflows.flows import correction as flow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,11 +28,9 @@ def _pdf(name: str) -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def requests(transactional_db) -> list[int]:
+def requests(demo: None) -> list[int]:
     """Three requests of students named 王… at 北京大学 (the third with a PDF), and one of
     李娜 that the name filter leaves out."""
-    load_reference_data()
-    seed_demo()
     pku = School.objects.get(pk="10001")
     people = [Student.objects.get(user__username="student_a")]
     for username, name in (("wang_fang", "王芳"), ("wang_lei", "王磊")):
@@ -57,20 +53,11 @@ def requests(transactional_db) -> list[int]:
     return filed
 
 
-def _log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", settings.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/home/")
-
-
 def test_filter_bulk_forward_preview_and_return(live_server, requests, browser_page, tmp_path):
     page, base = browser_page, live_server.url
     shots = Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path))
 
-    _log_in(page, base, "officer_10001")
+    log_in(page, base, "officer_10001")
     page.goto(f"{base}/work/")
     page.fill("input[name=q]", "王")
     page.click("#filters button[type=submit]")
@@ -101,7 +88,7 @@ def test_filter_bulk_forward_preview_and_return(live_server, requests, browser_p
     assert "attachment" not in response.headers.get("content-disposition", "")
     page.screenshot(path=shots / "task-with-pdf.png", full_page=True)
 
-    _log_in(page, base, "province_11")
+    log_in(page, base, "province_11")
     page.goto(f"{base}/work/")
     assert page.locator("#worklist tr:has(input[name=tasks])").count() == 2
     page.locator("#worklist td a").first.click()
@@ -110,7 +97,7 @@ def test_filter_bulk_forward_preview_and_return(live_server, requests, browser_p
     page.click("#decide button[type=submit]")
     page.wait_for_url(f"{base}/work/**")
 
-    _log_in(page, base, "officer_10001")
+    log_in(page, base, "officer_10001")
     page.goto(f"{base}/work/")
     page.fill("input[name=q]", "王小明")
     page.click("#filters button[type=submit]")

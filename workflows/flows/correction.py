@@ -126,7 +126,18 @@ class CorrectionFlow(flow.Flow):
 
 # --- the human steps ------------------------------------------------------------------------
 
-_REJECTED = Notice("correction_rejected", notices.requester_and_student)
+# Both steps may reject, alike: the requester and the student hear of it.
+_REJECT = Choice(
+    glossary.REJECT,
+    glossary.DECISIONS[glossary.REJECT],
+    services.reject,
+    Outcome(
+        "rejected",
+        "correction.rejected",
+        Notice("correction_rejected", notices.requester_and_student),
+    ),
+    needs_comment=True,
+)
 
 SCHOOL_REVIEW = HumanStep(
     key="school_review",
@@ -151,13 +162,7 @@ SCHOOL_REVIEW = HumanStep(
                 Notice("correction_forwarded", notices.provincial_admins),
             ),
         ),
-        Choice(
-            glossary.REJECT,
-            glossary.DECISIONS[glossary.REJECT],
-            services.reject,
-            Outcome("rejected", "correction.rejected", _REJECTED),
-            needs_comment=True,
-        ),
+        _REJECT,
         Choice(
             glossary.RETURN,
             glossary.DECISIONS[glossary.RETURN],
@@ -196,13 +201,7 @@ PROVINCE_SIGNOFF = HumanStep(
                 Notice("correction_approved", notices.requester_and_student),
             ),
         ),
-        Choice(
-            glossary.REJECT,
-            glossary.DECISIONS[glossary.REJECT],
-            services.reject,
-            Outcome("rejected", "correction.rejected", _REJECTED),
-            needs_comment=True,
-        ),
+        _REJECT,
         Choice(
             glossary.RETURN,
             glossary.RETURN_TO_SCHOOL_LABEL,
