@@ -33,3 +33,17 @@ FORWARD_LABEL = _("Forward to the province")
 RETURN_TO_SCHOOL_LABEL = _("Return to the school")
 
 STATES: dict[str, StrOrPromise] = dict(CorrectionState.choices)
+
+# What a request's history says of each of its steps (``correction.<action>`` in the audit).
+ACTIONS: dict[str, StrOrPromise] = {
+    "filed": _("Request filed"),
+    "forwarded": _("Forwarded to the province"),
+    "returned": _("Returned for revision"),
+    "returned_to_school": _("Returned to the school by the province"),
+    "resubmitted": _("Submitted again"),
+    "rejected": _("Rejected"),
+    "approved": _("Approved"),
+    "withdrawn": _("Withdrawn"),
+    "stale": _("Returned to school review: the record changed"),
+    "evidence_added": _("Evidence added"),
+}

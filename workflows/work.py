@@ -23,6 +23,7 @@ from django.db import DatabaseError
 from django.db import connection
 from django.db import models
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowLockFailed
@@ -34,6 +35,7 @@ from records import decisions
 from records import notices
 from records.errors import ConflictError
 from records.errors import NotVisibleError
+from records.models import School
 from records.models import User
 from workflows import steps
 from workflows.deadlines import due_times
@@ -314,19 +316,24 @@ def counts(user: User, *, school: str = "") -> list[dict[str, Any]]:
     return results
 
 
-def counts_by_school(school_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Open and overdue items of every step, per school (a provincial administrator's home):
-    ``{school: {"open": n, "overdue": m}}``, from the kept counts."""
-    rows = (
-        WorkCount.objects.filter(school_id__in=list(school_ids))
-        .order_by()
-        .values("school_id")
-        .annotate(open_sum=models.Sum("open"), overdue_sum=models.Sum("overdue"))
+def with_counts(schools: models.QuerySet[School]) -> models.QuerySet[School]:
+    """Each school with its open and overdue tasks of every step (``open_tasks``,
+    ``overdue_tasks``, from the kept counts), those that need attention first: what a
+    provincial administrator watches over a hundred schools."""
+
+    def total(column: str) -> Coalesce:
+        rows = (
+            WorkCount.objects.filter(school=models.OuterRef("pk"))
+            .order_by()
+            .values("school")
+            .annotate(total=models.Sum(column))
+            .values("total")
+        )
+        return Coalesce(models.Subquery(rows), 0)
+
+    return schools.annotate(open_tasks=total("open"), overdue_tasks=total("overdue")).order_by(
+        "-overdue_tasks", "-open_tasks", "code"
     )
-    return {
-        row["school_id"]: {"open": row["open_sum"] or 0, "overdue": row["overdue_sum"] or 0}
-        for row in rows
-    }
 
 
 def recount() -> list[dict[str, Any]]:

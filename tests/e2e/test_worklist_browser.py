@@ -89,6 +89,9 @@ def test_filter_bulk_forward_preview_and_return(live_server, requests, browser_p
     page.screenshot(path=shots / "task-with-pdf.png", full_page=True)
 
     log_in(page, base, "province_11")
+    schools = page.locator("#schools").inner_text()
+    assert "北京大学" in schools  # with its open and overdue tasks
+    page.screenshot(path=shots / "province-home.png", full_page=True)
     page.goto(f"{base}/work/")
     assert page.locator("#worklist tr:has(input[name=tasks])").count() == 2
     page.locator("#worklist td a").first.click()

@@ -47,8 +47,8 @@ def home(request: HttpRequest) -> TemplateResponse:
     user: User = request.user  # type: ignore[assignment]
     role_names = set(user.groups.values_list("name", flat=True))
     person = Student.objects.filter(user=user).select_related("ethnicity").first()
-    schools = scope(user, codenames.VIEW, School.objects.select_related("province")).order_by(
-        "code"
+    schools = work.with_counts(
+        scope(user, codenames.VIEW, School.objects.select_related("province"))
     )
     provinces = scope(user, codenames.VIEW_PROVINCE_RECORDS, Province.objects.all())
     school_page = Paginator(schools, 50).get_page(request.GET.get("page"))
@@ -65,11 +65,6 @@ def home(request: HttpRequest) -> TemplateResponse:
         "tasks_count": sum(row["open"] for row in work.counts(user)),
         "provinces": provinces,
         "schools": school_page,
-        # Open and overdue work per school on this page: what a provincial administrator
-        # watches over a hundred schools (from the kept counts, so cheap at any volume).
-        "school_counts": work.counts_by_school([s.code for s in school_page])
-        if school_page.object_list
-        else {},
         "is_platform_admin": user.is_staff or roles.PLATFORM_ADMIN in role_names,
     }
     return page(request, "workflows/home.html", context)

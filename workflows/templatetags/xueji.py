@@ -6,25 +6,13 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.translation import gettext_lazy as _
 
+from records import glossary
 from records.corrections.changes import value_label
 from records.models import Qualification
 from records.validators import mask_id_number
 
 register = template.Library()
-
-STEP_LABELS = {
-    "filed": _("Request filed"),
-    "forwarded": _("Forwarded to the province"),
-    "returned": _("Returned for revision"),
-    "resubmitted": _("Submitted again"),
-    "rejected": _("Rejected"),
-    "approved": _("Approved"),
-    "withdrawn": _("Withdrawn"),
-    "stale": _("Returned to school review: the record changed"),
-    "evidence_added": _("Evidence added"),
-}
 
 
 @register.filter
@@ -55,7 +43,7 @@ def masked_id(number: str) -> str:
 
 @register.filter
 def step_label(action: str) -> Any:
-    return STEP_LABELS.get(action, action)
+    return glossary.ACTIONS.get(action, action)
 
 
 @register.filter
