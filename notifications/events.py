@@ -45,8 +45,18 @@ class Event:
 
 # Correction events share one layout (notifications/correction/<lang>/base.*): each event's
 # templates only set the headline. ``fields`` are the labels of the corrected fields (never
-# their values, which may be ID numbers); ``url`` links to the request.
-CORRECTION_CONTEXT = ("request_id", "school", "fields", "comment", "url")
+# their values, which may be ID numbers); ``state`` and ``waiting_for`` the request's state and
+# the step it now waits for, in the pages' words (empty when it waits for nobody); ``url``
+# links to the request.
+CORRECTION_CONTEXT = (
+    "request_id",
+    "school",
+    "fields",
+    "state",
+    "waiting_for",
+    "comment",
+    "url",
+)
 # Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
 # step, whose subject it is (student, school), when it is due, and a link.
 TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")

@@ -34,6 +34,13 @@ RETURN_TO_SCHOOL_LABEL = _("Return to the school")
 
 STATES: dict[str, StrOrPromise] = dict(CorrectionState.choices)
 
+# The step a correction request in each open state waits for.
+WAITING_FOR: dict[str, StrOrPromise] = {
+    CorrectionState.SUBMITTED: STEPS["school_review"],
+    CorrectionState.SCHOOL_APPROVED: STEPS["province_signoff"],
+    CorrectionState.RETURNED: STEPS["revise"],
+}
+
 # What a request's history says of each of its steps (``correction.<action>`` in the audit).
 ACTIONS: dict[str, StrOrPromise] = {
     "filed": _("Request filed"),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from notifications.services import Recipient
+from records import glossary
 from records import notices
 from records.models import CorrectionRequest
 from records.models import Province
@@ -63,5 +64,8 @@ def context(request: CorrectionRequest) -> dict[str, Any]:
         "request_id": request.pk,
         "school": request.school.name,
         "fields": FieldLabels(request.requested_fields),
+        # Lazy: each recipient reads them in their own language, as the pages name them.
+        "state": glossary.STATES.get(request.state, request.state),
+        "waiting_for": glossary.WAITING_FOR.get(request.state, ""),
         "url": correction_url(request),
     }

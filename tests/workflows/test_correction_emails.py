@@ -64,6 +64,9 @@ def test_emails_along_the_happy_path(world, django_capture_on_commit_callbacks):
     assert sent["o1@pku.example"].subject == f"[Xueji] To review: correction request #{request.pk}"
     assert "Fields: name" in sent["o1@pku.example"].body
     assert "更正项目：姓名" in sent["a@stu.example"].body
+    # The step it waits for, named as the pages name it (the glossary), in each language.
+    assert "状态：已提交（待学校审核）" in sent["a@stu.example"].body
+    assert "State: Submitted (next: School review)" in sent["o1@pku.example"].body
     assert f"/corrections/{request.pk}/" in sent["a@stu.example"].body
     _assert_no_id(world)
 
@@ -76,6 +79,7 @@ def test_emails_along_the_happy_path(world, django_capture_on_commit_callbacks):
         )
     assert [m.to for m in mail.outbox] == [["p@bj.example"]]
     assert "待审批" in mail.outbox[0].subject
+    assert "（待省级审批）" in mail.outbox[0].body
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
