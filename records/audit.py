@@ -12,6 +12,8 @@ import hashlib
 import json
 from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db import transaction
 from django.db.models import OuterRef
+from django.db.models import Q
 from django.db.models import Subquery
 from django.utils import timezone
 
@@ -46,6 +49,10 @@ def compute_hash(event: AuditEvent, subject_label: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+# Events of locked subjects deferred by ``audit_together``, written at its end.
+_TOGETHER: ContextVar[list[AuditEvent] | None] = ContextVar("xueji_audit", default=None)
+
+
 def audit_append(
     *,
     subject: models.Model,
@@ -59,79 +66,102 @@ def audit_append(
     ``data`` is stored as JSON; dates and decimals become strings, exactly as hashed.
     ``subject_locked``: the caller already holds the subject's row lock (``select_for_update``)
     in this transaction, or created the row in it, so no other writer can reach the chain.
+    Inside ``audit_together`` the event is written at its end (its ``pk`` and hash set then).
     """
     content_type = ContentType.objects.get_for_model(subject, for_concrete_model=True)
-    label = content_type.app_label + "." + content_type.model
-    with transaction.atomic(savepoint=False):
-        if not subject_locked:
-            # The subject's row lock orders the writers of this chain (a no-op on SQLite,
-            # whose IMMEDIATE transactions already serialise writers).
+    together = _TOGETHER.get()
+    if not subject_locked:
+        # The subject's row lock orders the writers of this chain (a no-op on SQLite, whose
+        # IMMEDIATE transactions already serialise writers); held until the caller's
+        # transaction ends, or this one's when there is none.
+        with transaction.atomic(savepoint=False):
             type(subject)._default_manager.select_for_update().filter(pk=subject.pk).values_list(
                 "pk", flat=True
             ).first()
-        last = (
-            AuditEvent.objects.filter(subject_type=content_type, subject_id=str(subject.pk))
-            .order_by("-seq")
-            .values_list("seq", "hash")
-            .first()
-        )
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event = AuditEvent(
-            subject_type=content_type,
-            subject_id=str(subject.pk),
-            seq=seq,
-            action=action,
-            actor=actor,
-            data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
-            created=timezone.now(),
-            prev_hash=prev_hash,
-        )
-        event.hash = compute_hash(event, label)
-        event.save()
+            if together is None:
+                event = _event(content_type, subject, action, actor, data)
+                _write([event])
+                return event
+    event = _event(content_type, subject, action, actor, data)
+    if together is not None:
+        together.append(event)
+    else:
+        _write([event])
     return event
 
 
-def audit_append_many(
-    entries: Sequence[tuple[models.Model, str, User | None, dict[str, Any] | None]],
-) -> list[AuditEvent]:
-    """``audit_append`` for several locked subjects of one model at once, ``(subject, action,
-    actor, data)`` each (at most one entry per subject): their chains' heads read in one
-    query, the events written in one statement. The caller holds every subject's row lock."""
-    if not entries:
-        return []
-    content_type = ContentType.objects.get_for_model(entries[0][0], for_concrete_model=True)
-    label = content_type.app_label + "." + content_type.model
-    ids = [str(subject.pk) for subject, *_ in entries]
-    latest = (
-        AuditEvent.objects.filter(subject_type=content_type, subject_id=OuterRef("subject_id"))
-        .order_by("-seq")
-        .values("seq")[:1]
+def _event(
+    content_type: ContentType,
+    subject: models.Model,
+    action: str,
+    actor: User | None,
+    data: dict[str, Any] | None,
+) -> AuditEvent:
+    return AuditEvent(
+        subject_type=content_type,
+        subject_id=str(subject.pk),
+        action=action,
+        actor=actor,
+        data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
+        created=timezone.now(),
     )
-    heads = {
-        subject_id: (seq, hash_)
-        for subject_id, seq, hash_ in AuditEvent.objects.filter(
-            subject_type=content_type, subject_id__in=ids, seq=Subquery(latest)
-        ).values_list("subject_id", "seq", "hash")
-    }
-    now = timezone.now()
-    events = []
-    for (_subject, action, actor, data), subject_id in zip(entries, ids, strict=True):
-        last = heads.get(subject_id)
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        event = AuditEvent(
-            subject_type=content_type,
-            subject_id=subject_id,
-            seq=seq,
-            action=action,
-            actor=actor,
-            data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
-            created=now,
-            prev_hash=prev_hash,
+
+
+@contextmanager
+def audit_together() -> Iterator[None]:
+    """Inside, the events ``audit_append`` makes are written together at the end: their
+    chains' heads read in one query, the events in one statement (a step that amends a
+    qualification, corrects the person and moves the request audits three chains)."""
+    pending: list[AuditEvent] = []
+    token = _TOGETHER.set(pending)
+    try:
+        yield
+    finally:
+        _TOGETHER.reset(token)
+    _write(pending)
+
+
+def _write(events: Sequence[AuditEvent]) -> None:
+    """Link each event to its chain's head (or the event before it here) and write them."""
+    if not events:
+        return
+    chains: dict[int, set[str]] = {}
+    for event in events:
+        chains.setdefault(event.subject_type_id, set()).add(event.subject_id)
+    columns = ("subject_type_id", "subject_id", "seq", "hash")
+    if len(events) == 1:  # the common case, in its simplest query
+        heads_query = (
+            AuditEvent.objects.filter(
+                subject_type_id=events[0].subject_type_id, subject_id=events[0].subject_id
+            )
+            .order_by("-seq")
+            .values_list(*columns)[:1]
         )
-        event.hash = compute_hash(event, label)
-        events.append(event)
+    else:
+        latest = (
+            AuditEvent.objects.filter(
+                subject_type=OuterRef("subject_type"), subject_id=OuterRef("subject_id")
+            )
+            .order_by("-seq")
+            .values("seq")[:1]
+        )
+        within = Q(pk__in=[])
+        for type_id, ids in chains.items():
+            within |= Q(subject_type_id=type_id, subject_id__in=sorted(ids))
+        heads_query = AuditEvent.objects.filter(within, seq=Subquery(latest)).values_list(*columns)
+    heads = {(type_id, subject_id): (seq, hash_) for type_id, subject_id, seq, hash_ in heads_query}
+    for event in events:
+        key = (event.subject_type_id, event.subject_id)
+        last = heads.get(key)
+        event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        content_type = ContentType.objects.get_for_id(event.subject_type_id)
+        event.hash = compute_hash(event, f"{content_type.app_label}.{content_type.model}")
+        heads[key] = (event.seq, event.hash)
     with transaction.atomic(savepoint=False):
-        return AuditEvent.objects.bulk_create(events)
+        if len(events) == 1:
+            events[0].save()
+        else:
+            AuditEvent.objects.bulk_create(events)
 
 
 @dataclass(frozen=True)

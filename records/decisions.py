@@ -31,7 +31,7 @@ from notifications.services import Recipient
 from permissions import codenames
 from permissions.checks import may
 from records.audit import audit_append
-from records.audit import audit_append_many
+from records.audit import audit_together
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import AuditEvent
@@ -199,21 +199,22 @@ def decide(
     if getattr(subject, rule.state_field) not in rule.waits_in:
         raise ConflictError(str(WRONG_STEP), code="already_decided")
     with writes():
-        applied = choice.apply(subject, Decided(acting_user, comment, timezone.now()))
-        outcome = choice.outcome
-        extra: Mapping[str, Any] = {}
-        if isinstance(applied, Diverted):
-            outcome, extra = rule.outcome(applied.outcome), applied.data
-        elif applied:
-            extra = applied
-        subject.save()
-        event = audit_append(
-            subject=subject,
-            action=outcome.action,
-            actor=acting_user,
-            data={"step": rule.key, "decision": choice.code, "comment": comment, **extra},
-            subject_locked=True,
-        )
+        with audit_together():  # the record services' events and the step's, in one write
+            applied = choice.apply(subject, Decided(acting_user, comment, timezone.now()))
+            outcome = choice.outcome
+            extra: Mapping[str, Any] = {}
+            if isinstance(applied, Diverted):
+                outcome, extra = rule.outcome(applied.outcome), applied.data
+            elif applied:
+                extra = applied
+            subject.save()
+            event = audit_append(
+                subject=subject,
+                action=outcome.action,
+                actor=acting_user,
+                data={"step": rule.key, "decision": choice.code, "comment": comment, **extra},
+                subject_locked=True,
+            )
         if outcome.notice is not None:
             announce(
                 outcome.notice.event,
@@ -269,24 +270,29 @@ def decide_many(
     at = timezone.now()
     with writes():
         done = []
-        for subject in accepted:
-            applied = choice.apply(subject, Decided(acting_user, comment, at))
-            outcome, extra = choice.outcome, applied if isinstance(applied, Mapping) else {}
-            if isinstance(applied, Diverted):
-                outcome, extra = rule.outcome(applied.outcome), applied.data
-            subject.save()
-            done.append((subject, outcome, extra))
-        events = audit_append_many(
-            [
-                (
-                    subject,
-                    outcome.action,
-                    acting_user,
-                    {"step": rule.key, "decision": choice.code, "comment": comment, **extra},
+        events = []
+        with audit_together():  # every event of the batch in one write
+            for subject in accepted:
+                applied = choice.apply(subject, Decided(acting_user, comment, at))
+                outcome, extra = choice.outcome, applied if isinstance(applied, Mapping) else {}
+                if isinstance(applied, Diverted):
+                    outcome, extra = rule.outcome(applied.outcome), applied.data
+                subject.save()
+                done.append((subject, outcome, extra))
+                events.append(
+                    audit_append(
+                        subject=subject,
+                        action=outcome.action,
+                        actor=acting_user,
+                        data={
+                            "step": rule.key,
+                            "decision": choice.code,
+                            "comment": comment,
+                            **extra,
+                        },
+                        subject_locked=True,
+                    )
                 )
-                for subject, outcome, extra in done
-            ]
-        )
         announce_many(
             [
                 (

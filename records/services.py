@@ -67,6 +67,7 @@ def student_correct(
     changes: Mapping[str, Any],
     acting_user: User | None,
     correction_id: int | None,
+    locked: bool = False,
 ) -> Student:
     """Correct a person's identity, as an approved correction of their qualification does.
 
@@ -79,6 +80,7 @@ def student_correct(
     (family and given name), so the site and every email call them by it. ``student`` itself
     is updated: what the caller shows next (an email's greeting) is the corrected person.
 
+    ``locked``: the caller holds the person's row lock and loaded it in this transaction.
     Raises ``ValidationError`` naming the field and the rule; nothing is saved then.
     """
     unknown = sorted(set(changes) - set(PERSON_FIELDS))
@@ -86,13 +88,18 @@ def student_correct(
         raise ValueError(f"not a field of the person: {', '.join(unknown)}")
     if not changes:
         return student
-    student.refresh_from_db(from_queryset=Student.objects.select_for_update())
+    if not locked:
+        student.refresh_from_db(from_queryset=Student.objects.select_for_update())
     before = {field: getattr(student, field) for field in PERSON_FIELDS}
     for field, value in changes.items():
         setattr(student, field, value)
     others = [f.name for f in Student._meta.concrete_fields if f.name not in PERSON_FIELDS]
+    # The ID number's uniqueness is looked up only when the document changes.
+    document_changed = any(before[f] != getattr(student, f) for f in ("id_type", "id_number"))
     try:
-        student.full_clean(exclude=others)  # also normalizes the ID number
+        student.full_clean(  # also normalizes the ID number
+            exclude=others, validate_unique=document_changed, validate_constraints=document_changed
+        )
     except ValidationError:
         for field, value in before.items():
             setattr(student, field, value)

@@ -311,6 +311,7 @@ def approve(request: CorrectionRequest, decided: Decided) -> Mapping[str, Any] |
         changes={field: value for field, value in values.items() if field in PERSON_FIELDS},
         acting_user=decided.acting_user,
         correction_id=request.pk,
+        locked=True,  # the provincial step locks the person with the request
     )
     request.approve(at=decided.at)
     return {"revision": revision.number}

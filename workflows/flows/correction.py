@@ -188,7 +188,7 @@ PROVINCE_SIGNOFF = HumanStep(
     perm=codenames.SIGNOFF_PROVINCE,
     waits_in=(CorrectionState.SCHOOL_APPROVED,),
     related=RELATED,
-    lock_related=("qualification",),  # approval amends it
+    lock_related=("qualification", "student"),  # approval amends them
     notice_context=notices.context,
     choices=(
         Choice(
