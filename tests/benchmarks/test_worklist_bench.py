@@ -4,7 +4,7 @@ Each prints its ratios, measured side by side in one run on PostgreSQL:
 
 (d) for a school officer and for a provincial administrator (of the province holding about
     half of the 200 schools), at 100,000 open tasks across 200 schools against 1,000 (the
-    fastest of 41 requests each: on this shared machine medians wander too much): the
+    fastest of 81 requests each: on this shared machine medians wander too much): the
     first page of the work list unfiltered, with ``q=<a name>`` and with ``overdue=true``, and
     the counts, through the API and as the web page, and the home page and the corrections
     page: median time ratio ≤ 1.5 each (the officer's school holds a full page at both sizes);
@@ -93,7 +93,7 @@ def _time_pages(world: World) -> dict[tuple[str, str], float]:
                 assert response.status_code == 200, (path, response.status_code)
 
             key = (label, path.split("?q=")[0] + ("?q=<name>" if "?q=" in path else ""))
-            timings[key] = best_seconds(get, runs=41, warmup=5)
+            timings[key] = best_seconds(get, runs=81, warmup=5)
     return timings
 
 
