@@ -1,5 +1,6 @@
 """Web pages of the correction process. They drive the flow only through
-``workflows.services`` and read only through ``scope``: anything a user may not see is 404."""
+the correction flow's services (``workflows.flows.correction``) and read only through
+``scope``: anything a user may not see is 404."""
 
 from __future__ import annotations
 
