@@ -49,12 +49,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "pgtrigger",
+    # Before viewflow: its ``workflow_timers`` command is ours (which also fires viewflow's).
+    "workflows",
     "viewflow",
     "viewflow.workflow",
     "permissions",
     "notifications",
     "records",
-    "workflows",
 ]
 
 MIDDLEWARE = [

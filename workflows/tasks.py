@@ -7,10 +7,12 @@ import dataclasses
 from celery import shared_task
 
 from workflows.timers import timers_fire
+from workflows.timers import viewflow_timers_fire
 
 
 @shared_task
 def workflow_timers() -> dict[str, int]:
-    """Reminders, overdue marks and escalations of work items: run by celery beat every five
-    minutes. A run that overlaps another shares the work (``timers_fire``)."""
-    return dataclasses.asdict(timers_fire())
+    """Reminders, overdue marks and escalations of work items, and viewflow's own due timers:
+    run by celery beat every five minutes. A run that overlaps another shares the work
+    (``timers_fire``)."""
+    return {**dataclasses.asdict(timers_fire()), **viewflow_timers_fire()}

@@ -3,7 +3,7 @@
 administrators of the school's province.
 
 ``timers_fire`` runs every five minutes from Celery beat (``workflows.tasks.workflow_timers``)
-and from ``manage.py workflow_deadlines``. Every notice is keyed on its work item
+and from ``manage.py workflow_timers``. Every notice is keyed on its work item
 (``workflows.workitem:<task>``), so the outbox writes it once per recipient however often the
 timers run; ``reminded_at``, ``overdue_at`` and ``escalated_at`` keep an item from being chosen
 again. Items are read in chunks, each in its own transaction with its rows locked and rows
@@ -28,6 +28,9 @@ from django.urls import NoReverseMatch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import lazy
+from viewflow.workflow.timers import fire_due_conditions
+from viewflow.workflow.timers import fire_due_start_timers
+from viewflow.workflow.timers import fire_due_timers
 
 from notifications.services import Recipient
 from notifications.services import notify
@@ -215,4 +218,14 @@ def _context(item: WorkItem, step: HumanStep, url: str) -> dict[str, Any]:
         "school": item.school.name,
         "due": item.due,
         "url": url,
+    }
+
+
+def viewflow_timers_fire() -> dict[str, int]:
+    """viewflow's own due timers, scheduled starts and conditions (none in today's flows;
+    run with the deadlines so that a flow that declares them needs nothing more)."""
+    return {
+        "timers": int(fire_due_timers()),
+        "starts": int(fire_due_start_timers()),
+        "conditions": int(fire_due_conditions()),
     }

@@ -361,7 +361,7 @@ def test_one_failing_item_is_logged_and_never_stops_the_others(world, fire, capl
     assert WorkItem.objects.get(pk=fine.pk).reminded_at == REMIND
     assert WorkItem.objects.get(pk=broken.pk).reminded_at is None
     with time_machine.travel(REMIND, tick=False), pytest.raises(CommandError, match="1 work item"):
-        call_command("workflow_deadlines", stdout=io.StringIO())
+        call_command("workflow_timers", stdout=io.StringIO())
 
 
 def test_a_chunk_holds_at_least_one_item():
@@ -373,11 +373,11 @@ def test_the_command_prints_its_counts(world):
     _file(world)
     out = io.StringIO()
     with time_machine.travel(DUE, tick=False):
-        call_command("workflow_deadlines", stdout=out)
-        call_command("workflow_deadlines", stdout=out)
+        call_command("workflow_timers", stdout=out)
+        call_command("workflow_timers", stdout=out)
     assert out.getvalue().splitlines() == [
-        "reminded 1, overdue 1, escalated 1",
-        "reminded 0, overdue 0, escalated 0",
+        "reminded 1, overdue 1, escalated 1; viewflow: 0 timer(s), 0 start(s), 0 condition(s)",
+        "reminded 0, overdue 0, escalated 0; viewflow: 0 timer(s), 0 start(s), 0 condition(s)",
     ]
 
 
@@ -385,7 +385,15 @@ def test_the_celery_task_runs_the_timers_and_beat_runs_it_every_five_minutes(wor
     _file(world)
     with time_machine.travel(REMIND, tick=False):
         result = workflow_timers.apply().get()
-    assert result == {"reminded": 1, "overdue": 0, "escalated": 0, "failed": 0}
+    assert result == {
+        "reminded": 1,
+        "overdue": 0,
+        "escalated": 0,
+        "failed": 0,
+        "timers": 0,
+        "starts": 0,
+        "conditions": 0,
+    }
     entry = django_settings.CELERY_BEAT_SCHEDULE["workflow-timers"]
     assert entry["task"] == workflow_timers.name
     assert entry["schedule"] == datetime.timedelta(minutes=5)
