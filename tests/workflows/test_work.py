@@ -135,6 +135,15 @@ def test_task_rows_say_what_the_task_is_and_filter(world):
     assert {"flow": "correction", "step": "school_review", "open": 3, "overdue": 1} in counts
 
 
+def test_a_filter_value_the_list_does_not_take_names_the_filter(world):
+    api = token_client(world["officer"])
+    body = assert_error(api.get("/api/v1/tasks/?ordering=due"), 400, "invalid")
+    assert list(body["fields"]) == ["ordering"]
+    body = assert_error(api.get("/api/v1/tasks/?overdue=maybe"), 400, "invalid")
+    assert list(body["fields"]) == ["overdue"]
+    assert api.get("/api/v1/tasks/?overdue=false&ordering=created").status_code == 200
+
+
 def test_the_requester_never_sees_their_own_request_in_their_queue(world):
     filed = _correction(world, "student_a", requester=world["officer"])
     assert filed.requester == world["officer"]

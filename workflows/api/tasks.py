@@ -13,11 +13,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import OpenApiResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +35,7 @@ ORDERINGS = ("created", "-created")
 class TaskSubjectSerializer(serializers.Serializer[dict[str, Any]]):
     type = serializers.CharField(help_text="the flow's key")
     id = serializers.IntegerField()
-    title = serializers.CharField(help_text='e.g. "学历更正 #12"')
+    title = serializers.CharField(help_text='e.g. "学历信息更正 #12"')
 
 
 class TaskSerializer(serializers.Serializer[WorkItem]):
@@ -112,11 +114,25 @@ class TaskPagination(CursorPagination):
         return tuple(self.ordering)
 
 
+BAD_ORDERING = _("Choose one of: %(choices)s.")
+BAD_BOOLEAN = _("Give true or false.")
+
+
 def _bool(value: str | None) -> bool:
     return (value or "").lower() in {"1", "true", "yes"}
 
 
 def filters_of(params: Any) -> work.Filters:
+    """The filters of a task list's query; a value no filter takes answers 400 naming it."""
+    errors = {}
+    ordering = params.get("ordering")
+    if ordering is not None and ordering not in ORDERINGS:
+        errors["ordering"] = [BAD_ORDERING % {"choices": ", ".join(ORDERINGS)}]
+    overdue = params.get("overdue")
+    if overdue is not None and overdue.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+        errors["overdue"] = [str(BAD_BOOLEAN)]
+    if errors:
+        raise ValidationError(errors)
     return work.Filters(
         flow=params.get("flow", ""),
         step=params.get("step", ""),
