@@ -36,7 +36,6 @@ from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import AuditEvent
 from records.models import User
-from records.notices import announce
 from records.notices import announce_many
 from records.transactions import service
 from records.transactions import writes
@@ -158,14 +157,17 @@ class DecisionResult:
     subject: Any
 
 
+def _locking(rule: StepRule) -> models.QuerySet[Any]:
+    """The step's subjects, row-locked (with the rows its record services change), with what
+    its checks and notices read."""
+    return rule.subject_model._default_manager.select_for_update(
+        of=("self", *rule.lock_related)
+    ).select_related(*rule.related)
+
+
 def lock_subject(rule: StepRule, pk: Any) -> Any:
     """The subject as of now, row-locked, with what its checks and notices read."""
-    subject = (
-        rule.subject_model._default_manager.select_for_update(of=("self", *rule.lock_related))
-        .select_related(*rule.related)
-        .filter(pk=pk)
-        .first()
-    )
+    subject = _locking(rule).filter(pk=pk).first()
     if subject is None:
         raise NotVisibleError(pk)
     return subject
@@ -182,6 +184,53 @@ def check_decider(rule: StepRule, subject: Any, user: User) -> None:
         raise PermissionDenied(REQUESTER_NEVER_DECIDES)
 
 
+def _check_waiting(rule: StepRule, subject: Any) -> None:
+    """409 when the subject no longer waits for this step."""
+    if getattr(subject, rule.state_field) not in rule.waits_in:
+        raise ConflictError(str(WRONG_STEP), code="already_decided")
+
+
+def _write(
+    rule: StepRule, choice: Choice, comment: str, acting_user: User, subjects: Sequence[Any]
+) -> list[DecisionResult]:
+    """The writes of a decision on checked, locked subjects: each one's record service and
+    save, then every audit event in one write and every email in one statement."""
+    at = timezone.now()
+    done = []
+    with writes():
+        with audit_together():  # the record services' events and the step's
+            for subject in subjects:
+                applied = choice.apply(subject, Decided(acting_user, comment, at))
+                outcome, extra = choice.outcome, applied if isinstance(applied, Mapping) else {}
+                if isinstance(applied, Diverted):
+                    outcome, extra = rule.outcome(applied.outcome), applied.data
+                subject.save()
+                event = audit_append(
+                    subject=subject,
+                    action=outcome.action,
+                    actor=acting_user,
+                    data={"step": rule.key, "decision": choice.code, "comment": comment, **extra},
+                    subject_locked=True,
+                )
+                done.append((subject, outcome, event))
+        announce_many(
+            [
+                (
+                    outcome.notice.event,
+                    event,
+                    outcome.notice.recipients(subject),
+                    {**rule.notice_context(subject), "comment": comment},
+                )
+                for subject, outcome, event in done
+                if outcome.notice is not None
+            ]
+        )
+    return [
+        DecisionResult(str(getattr(subject, rule.state_field)), outcome.key, event, subject)
+        for subject, outcome, event in done
+    ]
+
+
 @service
 def decide(
     *, rule: StepRule, subject_pk: Any, decision: str, comment: str, acting_user: User
@@ -196,33 +245,8 @@ def decide(
     subject = lock_subject(rule, subject_pk)
     check_decider(rule, subject, acting_user)
     choice, comment = rule.check(decision, comment)
-    if getattr(subject, rule.state_field) not in rule.waits_in:
-        raise ConflictError(str(WRONG_STEP), code="already_decided")
-    with writes():
-        with audit_together():  # the record services' events and the step's, in one write
-            applied = choice.apply(subject, Decided(acting_user, comment, timezone.now()))
-            outcome = choice.outcome
-            extra: Mapping[str, Any] = {}
-            if isinstance(applied, Diverted):
-                outcome, extra = rule.outcome(applied.outcome), applied.data
-            elif applied:
-                extra = applied
-            subject.save()
-            event = audit_append(
-                subject=subject,
-                action=outcome.action,
-                actor=acting_user,
-                data={"step": rule.key, "decision": choice.code, "comment": comment, **extra},
-                subject_locked=True,
-            )
-        if outcome.notice is not None:
-            announce(
-                outcome.notice.event,
-                step=event,
-                recipients=outcome.notice.recipients(subject),
-                context={**rule.notice_context(subject), "comment": comment},
-            )
-    return DecisionResult(str(getattr(subject, rule.state_field)), outcome.key, event, subject)
+    _check_waiting(rule, subject)
+    return _write(rule, choice, comment, acting_user, [subject])[0]
 
 
 # A refusal of one subject in a batch: what ``decide`` would have raised for it alone.
@@ -244,15 +268,7 @@ def decide_many(
     and emails written together (one statement each). A bad decision or missing comment
     refuses the whole batch (``ValidationError``), as it would each of its subjects."""
     choice, comment = rule.check(decision, comment)
-    subjects = {
-        subject.pk: subject
-        for subject in rule.subject_model._default_manager.select_for_update(
-            of=("self", *rule.lock_related)
-        )
-        .select_related(*rule.related)
-        .filter(pk__in=list(subject_pks))
-        .order_by("pk")
-    }
+    subjects = {s.pk: s for s in _locking(rule).filter(pk__in=list(subject_pks)).order_by("pk")}
     results: dict[Any, DecisionResult | Refusal] = {}
     accepted = []
     for pk in subject_pks:
@@ -261,51 +277,11 @@ def decide_many(
             if subject is None:
                 raise NotVisibleError(pk)
             check_decider(rule, subject, acting_user)
-            if getattr(subject, rule.state_field) not in rule.waits_in:
-                raise ConflictError(str(WRONG_STEP), code="already_decided")
+            _check_waiting(rule, subject)
         except (NotVisibleError, PermissionDenied, ConflictError) as refusal:
             results[pk] = refusal
         else:
             accepted.append(subject)
-    at = timezone.now()
-    with writes():
-        done = []
-        events = []
-        with audit_together():  # every event of the batch in one write
-            for subject in accepted:
-                applied = choice.apply(subject, Decided(acting_user, comment, at))
-                outcome, extra = choice.outcome, applied if isinstance(applied, Mapping) else {}
-                if isinstance(applied, Diverted):
-                    outcome, extra = rule.outcome(applied.outcome), applied.data
-                subject.save()
-                done.append((subject, outcome, extra))
-                events.append(
-                    audit_append(
-                        subject=subject,
-                        action=outcome.action,
-                        actor=acting_user,
-                        data={
-                            "step": rule.key,
-                            "decision": choice.code,
-                            "comment": comment,
-                            **extra,
-                        },
-                        subject_locked=True,
-                    )
-                )
-        announce_many(
-            [
-                (
-                    outcome.notice.event,
-                    event,
-                    outcome.notice.recipients(subject),
-                    {**rule.notice_context(subject), "comment": comment},
-                )
-                for (subject, outcome, _extra), event in zip(done, events, strict=True)
-                if outcome.notice is not None
-            ]
-        )
-    for (subject, outcome, _extra), event in zip(done, events, strict=True):
-        state = str(getattr(subject, rule.state_field))
-        results[subject.pk] = DecisionResult(state, outcome.key, event, subject)
+    for result in _write(rule, choice, comment, acting_user, accepted):
+        results[result.subject.pk] = result
     return results
