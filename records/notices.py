@@ -17,7 +17,6 @@ from typing import Any
 
 from notifications.services import Announcement
 from notifications.services import Recipient
-from notifications.services import notify
 from notifications.services import notify_many
 from permissions import codenames
 from permissions.checks import holders
@@ -78,27 +77,11 @@ def provincial_admins(province: Province) -> list[Recipient]:
     return _holders(codenames.SIGNOFF_PROVINCE, province)
 
 
-def announce(
-    event: str,
-    *,
-    step: AuditEvent,
-    recipients: Iterable[Recipient],
-    context: dict[str, Any],
-) -> None:
-    """Announce the step recorded as ``step`` to ``recipients``, once each."""
-    notify(
-        event,
-        object_key=f"records.auditevent:{step.pk}",
-        recipients=recipients,
-        context=context,
-    )
-
-
 def announce_many(
     steps: Sequence[tuple[str, AuditEvent, Iterable[Recipient], dict[str, Any]]],
 ) -> None:
-    """``announce`` for several steps at once, ``(event, step, recipients, context)`` each:
-    one statement for all their outbox rows."""
+    """Announce each step, ``(event, step, recipients, context)``, to its recipients, once
+    each: keyed on the step's audit event, all their outbox rows in one statement."""
     notify_many(
         [
             Announcement(event, f"records.auditevent:{step.pk}", recipients, context)

@@ -107,10 +107,8 @@ def _announce(
 ) -> None:
     """Record a step of the requester's in the request's audit chain, and announce it."""
     step = audit_append(subject=request, action=action, actor=actor, data=data, subject_locked=True)
-    for event, recipients in notices_:
-        notices.announce(
-            event, step=step, recipients=recipients, context={**context(request), "comment": ""}
-        )
+    said = {**context(request), "comment": ""}
+    notices.announce_many([(event, step, recipients, said) for event, recipients in notices_])
 
 
 def _check_other_reviewer(requester: User, qualification: Qualification) -> None:
