@@ -117,9 +117,11 @@ def _in_chunks(
                     # A savepoint: one item's failure never undoes the others' notices.
                     with transaction.atomic():
                         fields = handle(item)
-                        WorkItem.objects.filter(pk=item.pk).update(**dict.fromkeys(fields, now))
-                        if "overdue_at" in fields:
-                            work.adjust_counts(item, overdue=1)
+                        if "overdue_at" in fields:  # marked and counted as everywhere
+                            work.mark_overdue(item, at=now)
+                        others = [field for field in fields if field != "overdue_at"]
+                        if others:
+                            WorkItem.objects.filter(pk=item.pk).update(**dict.fromkeys(others, now))
                 except Exception:
                     logger.exception(
                         "workflow timers: work item %s failed; it is tried again next run",
@@ -180,7 +182,7 @@ def _escalate(item: WorkItem) -> None:
 
 def _declared(item: WorkItem) -> tuple[HumanStep, Any]:
     """The item's step declaration and its subject, with what the step's recipients read."""
-    step = steps.step(f"{item.flow}.{item.step}")
+    step = work.step_of(item)
     if step is None:
         raise LookupError(f"no flow declares the step {item.flow}.{item.step}")
     subject = step.subject_model._default_manager.select_related(*step.related).get(

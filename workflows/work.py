@@ -25,6 +25,7 @@ from django.db import models
 from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
@@ -157,26 +158,18 @@ def _write_counts(pending: dict[tuple[str, str, str], list[Any]]) -> None:
 
 def close_item(item: WorkItem, *, decided_by: User | None = None, decision: str = "") -> bool:
     """Close an open item (decided, or its process cancelled) and take it off the counts;
-    ``False`` when it was closed already. The update locks the row, so a timer marking it
-    overdue at the same moment is either seen here or skips it."""
-    table = connection.ops.quote_name(WorkItem._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET closed = %s, decided_by_id = %s, decision = %s"  # noqa: S608
-            " WHERE task_id = %s AND closed IS NULL RETURNING overdue_at",
-            [timezone.now(), decided_by.pk if decided_by else None, decision, item.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    adjust_counts(item, opened=-1, overdue=-1 if row[0] is not None else 0)
-    return True
+    ``False`` when it was closed already."""
+    return bool(close_items([item], decided_by=decided_by, decision=decision))
 
 
-def close_items(items: Sequence[WorkItem], *, decided_by: User, decision: str) -> None:
-    """``close_item`` for many decided items: one statement, and their counts."""
+def close_items(
+    items: Sequence[WorkItem], *, decided_by: User | None = None, decision: str = ""
+) -> int:
+    """Close open items and take them off the counts, in one statement; how many were still
+    open. The update locks their rows, so a timer marking one overdue at the same moment is
+    either seen here or skips it."""
     if not items:
-        return
+        return 0
     table = connection.ops.quote_name(WorkItem._meta.db_table)
     by_pk = {item.pk: item for item in items}
     placeholders = ", ".join(["%s"] * len(items))
@@ -185,17 +178,17 @@ def close_items(items: Sequence[WorkItem], *, decided_by: User, decision: str) -
             f"UPDATE {table} SET closed = %s, decided_by_id = %s, decision = %s"  # noqa: S608
             f" WHERE task_id IN ({placeholders}) AND closed IS NULL"
             " RETURNING task_id, overdue_at",
-            [timezone.now(), decided_by.pk, decision, *by_pk],
+            [timezone.now(), decided_by.pk if decided_by else None, decision, *by_pk],
         )
         rows = cursor.fetchall()
     for pk, overdue_at in rows:
         adjust_counts(by_pk[pk], opened=-1, overdue=-1 if overdue_at is not None else 0)
+    return len(rows)
 
 
 def close_items_of(process_pk: Any) -> None:
     """Close the open items of a cancelled process."""
-    for item in WorkItem.objects.filter(OPEN, process_id=process_pk):
-        close_item(item)
+    close_items(list(WorkItem.objects.filter(OPEN, process_id=process_pk)))
 
 
 def mark_overdue(item: WorkItem, *, at: datetime.datetime) -> bool:
@@ -221,6 +214,32 @@ def _scope_ids(user: User, step: HumanStep) -> list[str] | None:
 def may_act(user: User, step: HumanStep, scope_id: str) -> bool:
     ids = _scope_ids(user, step)
     return ids is None or scope_id in ids
+
+
+def step_of(item: WorkItem) -> HumanStep | None:
+    """The declared step of a work item (``None`` for a step no flow declares any more)."""
+    return steps.step(f"{item.flow}.{item.step}")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the work list, the task page and the task API say of a work item."""
+
+    title: str  # "学历信息更正 #12"
+    step_label: str
+    summary: str  # what it is about, in the active language (a correction: its fields)
+
+
+def shown(item: WorkItem) -> Shown:
+    declaration = steps.declaration(item.flow)
+    step = step_of(item)
+    labels = [str(declaration.summary_label(key)) for key in item.summary]
+    separator = "、" if translation.get_language() == "zh-hans" else ", "
+    return Shown(
+        title=declaration.title(item.subject_id),
+        step_label=str(step.label) if step else item.step,
+        summary=separator.join(labels),
+    )
 
 
 def actionable_steps(user: User) -> list[HumanStep]:
@@ -366,7 +385,7 @@ def item_for(user: User, task_pk: int) -> tuple[WorkItem, HumanStep]:
     """A work item (open or closed) ``user`` may act on or has acted on, with its step; else
     ``NotVisibleError``."""
     item = WorkItem.objects.filter(pk=task_pk).first()
-    step = steps.step(f"{item.flow}.{item.step}") if item else None
+    step = step_of(item) if item else None
     if item is None or step is None:
         raise NotVisibleError(task_pk)
     if not may_act(user, step, item.scope_id) and item.decided_by_id != user.pk:
@@ -375,7 +394,7 @@ def item_for(user: User, task_pk: int) -> tuple[WorkItem, HumanStep]:
 
 
 def subject_of(item: WorkItem) -> Any:
-    step = steps.step(f"{item.flow}.{item.step}")
+    step = step_of(item)
     assert step is not None  # noqa: S101
     return step.subject_model._default_manager.get(pk=item.subject_id)
 
@@ -497,7 +516,7 @@ def decide_many(
     by_step: dict[str, list[WorkItem]] = {}
     for pk in ordered:
         item = items.get(pk)
-        step = steps.step(f"{item.flow}.{item.step}") if item else None
+        step = step_of(item) if item else None
         if item is None or step is None or not may_act(user, step, item.scope_id):
             results[pk] = _refusal(pk, NotVisibleError(pk))
         else:

@@ -28,7 +28,6 @@ from records.models import School
 from records.models import User
 from workflows import steps
 from workflows import work
-from workflows.api.tasks import summary_text
 from workflows.models import WorkItem
 from workflows.pages.shell import page
 
@@ -92,9 +91,7 @@ def _results(outcome: list[work.BulkResult]) -> list[dict[str, Any]]:
         results.append(
             {
                 "ok": result.ok,
-                "title": steps.declaration(item.flow).title(item.subject_id)
-                if item
-                else f"#{result.task}",
+                "title": work.shown(item).title if item else f"#{result.task}",
                 "student_name": item.student_name if item else "",
                 "detail": result.detail,
             }
@@ -168,15 +165,14 @@ def work_list(request: HttpRequest) -> HttpResponse:
 
 
 def _row(item: WorkItem) -> dict[str, Any]:
-    declaration = steps.declaration(item.flow)
-    step = steps.step(f"{item.flow}.{item.step}")
+    said = work.shown(item)
     return {
         "id": item.pk,
-        "title": declaration.title(item.subject_id),
-        "step_label": step.label if step else item.step,
+        "title": said.title,
+        "step_label": said.step_label,
         "student_name": item.student_name,
         "school_name": item.school.name,
-        "summary": summary_text(item),
+        "summary": said.summary,
         "created": item.created,
         "due": item.due,
         "overdue": item.overdue_at is not None,
@@ -200,6 +196,7 @@ def task(request: HttpRequest, task_pk: int) -> HttpResponse:
     except NotVisibleError as exc:
         raise Http404 from exc
     declaration = steps.declaration(item.flow)
+    said = work.shown(item)
     subject = work.subject_of(item)
     choices = [(c.code, c.label) for c in step.choices]
     form = DecisionForm(request.POST or None, choices=choices)
@@ -228,9 +225,9 @@ def task(request: HttpRequest, task_pk: int) -> HttpResponse:
     context = {
         "item": item,
         "step": step,
-        "title": declaration.title(item.subject_id),
+        "title": said.title,
         "is_open": item.is_open,
-        "summary": summary_text(item),
+        "summary": said.summary,
         "panel_template": declaration.panel_template,
         **declaration.panel_context(subject, user),
         "form": form,
