@@ -428,6 +428,36 @@ class Decision:
     outcome: str
 
 
+def _tasks(declaration: ProcessDeclaration) -> models.QuerySet[Task]:
+    """Tasks with their concrete process, in one query (instead of the task, its base
+    process and the coerced process)."""
+    tasks: models.QuerySet[Task] = Task.objects.select_related(
+        f"process__{declaration.process_model._meta.model_name}"
+    )
+    return tasks
+
+
+def _not_takeable(task: Task, user: User) -> ConflictError | None:
+    """Why ``user`` cannot complete ``task`` now: decided already, or held by someone else."""
+    if task.status not in OPEN_TASK_STATES:
+        return ConflictError(str(ALREADY_DECIDED), code="already_decided")
+    if task.owner_id is not None and task.owner_id != user.pk:
+        return ConflictError(str(HELD_BY_OTHER), code="held_by_other")
+    return None
+
+
+def _complete(task: Task, subject: Any, user: User) -> None:
+    """Claim and complete the task whose subject was just decided; the next nodes read the
+    decided subject rather than load it again."""
+    activation = task.flow_task.activation_class(task)
+    steps.remember_subject(activation.process, subject)
+    if task.status == STATUS.NEW:
+        activation.assign(user)
+    if task.status == STATUS.ASSIGNED:
+        activation.start(None)
+    activation.execute()
+
+
 def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Decision:
     """Claim the task and complete it with ``decision``, running the step's declared record
     service (``records.decisions.decide``) in the task's transaction.
@@ -442,14 +472,10 @@ def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Dec
         # What ``Task.activation()`` does under the lock (the task as of now, then its
         # activation), reading the task with its concrete process in one query instead of
         # three (the task, its base process, the coerced process).
-        task = Task.objects.select_related(
-            f"process__{declaration.process_model._meta.model_name}"
-        ).get(pk=item.pk)
-        activation = task.flow_task.activation_class(task)
-        if task.status not in OPEN_TASK_STATES:
-            raise ConflictError(str(ALREADY_DECIDED), code="already_decided")
-        if task.owner_id is not None and task.owner_id != user.pk:
-            raise ConflictError(str(HELD_BY_OTHER), code="held_by_other")
+        task = _tasks(declaration).get(pk=item.pk)
+        refusal = _not_takeable(task, user)
+        if refusal is not None:
+            raise refusal
         result = decisions.decide(
             rule=step,
             subject_pk=item.subject_id,
@@ -457,13 +483,8 @@ def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Dec
             comment=comment,
             acting_user=user,
         )
-        steps.remember_subject(activation.process, result.subject)
-        if task.status == STATUS.NEW:
-            activation.assign(user)
-        if task.status == STATUS.ASSIGNED:
-            activation.start(None)
         with _counts_together():  # this item's close and the next step's item
-            activation.execute()
+            _complete(task, result.subject, user)
             close_item(item, decided_by=user, decision=decision)
     return Decision(task=item.pk, state=result.state, outcome=result.outcome)
 
@@ -558,21 +579,14 @@ def _decide_chunk(
             .values_list("pk", flat=True)
         )
         tasks = {
-            task.pk: task
-            for task in Task.objects.select_related(
-                f"process__{declaration.process_model._meta.model_name}"
-            ).filter(pk__in=[item.pk for item in chunk])
+            task.pk: task for task in _tasks(declaration).filter(pk__in=[item.pk for item in chunk])
         }
         waiting = []
         for item in chunk:
             task = tasks.get(item.pk)
             if item.process_id not in locked or task is None:
                 results[item.pk] = _refusal(item.pk, NotVisibleError(item.pk))
-            elif task.status not in OPEN_TASK_STATES:
-                refusal = ConflictError(str(ALREADY_DECIDED), code="already_decided")
-                results[item.pk] = _refusal(item.pk, refusal)
-            elif task.owner_id is not None and task.owner_id != user.pk:
-                refusal = ConflictError(str(HELD_BY_OTHER), code="held_by_other")
+            elif (refusal := _not_takeable(task, user)) is not None:
                 results[item.pk] = _refusal(item.pk, refusal)
             else:
                 waiting.append(item)
@@ -590,13 +604,7 @@ def _decide_chunk(
                 if not isinstance(outcome, decisions.DecisionResult):
                     results[item.pk] = _refusal(item.pk, outcome)
                     continue
-                activation = tasks[item.pk].flow_task.activation_class(tasks[item.pk])
-                steps.remember_subject(activation.process, outcome.subject)
-                if activation.task.status == STATUS.NEW:
-                    activation.assign(user)
-                if activation.task.status == STATUS.ASSIGNED:
-                    activation.start(None)
-                activation.execute()
+                _complete(tasks[item.pk], outcome.subject, user)
                 decided.append(item)
                 results[item.pk] = BulkResult(item.pk, ok=True, state=outcome.state)
             close_items(decided, decided_by=user, decision=decision)
