@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format e2e bench migrate seed worker beat messages clean
+.PHONY: run test lint format e2e bench fuzz migrate seed worker beat messages clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/xueji_bench} $(PY) -m pytest -o addopts="" -p no:cacheprovider --create-db -s tests/benchmarks
+
+fuzz: $(STAMP)  # schemathesis against a server it starts (needs PostgreSQL on 127.0.0.1:5432)
+	bash .ci/fuzz
 
 messages: $(STAMP)  # compile every */locale/*/LC_MESSAGES/*.po to .mo (no GNU gettext needed)
 	$(PY) -c "import pathlib, polib; [polib.pofile(str(p)).save_as_mofile(str(p.with_suffix('.mo'))) for p in pathlib.Path('.').glob('*/locale/*/LC_MESSAGES/*.po')]"

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/: a NUL or control character in the path or a query parameter is refused here.
+    "records.api.middleware.ApiRequestGuard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,11 +219,22 @@ REST_FRAMEWORK = {
         "records.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "records.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "records.api.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "records.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Bounded: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413, JSON nested too deep is 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "records.api.parsers.JSONParser",
+        "records.api.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# The largest page a list answers (``?limit=`` above it is cut to it).
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
+API_MAX_JSON_DEPTH = 20
+# Django's CSRF refusal: JSON in the error format under /api/, the usual page elsewhere.
+CSRF_FAILURE_VIEW = "records.api.errors.csrf_failure"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Xueji API",
     "DESCRIPTION": "Student status and qualification review workflows.",

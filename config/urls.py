@@ -27,3 +27,9 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Django's own error answers: JSON in the error format under /api/, the site's pages elsewhere.
+handler400 = "records.api.errors.bad_request"
+handler403 = "records.api.errors.permission_denied"
+handler404 = "records.api.errors.page_not_found"
+handler500 = "records.api.errors.server_error"

@@ -6,7 +6,15 @@ the error is a validation error). Non-field messages go under ``non_field_errors
 fields are flattened to dotted paths (``items.0.name``).
 
 The handler maps, besides DRF's own exceptions, Django's ``ValidationError`` (400 ``invalid``),
-``PermissionDenied`` (403) and ``Http404`` (404), so services can raise Django's exceptions.
+``PermissionDenied`` (403) and ``Http404`` (404), so services can raise Django's exceptions, and
+what Django raises while reading a request: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413
+``too_large``), too many fields or files (400 ``too_many_fields``), any other suspicious
+request (400 ``bad_request``).
+
+Whatever Django answers itself under /api/ is in the same format: the CSRF refusal
+(``csrf_failure``) and the error handlers of ``config.urls`` (``bad_request``,
+``permission_denied``, ``page_not_found``, ``server_error``), which answer the site's HTML
+pages everywhere else.
 """
 
 from __future__ import annotations
@@ -18,11 +26,19 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import TooManyFieldsSent
+from django.core.exceptions import TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.http import HttpRequest
 from django.http import HttpResponse
+from django.http import UnreadablePostError
 from django.utils.translation import gettext_lazy as _
+from django.views import csrf
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework import status
 from rest_framework.request import Request
@@ -46,6 +62,35 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state of the resource.")
     default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """A body larger than the server takes: 413."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "too_large"
+
+
+class TooManyFields(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("The request has too many fields or files.")
+    default_code = "too_many_fields"
+
+
+class BadRequest(exceptions.APIException):
+    """A request Django refuses to read (a bad ``Host`` header, a broken multipart body)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("The request cannot be read.")
+    default_code = "bad_request"
+
+
+class ServerError(exceptions.APIException):
+    """A bug of ours: the details are in the server's log, never in the answer."""
+
+    default_detail = _("A server error occurred. It has been logged.")
+    default_code = "server_error"
 
 
 def _field_key(key: str) -> str:
@@ -101,6 +146,19 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, ConflictError):
         return Conflict(exc.message, code=exc.code)
+    return _as_request_error(exc)
+
+
+def _as_request_error(exc: BaseException | None) -> exceptions.APIException | None:
+    """What Django raises while reading a request (its body, its headers)."""
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return TooManyFields()
+    if isinstance(exc, SuspiciousOperation):
+        return BadRequest()
+    if isinstance(exc, UnreadablePostError):
+        return exceptions.ParseError()
     return None
 
 
@@ -140,6 +198,20 @@ def _authenticate_quietly(request: HttpRequest) -> None:
         Request(request, authenticators=authenticators).user  # noqa: B018  (authenticates)
 
 
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def json_error(exc: exceptions.APIException) -> HttpResponse:
+    """An error in the format, outside DRF's views (a plain Django response)."""
+    return HttpResponse(
+        json.dumps(exception_body(exc), ensure_ascii=False),
+        status=exc.status_code,
+        content_type="application/json",
+    )
+
+
+@csrf_exempt  # a POST to an unknown URL is a 404, not a CSRF refusal
 def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
     """The JSON 404 for any unknown URL under /api/ (instead of Django's HTML page), in the
     language of the token's or the session's user, as every API view answers.
@@ -148,9 +220,41 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Http
     """
     activate_user_language(getattr(request, "user", None))  # a session's user, if any
     _authenticate_quietly(request)  # a token's
-    body = exception_body(exceptions.NotFound())
-    return HttpResponse(
-        json.dumps(body, ensure_ascii=False),
-        status=status.HTTP_404_NOT_FOUND,
-        content_type="application/json",
-    )
+    return json_error(exceptions.NotFound())
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a 403 in the format under /api/, Django's page elsewhere."""
+    if is_api(request):
+        return json_error(
+            exceptions.PermissionDenied(_("CSRF check failed: %(reason)s") % {"reason": reason})
+        )
+    return csrf.csrf_failure(request, reason)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler400``."""
+    if is_api(request):
+        return json_error(_as_request_error(exception) or BadRequest())
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler403``."""
+    if is_api(request):
+        return json_error(exceptions.PermissionDenied())
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``."""
+    if is_api(request):
+        return json_error(exceptions.NotFound())
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a bug. Under /api/ the answer says so in the format, nothing more."""
+    if is_api(request):
+        return json_error(ServerError())
+    return defaults.server_error(request)

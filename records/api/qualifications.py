@@ -18,7 +18,10 @@ from records.validators import mask_id_number
 
 class RevisionSerializer(serializers.ModelSerializer[QualificationRevision]):
     approved_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="The approver's user name."
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The approver's user name; null for the registration.",
     )
     approved_by_name = serializers.CharField(
         source="approved_by.display_name",

@@ -20,7 +20,7 @@ def assert_error(
     response: Any, status: int, code: str, fields: dict[str, list[str]] | None = None
 ) -> dict[str, Any]:
     """The response is an error in the API's format (with these fields, if given)."""
-    assert response.status_code == status, response.content
+    assert response.status_code == status, response.content[:300]
     assert response["Content-Type"].startswith("application/json")
     body: dict[str, Any] = response.json()
     assert set(body) == {"code", "detail", "fields"}

@@ -75,3 +75,53 @@ def test_swagger_ui_is_served_offline(api):
     for asset in assets:
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a static file"
+
+
+@pytest.fixture
+def schema(api, db):
+    return api.get("/api/schema/", {"format": "json"}).json()
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_every_operation_documents_the_errors_it_can_answer(schema):
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, method, operation in _operations(schema):
+        statuses = set(operation["responses"])
+        expected = {"400"}
+        if operation.get("security", [{}]) != [{}] and "security" in operation:
+            expected |= {"401", "403"}
+        if "{" in path:
+            expected.add("404")
+        if "requestBody" in operation:
+            expected |= {"413", "415"}
+        assert expected <= statuses, (method, path, expected - statuses)
+        for status in statuses - {"200", "201", "204"}:
+            content = operation["responses"][status]["content"]["application/json"]
+            assert content["schema"] == error, (method, path, status)
+
+
+def test_the_token_endpoint_documents_its_throttle(schema):
+    assert "429" in schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
+
+
+def test_conflicts_are_documented_where_they_happen(schema):
+    assert "409" in schema["paths"]["/api/v1/tasks/{id}/decide/"]["post"]["responses"]
+    assert "409" in schema["paths"]["/api/v1/corrections/"]["post"]["responses"]
+
+
+def test_a_revision_without_an_approver_is_allowed_by_the_schema(schema):
+    revision = schema["components"]["schemas"]["Revision"]["properties"]
+
+    assert revision["approved_by"]["nullable"] is True
+    assert revision["approved_by_name"]["nullable"] is True
+
+
+def test_withdraw_and_resubmit_document_their_conflicts(schema):
+    for action in ("withdraw", "resubmit"):
+        responses = schema["paths"][f"/api/v1/corrections/{{id}}/{action}/"]["post"]["responses"]
+        assert "409" in responses, action

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from permissions import codenames
 from permissions.checks import scope
+from records.api.schema import error_responses
 from records.choices import CorrectionState
 from records.corrections.evidence import correction_add_evidence
 from records.corrections.history import HistoryEntry
@@ -213,7 +214,11 @@ class CorrectionDetail(generics.RetrieveAPIView[CorrectionRequest]):
         return visible_corrections(self.request.user).prefetch_related("evidence")
 
 
-@extend_schema(tags=["corrections"], request=None, responses=CorrectionDetailSerializer)
+@extend_schema(
+    tags=["corrections"],
+    request=None,
+    responses={200: CorrectionDetailSerializer, **error_responses(409)},
+)
 class CorrectionWithdraw(APIView):
     """The requester withdraws an open request."""
 
@@ -224,7 +229,9 @@ class CorrectionWithdraw(APIView):
 
 
 @extend_schema(
-    tags=["corrections"], request=ResubmitSerializer, responses=CorrectionDetailSerializer
+    tags=["corrections"],
+    request=ResubmitSerializer,
+    responses={200: CorrectionDetailSerializer, **error_responses(409)},
 )
 class CorrectionResubmit(APIView):
     """The requester revises a returned request (same body as filing, without the
