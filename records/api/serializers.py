@@ -19,6 +19,14 @@ from records.models import Province
 from records.models import School
 from records.models import User
 
+MAX_ID = 2**63 - 1  # PostgreSQL's bigint: a larger number is no object's
+
+
+def object_id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An object's number in a body: a positive integer that a database column can hold."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
 BAD_CREDENTIALS = _("Unable to log in with provided credentials.")  # DRF's message and catalogue
 UNKNOWN_PROVINCE = _("No province has the code %(code)s.")
 NOT_CHANGEABLE = _("This field cannot be changed here.")

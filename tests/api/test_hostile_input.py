@@ -220,3 +220,39 @@ def test_the_new_errors_speak_chinese_by_default(officer):
     response = client.generic("POST", "/api/v1/corrections/", body, "application/json")
 
     assert assert_error(response, 400, "parse_error")["detail"] == "JSON 嵌套超过 20 层。"
+
+
+@pytest.mark.django_db
+class TestHugeIdentifiers:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            f"/api/v1/qualifications/{HUGE}/",
+            f"/api/v1/corrections/{HUGE}/",
+            f"/api/v1/corrections/{HUGE}/withdraw/",
+            f"/api/v1/tasks/{HUGE}/decide/",
+            "/api/v1/qualifications/" + "9" * 400 + "/",
+        ],
+    )
+    def test_an_identifier_past_bigint_is_a_404(self, client, url):
+        method = client.post if url.endswith(("withdraw/", "decide/")) else client.get
+
+        assert_error(method(url, {"decision": "approve"}, format="json"), 404, "not_found")
+
+    def test_a_task_number_past_bigint_in_a_bulk_decision_is_a_field_error(self, client):
+        response = client.post(
+            "/api/v1/tasks/decide/", {"tasks": [int(HUGE)], "decision": "approve"}, format="json"
+        )
+
+        body = assert_error(response, 400, "invalid")
+        assert "tasks.0" in body["fields"]
+
+    def test_a_qualification_number_past_bigint_in_a_filing_is_a_field_error(self, client):
+        response = client.post(
+            "/api/v1/corrections/",
+            {"qualification": int(HUGE), "changes": {"name": "王晓明"}, "reason": "x"},
+            format="json",
+        )
+
+        body = assert_error(response, 400, "invalid")
+        assert "qualification" in body["fields"]

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from permissions import codenames
 from permissions.checks import scope
 from records.api.schema import error_responses
+from records.api.serializers import object_id_field
 from records.choices import CorrectionState
 from records.corrections.evidence import correction_add_evidence
 from records.corrections.history import HistoryEntry
@@ -125,7 +126,7 @@ def _changes_field() -> serializers.DictField:
 
 
 class FileSerializer(serializers.Serializer[dict[str, Any]]):
-    qualification = serializers.IntegerField()
+    qualification = object_id_field()
     changes = _changes_field()
     reason = serializers.CharField(allow_blank=True)
 

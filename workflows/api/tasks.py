@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from records.api.serializers import object_id_field
 from workflows import work
 from workflows.models import WorkItem
 
@@ -218,7 +219,7 @@ class TaskDecide(APIView):
 
 class BulkDecideSerializer(DecideSerializer):
     tasks = serializers.ListField(
-        child=serializers.IntegerField(), allow_empty=False, max_length=work.BULK_MAX
+        child=object_id_field(), allow_empty=False, max_length=work.BULK_MAX
     )
 
 
