@@ -14,6 +14,9 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.checks.security.base import SECRET_KEY_INSECURE_PREFIX
+from django.core.checks.security.base import SECRET_KEY_MIN_LENGTH
+from django.core.checks.security.base import SECRET_KEY_MIN_UNIQUE_CHARACTERS
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -27,10 +30,22 @@ env.read_env(BASE_DIR / ".env")  # optional, for local overrides; never committe
 # --- Core ---------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+# Django's own rule for a strong key (``check --deploy``, security.W009), refused at start-up.
+SECRET_KEY_RULE = (
+    f"at least {SECRET_KEY_MIN_LENGTH} characters, at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} "
+    f"different ones, not starting with {SECRET_KEY_INSECURE_PREFIX!r}; generate one with "
+    "python -c 'from django.core.management.utils import get_random_secret_key as k; print(k())'"
+)
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when DEBUG is off: {SECRET_KEY_RULE}")
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+elif not DEBUG and (
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    or SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX)
+):
+    raise ImproperlyConfigured(f"SECRET_KEY is too weak for DEBUG off: {SECRET_KEY_RULE}")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -250,10 +265,24 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security (production) ----------------------------------------------------------------------
+# Every response: no framing by other sites (the evidence preview opts in for its own origin),
+# no MIME sniffing, the referrer sent to our own pages only; the session cookie never readable
+# by scripts. (Django's defaults, stated so that ``check --deploy`` and readers see them.)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS only: plain HTTP is redirected (regular expressions of paths exempted, e.g. a load
+    # balancer's probe), and browsers are told to use nothing else for a year.
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[])
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 LOGGING = {
     "version": 1,

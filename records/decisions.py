@@ -39,6 +39,7 @@ from records.models import User
 from records.notices import announce_many
 from records.transactions import service
 from records.transactions import writes
+from records.validators import mask_id_numbers_in
 
 COMMENT_REQUIRED = _("A comment is required for this decision.")
 BAD_DECISION = _("The decision must be one of: %(choices)s.")
@@ -219,7 +220,8 @@ def _write(
                     outcome.notice.event,
                     event,
                     outcome.notice.recipients(subject),
-                    {**rule.notice_context(subject), "comment": comment},
+                    # An email is kept and forwarded: no full ID number, even one quoted.
+                    {**rule.notice_context(subject), "comment": mask_id_numbers_in(comment)},
                 )
                 for subject, outcome, event in done
                 if outcome.notice is not None

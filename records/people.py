@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.text import capfirst
@@ -15,7 +14,7 @@ from django.utils.translation import gettext
 from records.models import AuditEvent
 from records.models import Student
 from records.services import STUDENT_CORRECTED
-from records.validators import mask_id_number
+from records.validators import masked_value
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,6 @@ class PersonChange:
         return capfirst(str(Student._meta.get_field(self.field).verbose_name))  # type: ignore[union-attr]
 
 
-def _shown(field: str, value: Any) -> str:
-    text = "" if value is None else str(value)
-    return mask_id_number(text) if field == "id_number" else text
-
-
 def person_history(student: Student) -> list[PersonChange]:
     """Every correction of the person's identity, newest first: field, replaced value, new
     value, when, and who approved it (by name)."""
@@ -55,8 +49,8 @@ def person_history(student: Student) -> list[PersonChange]:
     return [
         PersonChange(
             field=change["field"],
-            old=_shown(change["field"], change["old"]),
-            new=_shown(change["field"], change["new"]),
+            old=masked_value(change["field"], change["old"]),
+            new=masked_value(change["field"], change["new"]),
             at=event.created,
             by=event.actor.display_name if event.actor else gettext("system"),
             correction_id=event.data.get("correction"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from stdnum.exceptions import InvalidFormat
 from stdnum.exceptions import InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
+from notifications.rendering import RESIDENT_ID_LIKE
 from records.choices import Gender
 from records.choices import IdType
 
@@ -158,7 +160,29 @@ def validate_person_name(value: str) -> None:
 
 
 def mask_id_number(number: str) -> str:
-    """Keep the first four and last four characters: enough to recognise, not to reuse."""
+    """Keep the first four and last four characters: enough to recognise, not to reuse.
+
+    The project's one masking function: lists, emails and every reader who does not need the
+    number in full (docs/architecture.md, "Sensitive values") see it through this."""
     if len(number) <= 8:  # noqa: PLR2004
         return "*" * len(number)
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+# The fields whose values are shown masked wherever they are not needed in full.
+MASKED_FIELDS = frozenset({"id_number"})
+
+
+def masked_value(field: str, value: Any) -> str:
+    """A stored value as text, an ID number masked (``mask_id_number``)."""
+    text = "" if value is None else str(value)
+    return mask_id_number(text) if field in MASKED_FIELDS and text else text
+
+
+def mask_id_numbers_in(text: str) -> str:
+    """Free text (a reason, a reviewer's comment) with everything in it that looks like a
+    resident ID number masked: the loose pattern the emails' own guard refuses
+    (``notifications.rendering.RESIDENT_ID_LIKE``, no checksum test), so that a quoted
+    number is masked rather than refused, at the price of masking an 18-digit certificate
+    number quoted beside it too."""
+    return RESIDENT_ID_LIKE.sub(lambda match: mask_id_number(match.group(0)), text)

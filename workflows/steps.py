@@ -82,7 +82,8 @@ class ProcessDeclaration:
     # The facts of a subject (loaded with the step's ``related``, or as the filing made it).
     describe: Callable[[Any], Facts]
     summary_label: Callable[[str], StrOrPromise] = field(default=lambda key: key)
-    # The task page's panel for this flow's subject, and its context.
+    # The task page's panel for this flow's subject, and its context; a context whose
+    # ``in_full`` is true shows sensitive values unmasked, and the page is then not cached.
     panel_template: str = ""
     panel_context: Callable[[Any, Any], dict[str, Any]] = field(default=lambda subject, user: {})
     # An absolute link to the subject's own page, for readers who may see the subject but not

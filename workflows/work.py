@@ -404,6 +404,24 @@ def open_item_of(flow: str, subject_id: Any) -> WorkItem | None:
     return WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id).order_by("-pk").first()
 
 
+def may_decide(user: User, flow: str, subject_id: Any) -> bool:
+    """Whether ``user`` may decide the subject's open task now: its step is theirs to take in
+    its scope, they did not file the subject, and nobody else holds the task (what ``decide``
+    checks before it writes, short of the subject's own rules)."""
+    item = (
+        WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id)
+        .select_related("task")
+        .order_by("-pk")
+        .first()
+    )
+    step = step_of(item) if item else None
+    if item is None or step is None or item.requester_id == user.pk:
+        return False
+    if item.task.owner_id is not None and item.task.owner_id != user.pk:
+        return False
+    return may_act(user, step, item.scope_id)
+
+
 # --- deciding -------------------------------------------------------------------------------
 
 

@@ -13,10 +13,15 @@ from permissions import codenames
 from permissions.checks import scope
 from records.models import Qualification
 from records.models import QualificationRevision
+from records.validators import MASKED_FIELDS
 from records.validators import mask_id_number
+from records.validators import masked_value
 
 
 class RevisionSerializer(serializers.ModelSerializer[QualificationRevision]):
+    content = serializers.SerializerMethodField(
+        help_text="Every value the revision registered, the ID number masked."
+    )
     approved_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
@@ -43,6 +48,13 @@ class RevisionSerializer(serializers.ModelSerializer[QualificationRevision]):
             "approved_by_name",
             "created",
         ]
+
+    def get_content(self, obj: QualificationRevision) -> dict[str, Any]:
+        return {field: _shown(field, value) for field, value in obj.content.items()}
+
+
+def _shown(field: str, value: Any) -> Any:
+    return masked_value(field, value) if field in MASKED_FIELDS else value
 
 
 class QualificationSerializer(serializers.ModelSerializer[Qualification]):
@@ -87,12 +99,14 @@ class QualificationSerializer(serializers.ModelSerializer[Qualification]):
 
 
 class QualificationDetailSerializer(QualificationSerializer):
-    """The detail adds the full ID number: reviewing an ID correction needs it."""
+    """The detail adds every revision. The ID number is masked here too: the reviewer of a
+    correction reads its values in the correction's detail (docs/architecture.md,
+    "Sensitive values")."""
 
     revisions = RevisionSerializer(many=True, read_only=True)
 
     class Meta(QualificationSerializer.Meta):
-        fields = [*QualificationSerializer.Meta.fields, "id_number", "revisions"]
+        fields = [*QualificationSerializer.Meta.fields, "revisions"]
         read_only_fields = fields
 
 

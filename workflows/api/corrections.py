@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import OpenApiResponse
@@ -30,6 +31,11 @@ from records.choices import CorrectionState
 from records.corrections.evidence import correction_add_evidence
 from records.corrections.history import HistoryEntry
 from records.corrections.history import correction_history
+from records.corrections.shown import MASKED
+from records.corrections.shown import Disclosure
+from records.corrections.shown import shown_changes
+from records.corrections.shown import shown_history
+from records.corrections.shown import shown_text
 from records.models import CorrectionEvidence
 from records.models import CorrectionRequest
 from records.models import Qualification
@@ -59,8 +65,17 @@ class HistorySerializer(serializers.Serializer[HistoryEntry]):
     comment = serializers.CharField(allow_blank=True)
 
 
+def _disclosure(serializer: serializers.Serializer[Any]) -> Disclosure:
+    """What the serializer's reader sees in full: nothing unless a detail view says so."""
+    disclosure: Disclosure = serializer.context.get("disclosure", MASKED)
+    return disclosure
+
+
 class CorrectionSerializer(serializers.ModelSerializer[CorrectionRequest]):
-    changes = ChangeSerializer(many=True, read_only=True)
+    """A request as lists show it: ID numbers masked, in the changes and in the reason."""
+
+    changes = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()
     requester = serializers.CharField(
         source="requester.username", read_only=True, help_text="The requester's user name."
     )
@@ -90,8 +105,19 @@ class CorrectionSerializer(serializers.ModelSerializer[CorrectionRequest]):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(ChangeSerializer(many=True))
+    def get_changes(self, obj: CorrectionRequest) -> list[dict[str, str]]:
+        return shown_changes(obj.changes, _disclosure(self))
+
+    def get_reason(self, obj: CorrectionRequest) -> str:
+        return shown_text(obj.reason, _disclosure(self))
+
 
 class CorrectionDetailSerializer(CorrectionSerializer):
+    """A request with its evidence and history. ID numbers are in full only for the reader
+    who may decide its open task (the values at filing and the requested ones) and for the
+    requester (the requested ones); the response is then not cached."""
+
     evidence = EvidenceSerializer(many=True, read_only=True)
     history = serializers.SerializerMethodField()
     open_task = serializers.SerializerMethodField()
@@ -102,7 +128,7 @@ class CorrectionDetailSerializer(CorrectionSerializer):
 
     @extend_schema_field(HistorySerializer(many=True))
     def get_history(self, obj: CorrectionRequest) -> Any:
-        entries: Any = correction_history(obj)
+        entries: Any = shown_history(correction_history(obj), _disclosure(self))
         return HistorySerializer(entries, many=True).data
 
     def get_open_task(self, obj: CorrectionRequest) -> dict[str, Any] | None:
@@ -144,6 +170,16 @@ def visible_corrections(user: Any) -> QuerySet[CorrectionRequest]:
     return scope(
         user, codenames.VIEW, CorrectionRequest.objects.select_related("requester")
     ).order_by("-created", "-pk")
+
+
+def _detail(found: CorrectionRequest, user: Any, code: int = status.HTTP_200_OK) -> Response:
+    """The request's detail as ``user`` may see it; not cached when it shows values in full."""
+    disclosure = flow.disclosure_for(found, user)
+    serializer = CorrectionDetailSerializer(found, context={"disclosure": disclosure})
+    response = Response(serializer.data, status=code)
+    if disclosure.in_full:
+        add_never_cache_headers(response)
+    return response
 
 
 def _visible_correction(request: Request, pk: int) -> CorrectionRequest:
@@ -202,7 +238,7 @@ class CorrectionListCreate(generics.ListAPIView[CorrectionRequest]):
             reason=data.validated_data["reason"],
             requester=request.user,  # type: ignore[arg-type]
         )
-        return Response(CorrectionDetailSerializer(created).data, status=status.HTTP_201_CREATED)
+        return _detail(created, request.user, status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["corrections"])
@@ -213,6 +249,9 @@ class CorrectionDetail(generics.RetrieveAPIView[CorrectionRequest]):
 
     def get_queryset(self) -> QuerySet[CorrectionRequest]:
         return visible_corrections(self.request.user).prefetch_related("evidence")
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return _detail(self.get_object(), request.user)
 
 
 @extend_schema(
@@ -226,7 +265,7 @@ class CorrectionWithdraw(APIView):
     def post(self, request: Request, pk: int) -> Response:
         found = _visible_correction(request, pk)
         done = flow.correction_withdraw(request=found, user=request.user)  # type: ignore[arg-type]
-        return Response(CorrectionDetailSerializer(done).data)
+        return _detail(done, request.user)
 
 
 @extend_schema(
@@ -248,7 +287,7 @@ class CorrectionResubmit(APIView):
             reason=data.validated_data["reason"],
             user=request.user,  # type: ignore[arg-type]
         )
-        return Response(CorrectionDetailSerializer(done).data)
+        return _detail(done, request.user)
 
 
 @extend_schema(

@@ -26,6 +26,10 @@ from records.corrections import notices
 from records.corrections import services
 from records.corrections.history import correction_history
 from records.corrections.services import RELATED
+from records.corrections.shown import Disclosure
+from records.corrections.shown import shown_changes
+from records.corrections.shown import shown_history
+from records.corrections.shown import shown_text
 from records.decisions import Choice
 from records.decisions import Notice
 from records.decisions import Outcome
@@ -239,11 +243,25 @@ def _field_label(field: str) -> Any:
     return Qualification._meta.get_field(field).verbose_name
 
 
+def disclosure_for(request: CorrectionRequest, user: User) -> Disclosure:
+    """Who sees a request's values in full (docs/architecture.md, "Sensitive values"): whoever
+    may decide its open task now sees the values at filing and the requested ones; the
+    requester sees the values they typed (and the returned request's form is filled with
+    them). Everyone else, the student included when someone else filed, sees ID numbers
+    masked, as every list does."""
+    deciding = work.may_decide(user, FLOW_KEY, request.pk)
+    return Disclosure(old=deciding, new=deciding or request.requester_id == user.pk)
+
+
 def _panel(request: CorrectionRequest, user: User) -> dict[str, Any]:
+    disclosure = disclosure_for(request, user)
     return {
         "correction": request,
-        "history": correction_history(request),
+        "changes": shown_changes(request.changes, disclosure),
+        "reason": shown_text(request.reason, disclosure),
+        "history": shown_history(correction_history(request), disclosure),
         "evidence": request.evidence.all(),
+        "in_full": disclosure.in_full,
     }
 
 

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -30,6 +31,9 @@ from records.choices import CorrectionState
 from records.corrections import changes as correction_changes
 from records.corrections.history import correction_history
 from records.corrections.services import may_file
+from records.corrections.shown import shown_changes
+from records.corrections.shown import shown_history
+from records.corrections.shown import shown_text
 from records.errors import ConflictError
 from records.models import CORRECTABLE_FIELDS
 from records.models import CorrectionEvidence
@@ -37,6 +41,7 @@ from records.models import Major
 from records.models import Qualification
 from records.models import School
 from records.models import User
+from records.validators import masked_value
 from workflows.flows import correction as flow
 from workflows.pages.shell import page
 from workflows.pages.shell import visible_corrections
@@ -271,7 +276,7 @@ def _current_values(qualification: Qualification) -> list[tuple[Any, str]]:
         model_field = Qualification._meta.get_field(field)
         display = getattr(qualification, f"get_{field}_display", None)
         value = display() if callable(display) else getattr(qualification, field)
-        rows.append((model_field.verbose_name, str(value)))
+        rows.append((model_field.verbose_name, masked_value(field, value)))
         if field == "major_code":  # the code alone says little
             major = Qualification._meta.get_field("major_name")
             rows.append((major.verbose_name, qualification.major_name))
@@ -317,7 +322,10 @@ def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form if user_may_file and (open_request is None or form.errors) else None,
         "open_request": open_request,
     }
-    return page(request, "workflows/corrections/qualification.html", context)
+    response = page(request, "workflows/corrections/qualification.html", context)
+    if form.is_bound:  # the form shows again what was typed, which may be an ID number
+        add_never_cache_headers(response)
+    return response
 
 
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -366,15 +374,21 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ConflictError as exc:
             messages.error(request, exc.message)
             return redirect("corrections:detail", pk=pk)
+    disclosure = flow.disclosure_for(correction, user)
     context = {
         "correction": correction,
-        "history": correction_history(correction),
+        "changes": shown_changes(correction.changes, disclosure),
+        "reason": shown_text(correction.reason, disclosure),
+        "history": shown_history(correction_history(correction), disclosure),
         "evidence": correction.evidence.all(),
         "is_requester": is_requester,
         "form": form,
         "confirm_withdraw": confirm_withdraw,
     }
-    return page(request, "workflows/corrections/detail.html", context)
+    response = page(request, "workflows/corrections/detail.html", context)
+    if disclosure.in_full:
+        add_never_cache_headers(response)
+    return response
 
 
 @xframe_options_sameorigin

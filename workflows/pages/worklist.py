@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -232,4 +233,7 @@ def task(request: HttpRequest, task_pk: int) -> HttpResponse:
         **declaration.panel_context(subject, user),
         "form": form,
     }
-    return page(request, "workflows/work/task.html", context)
+    response = page(request, "workflows/work/task.html", context)
+    if context.get("in_full"):  # the panel shows sensitive values unmasked
+        add_never_cache_headers(response)
+    return response

@@ -11,6 +11,7 @@ from records import glossary
 from records.corrections.changes import value_label
 from records.models import Qualification
 from records.validators import mask_id_number
+from records.validators import masked_value
 
 register = template.Library()
 
@@ -39,6 +40,12 @@ def field_value(value: Any, field: str) -> Any:
 def masked_id(number: str) -> str:
     """An ID number as lists and the person's own pages show it: the first and last four."""
     return mask_id_number(number or "")
+
+
+@register.filter
+def masked(value: Any, field: str) -> str:
+    """A stored value of ``field`` with an ID number masked (``records.validators``)."""
+    return masked_value(field, value)
 
 
 @register.filter
