@@ -1,10 +1,11 @@
-"""``ApiRequestGuard``: what no API request may carry, refused before any view runs.
+"""``ApiRequestGuard``: what no request may carry, refused before any view runs.
 
 A NUL byte reaches PostgreSQL as a string literal it refuses (``ValueError``: a 500) from any
 path or query parameter, whatever view reads it; other control characters are never part of
-an identifier, a code or a search. So under /api/: a path holding one is 404 (no such
-resource), a query parameter holding one is 400 naming the parameter. Bodies are left to the
-serializers (DRF's ``CharField`` refuses NUL itself).
+an identifier, a code or a search. So under /api/ a path holding one is 404 (no such
+resource) and a query parameter holding one is 400 naming the parameter; elsewhere either is
+the site's 400 page. Bodies are left to the serializers and forms (DRF's ``CharField`` and
+Django's form ``CharField`` refuse NUL themselves).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
+from records.api.errors import bad_request
 from records.api.errors import is_api
 from records.api.errors import json_error
 
@@ -28,7 +31,13 @@ class ApiRequestGuard:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api(request):
+        if not is_api(request):
+            if _CONTROL.search(request.path_info) or any(
+                _CONTROL.search(name) or any(_CONTROL.search(v) for v in values)
+                for name, values in request.GET.lists()
+            ):
+                return bad_request(request, SuspiciousOperation("control character"))
+        else:
             if _CONTROL.search(request.path_info):
                 return json_error(exceptions.NotFound())
             bad = {

@@ -181,3 +181,17 @@ def test_an_officer_s_profile_has_no_record(world):
     page = _client(world["officer"]).get("/accounts/profile/").content.decode()
 
     assert 'id="person"' not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/work/?q=%00", "/work/?school=a%00", "/corrections/?state=%01"])
+def test_a_control_character_in_a_page_query_is_the_400_page(places, url):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(factories.officer(places.pku))
+
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
