@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Separate request and response components (read-only fields only in the latter).
     "COMPONENT_SPLIT_REQUEST": True,
+    # ``<id:pk>`` (records.converters): an object's number, 1 to 2**63 - 1.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
 
 # --- Security (production) ----------------------------------------------------------------------

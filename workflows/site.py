@@ -32,7 +32,7 @@ class WorkApp(Application):
     menu_template_name = None
 
     index_path = path("", worklist.work_list, name="index")
-    task_path = path("<int:task_pk>/", worklist.task, name="task")
+    task_path = path("<id:task_pk>/", worklist.task, name="task")
 
 
 class CorrectionsApp(Application):
@@ -46,10 +46,10 @@ class CorrectionsApp(Application):
     # viewflow's menu links every application to its "index" URL.
     index_path = path("", corrections.index, name="index")
     qualification_path = path(
-        "qualifications/<int:pk>/", corrections.qualification_page, name="qualification"
+        "qualifications/<id:pk>/", corrections.qualification_page, name="qualification"
     )
-    detail_path = path("<int:pk>/", corrections.detail, name="detail")
-    evidence_path = path("evidence/<int:pk>/", corrections.evidence, name="evidence")
+    detail_path = path("<id:pk>/", corrections.detail, name="detail")
+    evidence_path = path("evidence/<id:pk>/", corrections.evidence, name="evidence")
 
 
 site = Site(title=_("Xueji student records"), viewsets=[HomeApp(), WorkApp(), CorrectionsApp()])

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from records.choices import Gender
 from records.choices import IdType
+from records.converters import MAX_ID
 from records.models import PERSON_FIELDS
 from records.models import PROVINCE_CODE_RULE
 from records.models import Ethnicity
@@ -18,8 +19,6 @@ from records.models import Major
 from records.models import Province
 from records.models import School
 from records.models import User
-
-MAX_ID = 2**63 - 1  # PostgreSQL's bigint: a larger number is no object's
 
 
 def object_id_field(**kwargs: Any) -> serializers.IntegerField:

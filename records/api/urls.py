@@ -26,7 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("ethnic-groups/", reference.EthnicGroupList.as_view(), name="ethnic-group-list"),
     path("qualifications/", qualifications.QualificationList.as_view(), name="qualification-list"),
     path(
-        "qualifications/<int:pk>/",
+        "qualifications/<id:pk>/",
         qualifications.QualificationDetail.as_view(),
         name="qualification-detail",
     ),

@@ -12,24 +12,24 @@ from workflows.api import tasks
 app_name = "workflows_api"
 urlpatterns: list[URLPattern] = [
     path("corrections/", api.CorrectionListCreate.as_view(), name="correction-list"),
-    path("corrections/<int:pk>/", api.CorrectionDetail.as_view(), name="correction-detail"),
+    path("corrections/<id:pk>/", api.CorrectionDetail.as_view(), name="correction-detail"),
     path(
-        "corrections/<int:pk>/withdraw/",
+        "corrections/<id:pk>/withdraw/",
         api.CorrectionWithdraw.as_view(),
         name="correction-withdraw",
     ),
     path(
-        "corrections/<int:pk>/resubmit/",
+        "corrections/<id:pk>/resubmit/",
         api.CorrectionResubmit.as_view(),
         name="correction-resubmit",
     ),
     path(
-        "corrections/<int:pk>/evidence/",
+        "corrections/<id:pk>/evidence/",
         api.CorrectionEvidenceUpload.as_view(),
         name="correction-evidence",
     ),
     path("tasks/", tasks.TaskList.as_view(), name="task-list"),
     path("tasks/counts/", tasks.TaskCounts.as_view(), name="task-counts"),
     path("tasks/decide/", tasks.TaskBulkDecide.as_view(), name="task-bulk-decide"),
-    path("tasks/<int:pk>/decide/", tasks.TaskDecide.as_view(), name="task-decide"),
+    path("tasks/<id:pk>/decide/", tasks.TaskDecide.as_view(), name="task-decide"),
 ]
