@@ -162,3 +162,27 @@ POLYGLOTS = {
     "a png header and garbage": (png_with_garbage(), "type"),
     "a jpeg that is html": (jpeg_that_is_html(), "type"),
 }
+
+
+def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body sending each file under exactly the name given (as a
+    browser or any HTTP client may; the test client would take its base name first), and its
+    content type."""
+    boundary = "----xueji-evidence-test"
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value.encode()
+            + b"\r\n"
+        )
+    for name, filename, content in files:
+        quoted = filename.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{quoted}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + content
+            + b"\r\n"
+        )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
