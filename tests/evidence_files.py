@@ -8,9 +8,12 @@ import io
 import struct
 import zlib
 
+from django.core.exceptions import ValidationError
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
+
+from records.corrections import evidence
 
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>\n"
 
@@ -58,6 +61,43 @@ def build_pdf(*objects: bytes) -> bytes:
     return bytes(out)
 
 
+def build_compressed_pdf(*objects: bytes, unlisted: int = 0) -> bytes:
+    """A PDF 1.5 whose objects (object 1 is the catalog) are all in one compressed object
+    stream, found through a cross-reference stream, as most current producers write them;
+    with ``unlisted`` more (empty) objects packed in the stream that the cross-reference
+    does not list."""
+    numbers = [*range(1, len(objects) + 1), *range(1_000_000, 1_000_000 + unlisted)]
+    bodies, offsets, at = [], [], 0
+    for body in (*objects, *[b"<<>>"] * unlisted):
+        offsets.append(at)
+        bodies.append(body + b"\n")
+        at += len(body) + 1
+    index = b" ".join(b"%d %d" % pair for pair in zip(numbers, offsets, strict=True)) + b"\n"
+    packed = zlib.compress(index + b"".join(bodies))
+    stream_number, xref_number = len(objects) + 1, len(objects) + 2
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    stream_at = len(out)
+    out += b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\n" % (
+        stream_number,
+        len(numbers),
+        len(index),
+        len(packed),
+    )
+    out += b"stream\n" + packed + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    rows = [struct.pack(">BII", 0, 0, 65535)]
+    rows += [struct.pack(">BII", 2, stream_number, n) for n in range(len(objects))]
+    rows += [struct.pack(">BII", 1, stream_at, 0), struct.pack(">BII", 1, xref_at, 0)]
+    table = b"".join(rows)
+    out += b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 4] /Root 1 0 R /Length %d >>\nstream\n" % (
+        xref_number,
+        xref_number + 1,
+        len(table),
+    )
+    out += table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
 _PAGES = (
     b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >>",
@@ -77,6 +117,19 @@ def pdf_with_hidden_javascript() -> bytes:
         b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
         *_PAGES,
         b"<< /S /Java#53cript /J#53 (app.alert\\(1\\)) >>",
+    )
+
+
+def compressed_pdf() -> bytes:
+    return build_compressed_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", *_PAGES)
+
+
+def compressed_pdf_with_javascript() -> bytes:
+    """The script in an action inside the compressed object stream."""
+    return build_compressed_pdf(
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R >>",
+        *_PAGES,
+        b"<< /S /JavaScript /JS (app.alert\\(1\\)) >>",
     )
 
 
@@ -156,9 +209,21 @@ POLYGLOTS = {
     ),
     "a pdf with javascript": (pdf_with_javascript(), "active_content"),
     "a pdf with escaped javascript": (pdf_with_hidden_javascript(), "active_content"),
+    "a pdf with javascript in an object stream": (
+        compressed_pdf_with_javascript(),
+        "active_content",
+    ),
     "a pdf with a launch action": (pdf_with_launch(), "active_content"),
     "a pdf with an attached file": (pdf_with_attachment(), "active_content"),
     "a pdf that needs a password": (pdf_with_password(), "encrypted"),
+    "a pdf listing too many objects": (
+        build_compressed_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", *_PAGES, *[b"<<>>"] * 60_000),
+        "too_complex",
+    ),
+    "a pdf packing more objects than it lists": (
+        build_compressed_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", *_PAGES, unlisted=60_000),
+        "too_complex",
+    ),
     "a png header and garbage": (png_with_garbage(), "type"),
     "a jpeg that is html": (jpeg_that_is_html(), "type"),
 }
@@ -186,3 +251,16 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tu
         )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+RULES = {
+    "type": evidence.EVIDENCE_TYPE,
+    "active_content": evidence.EVIDENCE_ACTIVE,
+    "encrypted": evidence.EVIDENCE_ENCRYPTED,
+    "too_complex": evidence.EVIDENCE_TOO_COMPLEX,
+}
+
+
+def rule(code: str) -> str:
+    """The message of the rule ``code`` refuses a file with, in the active language."""
+    return ValidationError(RULES[code], params={"count": "50,000"}).messages[0]

@@ -18,9 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 from pypdf import PasswordType
 from pypdf import PdfReader
+from pypdf.errors import LimitReachedError
+from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject
 from pypdf.generic import DictionaryObject
 from pypdf.generic import IndirectObject
+from pypdf.generic import NumberObject
 
 from permissions import codenames
 from permissions.checks import may
@@ -37,6 +40,7 @@ EVIDENCE_TYPE = _("Evidence must be a PDF, JPEG or PNG file (checked by its cont
 EVIDENCE_ACTIVE = _("A PDF may not contain scripts, launch actions or attached files.")
 EVIDENCE_ENCRYPTED = _("A PDF must open without a password.")
 EVIDENCE_PIXELS = _("An image may have at most %(megapixels)s megapixels.")
+EVIDENCE_TOO_COMPLEX = _("A PDF may have at most %(count)s internal objects.")
 EVIDENCE_NOT_ALLOWED = _(
     "Only the requester or the student can add evidence, while the request is open."
 )
@@ -75,7 +79,9 @@ _PDF_ACTIVE_VALUES = frozenset(
         "/RichMedia",
     }
 )
-_PDF_MAX_OBJECTS = 200_000  # more objects than any scan or letter has: refused unread
+# Far more objects than a 5 MB scan or letter has; checking this many takes about a second
+# (pypdf parses an object stream whole), so a file that says it has more is refused unread.
+_PDF_MAX_OBJECTS = 50_000
 
 
 def clean_file_name(name: str | None) -> str:
@@ -126,6 +132,20 @@ def _resolved(value: Any) -> Any:
     return value.get_object() if isinstance(value, IndirectObject) else value
 
 
+def _too_many_objects(reader: PdfReader) -> bool:
+    """Whether the file lists, or packs into its object streams, more objects than we read
+    (the streams' ``/N``, read from their dictionaries before any is decompressed)."""
+    listed = sum(len(objects) for objects in reader.xref.values())
+    packed = 0
+    for number in {number for number, _index in reader.xref_objStm.values()}:
+        stream = IndirectObject(number, 0, reader).get_object()
+        count = stream.get("/N") if isinstance(stream, DictionaryObject) else None
+        if not isinstance(count, NumberObject):
+            raise PdfReadError(f"object stream {number} has no /N")  # not a PDF, then
+        packed += count
+    return listed + max(len(reader.xref_objStm), packed) > _PDF_MAX_OBJECTS
+
+
 def _has_active_content(reader: PdfReader) -> bool:
     """Whether any object of the file (every object its cross-reference lists, and whatever
     the trailer reaches) is a script, a launch or import action, or an attached file."""
@@ -140,8 +160,6 @@ def _has_active_content(reader: PdfReader) -> bool:
             if (item.idnum, item.generation) in seen:
                 continue
             seen.add((item.idnum, item.generation))
-            if len(seen) > _PDF_MAX_OBJECTS:
-                raise ValidationError(EVIDENCE_TYPE, code="type")
             item = item.get_object()
         if isinstance(item, DictionaryObject):  # a stream's dictionary too
             if _PDF_ACTIVE_KEYS.intersection(item.keys()):
@@ -157,20 +175,29 @@ def _has_active_content(reader: PdfReader) -> bool:
 
 def _check_pdf(data: bytes) -> None:
     """The file is one PDF from its version line to its last ``%%EOF``: it parses (pypdf,
-    strict), every object it lists reads, it has a page, opens without a password, and holds
-    no active content."""
+    strict), opens without a password, has at most ``_PDF_MAX_OBJECTS`` objects, every one of
+    which reads, and a page, and holds no active content."""
     if not _PDF_PREAMBLE.match(data) or not data.rstrip(_PDF_TRAILING).endswith(b"%%EOF"):
         raise ValidationError(EVIDENCE_TYPE, code="type")
+    too_complex = ValidationError(
+        EVIDENCE_TOO_COMPLEX, code="too_complex", params={"count": f"{_PDF_MAX_OBJECTS:,}"}
+    )
     try:
-        reader = PdfReader(io.BytesIO(data), strict=True)
+        reader = PdfReader(
+            io.BytesIO(data), strict=True, xref_stream_maximum_entries=_PDF_MAX_OBJECTS
+        )
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise ValidationError(EVIDENCE_ENCRYPTED, code="encrypted")
+        if _too_many_objects(reader):
+            raise too_complex
         if len(reader.pages) < 1:
             raise ValidationError(EVIDENCE_TYPE, code="type")
         active = _has_active_content(reader)
     except ValidationError:
         raise
     except Exception as exc:  # any failure of a parser fed an arbitrary file, RecursionError too
+        if isinstance(exc, LimitReachedError) or isinstance(exc.__cause__, LimitReachedError):
+            raise too_complex from exc  # pypdf's own limits, e.g. the cross-reference's size
         raise ValidationError(EVIDENCE_TYPE, code="type") from exc
     if active:
         raise ValidationError(EVIDENCE_ACTIVE, code="active_content")

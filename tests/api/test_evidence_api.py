@@ -9,9 +9,6 @@ import re
 import pytest
 from django.utils import translation
 
-from records.corrections.evidence import EVIDENCE_ACTIVE
-from records.corrections.evidence import EVIDENCE_ENCRYPTED
-from records.corrections.evidence import EVIDENCE_TYPE
 from records.models import CorrectionEvidence
 from tests import evidence_files
 from tests import factories
@@ -19,8 +16,6 @@ from tests.api.helpers import assert_error
 from tests.api.helpers import token_client
 
 pytestmark = pytest.mark.django_db
-
-RULES = {"type": EVIDENCE_TYPE, "active_content": EVIDENCE_ACTIVE, "encrypted": EVIDENCE_ENCRYPTED}
 
 
 @pytest.fixture
@@ -50,7 +45,7 @@ def _upload(world, name: str, content: bytes):
 def test_a_file_that_only_looks_like_evidence_is_refused(world, case):
     content, code = evidence_files.POLYGLOTS[case]
     with translation.override("zh-hans"):
-        rule = f"证明.pdf: {RULES[code]}"
+        rule = f"证明.pdf: {evidence_files.rule(code)}"
     assert_error(_upload(world, "证明.pdf", content), 400, "invalid", fields={"file": [rule]})
     assert not CorrectionEvidence.objects.exists()
 

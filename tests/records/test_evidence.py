@@ -90,6 +90,7 @@ def test_an_image_with_more_pixels_than_pillow_allows_is_refused(world, monkeypa
 
 REAL = {
     "pdf": (evidence_files.real_pdf(), "application/pdf", ".pdf"),
+    "pdf in object streams": (evidence_files.compressed_pdf(), "application/pdf", ".pdf"),
     "pdf with an owner password only": (
         evidence_files.pdf_with_owner_password_only(),
         "application/pdf",

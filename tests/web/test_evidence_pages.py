@@ -19,9 +19,6 @@ from django.utils import translation
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from records.corrections.evidence import EVIDENCE_ACTIVE
-from records.corrections.evidence import EVIDENCE_ENCRYPTED
-from records.corrections.evidence import EVIDENCE_TYPE
 from records.models import CorrectionEvidence
 from records.models import CorrectionRequest
 from records.models import User
@@ -31,7 +28,6 @@ from workflows.flows.correction import CorrectionFlow
 
 pytestmark = pytest.mark.django_db
 
-RULES = {"type": EVIDENCE_TYPE, "active_content": EVIDENCE_ACTIVE, "encrypted": EVIDENCE_ENCRYPTED}
 DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 PREVIEW_CSP = "default-src 'none'; frame-ancestors 'self'; sandbox"
 
@@ -86,7 +82,7 @@ def test_the_filing_form_refuses_a_file_that_only_looks_like_evidence(world, cas
     assert not CorrectionEvidence.objects.exists()
     assert not _stored(world)
     with translation.override("zh-hans"):
-        rule = f"证明.pdf: {RULES[code]}"
+        rule = f"证明.pdf: {evidence_files.rule(code)}"
     text = response.content.decode()
     evidence = text.split('<label for="id_evidence">')[1].split("</div>\n</div>")[0]
     assert rule in evidence
