@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include
 from django.urls import path
@@ -25,9 +23,8 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # any other /api/ URL: the JSON 404, not an HTML page
     path("", site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-
+# MEDIA_ROOT is never served, not even with DEBUG: evidence files are read only through the
+# evidence view (workflows.pages.corrections.evidence), after the login and the scope check.
 # Django's own error answers: JSON in the error format under /api/, the site's pages elsewhere.
 handler400 = "records.api.errors.bad_request"
 handler403 = "records.api.errors.permission_denied"

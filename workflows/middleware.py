@@ -13,8 +13,8 @@ from django.http.response import HttpResponseBase
 from django.utils import translation
 
 # Paths that handle authentication themselves (the API: tokens and JSON 401s; the admin: its
-# own login page) or need none (static files, uploaded media served in DEBUG, set_language).
-PUBLIC_PREFIXES = ("/api/", "/admin/", "/static/", "/media/", "/i18n/")
+# own login page) or need none (static files, set_language). Uploads are never public.
+PUBLIC_PREFIXES = ("/api/", "/admin/", "/static/", "/i18n/")
 
 
 class SiteLoginRequiredMiddleware(LoginRequiredMiddleware):

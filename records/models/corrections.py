@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import os
 import uuid
-from pathlib import Path
 from typing import ClassVar
 
 from django.conf import settings
@@ -146,8 +146,21 @@ class CorrectionRequest(ConcurrentTransitionMixin, models.Model):
         self.decided_at = at
 
 
+# The extension a stored evidence file gets, from its type as checked by content, and the
+# other extensions a download may keep from the uploader's name.
+EVIDENCE_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+EVIDENCE_NAME_EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
+    "image/png": (".png",),
+}
+
+
 def evidence_path(instance: CorrectionEvidence, filename: str) -> str:
-    return f"evidence/{instance.request_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+    """A generated name with the extension of the checked type: nothing of the uploader's
+    file name reaches the storage path (``filename`` is ignored)."""
+    extension = EVIDENCE_EXTENSIONS[instance.content_type]  # a KeyError: an unchecked file
+    return f"evidence/{instance.request_id}/{uuid.uuid4().hex}{extension}"
 
 
 class CorrectionEvidence(models.Model):
@@ -172,3 +185,12 @@ class CorrectionEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """The uploader's (cleaned) name with an extension of the checked type: a PNG sent
+        as ``x.html`` is downloaded as ``x.png``, never opened as a page."""
+        stem, extension = os.path.splitext(self.original_name)
+        if extension.lower() in EVIDENCE_NAME_EXTENSIONS.get(self.content_type, ()):
+            return self.original_name
+        return f"{stem or 'evidence'}{EVIDENCE_EXTENSIONS.get(self.content_type, '.bin')}"

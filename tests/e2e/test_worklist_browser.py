@@ -7,10 +7,12 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from PIL import ImageChops
 
 from records.models import School
 from records.models import Student
@@ -21,10 +23,45 @@ from workflows.flows import correction as flow
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+PAGE_COLOUR = (204, 0, 0)  # the PDF's one page: found again in the preview's pixels
+
+
 def _pdf(name: str) -> SimpleUploadedFile:
     buffer = io.BytesIO()
-    Image.new("RGB", (600, 300), "white").save(buffer, "PDF")
+    Image.new("RGB", (600, 300), PAGE_COLOUR).save(buffer, "PDF")
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
+
+
+def _page_pixels(screenshot: bytes) -> int:
+    """How many pixels of the screenshot have the PDF page's colour."""
+    red, green, blue = Image.open(io.BytesIO(screenshot)).convert("RGB").split()
+    near = [
+        band.point(lambda v, c=c: 255 if abs(v - c) < 40 else 0)
+        for band, c in zip((red, green, blue), PAGE_COLOUR, strict=True)
+    ]
+    both = ImageChops.multiply(ImageChops.multiply(near[0], near[1]), near[2])
+    return both.histogram()[255]
+
+
+def _assert_pdf_previewed(page: Any, base: str) -> None:
+    """The task page previews the PDF inline, from the login-checked evidence view, in a
+    sandbox (nothing sniffed, nothing loaded), and the browser's PDF viewer still shows it."""
+    preview = page.locator("#evidence-preview iframe")
+    preview.wait_for()
+    source = preview.get_attribute("src")
+    assert source
+    assert source.endswith("?inline=1")
+    response = page.request.get(f"{base}{source}")
+    assert response.headers["content-type"] == "application/pdf"
+    assert "attachment" not in response.headers.get("content-disposition", "")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    policy = response.headers["content-security-policy"]
+    assert policy == "default-src 'none'; frame-ancestors 'self'; sandbox"
+    for _ in range(30):
+        if _page_pixels(preview.screenshot()) > 10_000:
+            return
+        page.wait_for_timeout(500)
+    pytest.fail("the PDF is not shown in the task page's preview")
 
 
 @pytest.fixture
@@ -78,14 +115,7 @@ def test_filter_bulk_forward_preview_and_return(live_server, requests, browser_p
     assert page.locator("#worklist tr:has(input[name=tasks])").count() == 1
 
     page.click("#worklist td a")
-    preview = page.locator("#evidence-preview iframe")
-    preview.wait_for()
-    source = preview.get_attribute("src")
-    assert source
-    assert source.endswith("?inline=1")
-    response = page.request.get(f"{base}{source}")
-    assert response.headers["content-type"] == "application/pdf"
-    assert "attachment" not in response.headers.get("content-disposition", "")
+    _assert_pdf_previewed(page, base)
     page.screenshot(path=shots / "task-with-pdf.png", full_page=True)
 
     log_in(page, base, "province_11")

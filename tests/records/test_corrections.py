@@ -30,6 +30,7 @@ from records.models import User
 from records.people import person_history
 from records.qualifications import qualification_amend
 from records.qualifications import qualification_revoke
+from tests import evidence_files
 from tests import factories
 from workflows.flows.correction import PROVINCE_SIGNOFF
 from workflows.flows.correction import SCHOOL_REVIEW
@@ -359,7 +360,7 @@ def test_evidence_types_are_checked_by_content(world, settings, tmp_path):
         request=request, upload=_png("户口本.pdf"), acting_user=world["student"]
     )
     assert (png.content_type, png.original_name) == ("image/png", "户口本.pdf")
-    pdf = SimpleUploadedFile("proof.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    pdf = SimpleUploadedFile("proof.pdf", evidence_files.real_pdf(), content_type="application/pdf")
     assert (
         correction_add_evidence(
             request=request, upload=pdf, acting_user=world["student"]

@@ -21,7 +21,6 @@ from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from permissions import codenames
 from permissions.checks import may
@@ -391,19 +390,42 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@xframe_options_sameorigin
+# Evidence is served only here, after the login and the scope check, with the type it was
+# checked as: never sniffed (nosniff), never a page of its own (a sandboxed document that may
+# load nothing), never cached. A download is an attachment that no page may frame; the task
+# page's preview (``?inline=1``: ``<img>`` for an image, ``<iframe>`` for a PDF, which the
+# browser's PDF viewer shows in the sandbox too) is inline and framed by our pages only.
+EVIDENCE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+EVIDENCE_DOWNLOAD_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+    "X-Frame-Options": "DENY",
+}
+EVIDENCE_PREVIEW_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'; sandbox",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
 def evidence(request: HttpRequest, pk: int) -> FileResponse:
-    """An evidence file, for those who may see its request only (never a public URL); shown
-    inline (``?inline=1``, the task page's preview) or downloaded."""
+    """An evidence file, for those who may see its request only (never a public URL):
+    downloaded, or shown inline with ``?inline=1`` (the task page's preview)."""
     item = get_object_or_404(CorrectionEvidence.objects.select_related("request"), pk=pk)
     if not may(_user(request), codenames.VIEW, item.request):
         raise Http404
     inline = request.GET.get("inline") == "1"
     response = FileResponse(
-        item.file.open("rb"), filename=item.original_name, as_attachment=not inline
+        item.file.open("rb"),
+        as_attachment=not inline,
+        filename=item.download_name,
+        content_type=item.content_type,  # as checked by content, never from a name
     )
-    response["Content-Type"] = item.content_type  # as checked by content, not by name
-    response["X-Content-Type-Options"] = "nosniff"
+    headers = EVIDENCE_PREVIEW_HEADERS if inline else EVIDENCE_DOWNLOAD_HEADERS
+    for name, value in (EVIDENCE_HEADERS | headers).items():
+        response[name] = value
     return response
 
 
