@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-import warnings
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -112,20 +111,25 @@ def _check_image(data: bytes, content_type: str) -> None:
     """The whole image decodes (``verify`` checks a PNG's every chunk, ``load`` decodes the
     pixels), and it has no more pixels than Pillow's ``MAX_IMAGE_PIXELS``."""
     formats = _IMAGE_FORMATS[content_type]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=formats) as image:
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    try:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            # Checked here rather than by turning Pillow's warning into an error, which would
+            # change a process-wide warnings filter under other threads' feet.
+            too_many = bool(limit) and image.width * image.height > limit
+            if not too_many:
                 image.verify()
+        if not too_many:
             with Image.open(io.BytesIO(data), formats=formats) as image:
                 image.load()
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            megapixels = (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000
-            raise ValidationError(
-                EVIDENCE_PIXELS, code="too_many_pixels", params={"megapixels": megapixels}
-            ) from exc
-        except Exception as exc:  # any failure of a decoder fed an arbitrary file
-            raise ValidationError(EVIDENCE_TYPE, code="type") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow refuses
+        too_many = True
+    except Exception as exc:  # any failure of a decoder fed an arbitrary file
+        raise ValidationError(EVIDENCE_TYPE, code="type") from exc
+    if too_many:
+        raise ValidationError(
+            EVIDENCE_PIXELS, code="too_many_pixels", params={"megapixels": limit // 1_000_000}
+        )
 
 
 def _resolved(value: Any) -> Any:
