@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -70,7 +71,8 @@ def _broker(url: str, queued: list[int] | None = None) -> Iterator[None]:
         with private_queue(celery_app, queue):
             yield
             with celery_app.connection_for_write() as conn:
-                queued.append(conn.default_channel.client.llen(queue))
+                channel: Any = conn.default_channel  # the redis transport's: a redis client
+                queued.append(channel.client.llen(queue))
 
 
 @pytest.mark.django_db(transaction=True)
