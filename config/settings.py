@@ -226,6 +226,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Notifications: broker outages and lost workers --------------------------------------------
+# A request hands its emails to the broker in one attempt with this connect and socket time-out
+# (seconds); after a failure each process skips the broker for the cool-down (seconds) and the
+# sweep sends what was skipped (notifications.broker, docs/architecture.md).
+NOTIFICATIONS_ENQUEUE_TIMEOUT = env.float("NOTIFICATIONS_ENQUEUE_TIMEOUT", default=0.25)
+NOTIFICATIONS_BROKER_COOLDOWN = env.float("NOTIFICATIONS_BROKER_COOLDOWN", default=30)
+# An email still "sending" after this long (seconds) was lost with its worker and is sent again.
+# A send is at most ~10 SMTP exchanges (connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, DATA,
+# the message, QUIT), each bounded by EMAIL_TIMEOUT: 12 x EMAIL_TIMEOUT leaves a margin of two.
+NOTIFICATIONS_SENDING_TIMEOUT = env.int("NOTIFICATIONS_SENDING_TIMEOUT", default=12 * EMAIL_TIMEOUT)
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # DRF's token and session authentication, answering in the user's stored language.

@@ -8,19 +8,26 @@ row, including one whose worker died mid-send. A temporary SMTP error (4xx reply
 connection, network error or timeout) puts the row back to ``pending`` with ``next_attempt_at``
 after an exponential backoff; after ``MAX_RETRIES`` retries, or on a permanent error (5xx
 reply, anything unexpected), the row is ``failed`` and ``last_error`` says why.
+
+Every email of a row carries the same ``Message-ID`` (``message_id``), so that in the rare case
+of a second send (a worker that died after the SMTP server took the message and before it
+recorded ``sent``) mail clients show one message.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db.models import F
 from django.db.models import Q
 from django.utils import timezone
@@ -32,13 +39,14 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 6
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
-# A row still "sending" after this long belongs to a worker that died (EMAIL_TIMEOUT is 10 s).
-SENDING_TIMEOUT = timedelta(minutes=10)
+# A row still "sending" after NOTIFICATIONS_SENDING_TIMEOUT seconds belongs to a worker that
+# died; the default is config.settings' (12 x EMAIL_TIMEOUT), this one when it is missing.
+DEFAULT_SENDING_TIMEOUT_SECONDS = 120
 # A retry scheduled for next_attempt_at may arrive a little early on another worker's clock.
 CLAIM_EARLY_TOLERANCE = timedelta(seconds=5)
 SWEEP_BATCH = 500
 MAX_ERROR_LENGTH = 2000
-INTERRUPTED = "delivery interrupted: still sending after {minutes} minutes (worker lost?)"
+INTERRUPTED = "delivery interrupted: still sending after {seconds} s (worker lost?)"
 GAVE_UP = "gave up after {attempts} attempts: {error}"
 NOTHING_SENT = "the email backend sent nothing"
 
@@ -94,6 +102,30 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
     return Notification.objects.get(pk=notification_id)
 
 
+def sending_timeout() -> timedelta:
+    """How long a row may stay ``sending`` before the sweep takes its worker for dead."""
+    seconds = getattr(settings, "NOTIFICATIONS_SENDING_TIMEOUT", DEFAULT_SENDING_TIMEOUT_SECONDS)
+    return timedelta(seconds=seconds)
+
+
+def message_id_domain() -> str:
+    """The domain of ``DEFAULT_FROM_EMAIL`` (the host's name when it has none)."""
+    _name, address = parseaddr(str(settings.DEFAULT_FROM_EMAIL))
+    domain = address.rpartition("@")[2].strip().lower()
+    return domain or str(DNS_NAME)
+
+
+def message_id(row: Notification) -> str:
+    """``<notification-{id}.{key hash}@{domain}>``, the same for every send of ``row``.
+
+    The hash of the row's outbox key (event, object, recipient) keeps the ids of two
+    databases (staging and production, or a restored backup) from colliding on equal ids.
+    """
+    key = "\x1f".join((row.object_key, row.event, row.recipient_email))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"<notification-{row.pk}.{digest}@{message_id_domain()}>"
+
+
 def _message(row: Notification) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=row.subject,
@@ -103,6 +135,7 @@ def _message(row: Notification) -> EmailMultiAlternatives:
         headers={
             "Auto-Submitted": "auto-generated",  # RFC 3834: no out-of-office replies, please
             "Content-Language": row.language,
+            "Message-ID": message_id(row),
             "X-Xueji-Notification": str(row.pk),
         },
     )
@@ -160,11 +193,12 @@ def reset_stuck(now: datetime) -> list[int]:
     retries); returns the ids put back to pending.
 
     The dead worker may have handed the message to the SMTP server before it died, so this can
-    send one email twice. That is the price of not losing it.
+    send one email twice (with the same ``Message-ID``). That is the price of not losing it.
     """
-    cutoff = now - SENDING_TIMEOUT
+    timeout = sending_timeout()
+    cutoff = now - timeout
     stuck = Notification.objects.filter(status=Status.SENDING, updated__lt=cutoff)
-    error = INTERRUPTED.format(minutes=int(SENDING_TIMEOUT.total_seconds() // 60))
+    error = INTERRUPTED.format(seconds=f"{timeout.total_seconds():g}")
     stuck.filter(attempts__gt=MAX_RETRIES).update(
         status=Status.FAILED,
         last_error=f"gave up: {error}",

@@ -4,24 +4,34 @@
 to a broker (or to an unreachable one) and back, dropping the cached connection pools both
 ways. ``CeleryWorker`` runs ``celery -A config worker`` on its own queue, so tests running in
 parallel on the same Redis database never take each other's messages.
+
+Brokers that fail for real: ``closed_port()`` (connections refused), ``blackhole()`` (a port
+whose connections are never answered: they time out), and ``BrokerForwarder``, a TCP forwarder
+to a real broker that goes down (its port refuses, its connections drop) and comes back up on
+the same port.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from typing import Self
 from urllib.parse import quote
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 from celery import Celery
 from kombu import Exchange
@@ -37,7 +47,10 @@ def _drop_pools(app: Celery) -> None:
     kombu keeps its pools in a process-wide registry keyed by connection; ``pools.reset``
     closes and forgets them all. The app caches its own references too.
     """
+    from notifications import broker
+
     kombu_pools.reset()
+    broker.reset()  # a breaker opened by an earlier broker must not outlive it
     # No public way to reset a configured app's pools; Celery does this itself after a fork.
     app._pool = None  # type: ignore[attr-defined]
     app.amqp._producer_pool = None  # type: ignore[attr-defined]
@@ -200,3 +213,101 @@ def wait_until(
         if time.monotonic() > deadline:
             pytest.fail(f"no {what} within {seconds}s; worker log:\n{worker.output()}")
         time.sleep(0.1)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound and released): connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def blackhole() -> Iterator[int]:
+    """A loopback port whose connections time out instead of being refused.
+
+    A listening socket with a backlog of one that never accepts, once that one place is
+    taken: Linux then drops every further SYN, as a firewall or a dead host's address does.
+    (Addresses such as 10.255.255.1 are no use here: this machine's network answers them.)
+    """
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = int(server.getsockname()[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            yield port
+
+
+class BrokerForwarder:
+    """A TCP forwarder on a fixed loopback port to ``upstream`` (a real broker's URL).
+
+    ``down()`` closes the port and every connection through it: clients are refused, as when
+    the broker stops. ``up()`` listens on the same port again. ``url`` is ``upstream`` with
+    the forwarder's host and port.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        parsed = urlsplit(upstream)
+        self.target = (parsed.hostname or "127.0.0.1", parsed.port or 6379)
+        self.port = closed_port()
+        netloc = f"127.0.0.1:{self.port}"
+        if "@" in parsed.netloc:
+            netloc = parsed.netloc.rsplit("@", 1)[0] + "@" + netloc
+        self.url = urlunsplit(parsed._replace(netloc=netloc))
+        self._server: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def up(self) -> Self:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(16)
+        self._server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+        return self
+
+    def down(self) -> None:
+        with self._lock:
+            server, self._server = self._server, None
+            sockets, self._sockets = self._sockets, []
+        for sock in ([server] if server else []) + sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return  # closed by down()
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                if self._server is not server:
+                    client.close()
+                    upstream.close()
+                    return
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.down()
