@@ -35,6 +35,8 @@ from rest_framework.views import set_rollback
 from records.api.base import activate_user_language
 from records.errors import ConflictError
 from records.errors import NotVisibleError
+from records.logins import LOCKED_OUT_CODE
+from records.logins import Lockout
 
 INVALID = "invalid"
 NON_FIELD_KEY = "non_field_errors"
@@ -46,6 +48,19 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state of the resource.")
     default_code = "conflict"
+
+
+class LockedOut(exceptions.APIException):
+    """Too many wrong passwords for this user name from this address (or from this address):
+    429 ``locked_out``, saying until when, with ``Retry-After`` (``records.logins``)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = _("Too many failed login attempts. Try again later.")
+    default_code = LOCKED_OUT_CODE
+
+    def __init__(self, lockout: Lockout) -> None:
+        super().__init__(lockout.message(), code=LOCKED_OUT_CODE)
+        self.wait = lockout.retry_after
 
 
 def _field_key(key: str) -> str:

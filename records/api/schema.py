@@ -12,7 +12,8 @@ _DESCRIPTIONS = {
     403: "Authenticated but not allowed (`permission_denied`).",
     404: "No such object, or not one the caller may see (`not_found`).",
     409: "Contradicts the current state (`conflict`).",
-    429: "Too many requests (`throttled`; see the `Retry-After` header).",
+    429: "Too many requests (`throttled`), or too many failed logins (`locked_out`, saying "
+    "until when); see the `Retry-After` header.",
 }
 
 
