@@ -55,10 +55,16 @@ def _email(user: User) -> str:
     return User.objects.get(pk=user.pk).email
 
 
-def test_the_profile_offers_the_change(alice):
-    page = _client(alice).get("/accounts/profile/").content.decode()
-    assert 'href="/accounts/email/"' in page
-    assert "修改邮箱地址" in page
+def test_the_profile_offers_the_change_on_a_page_of_the_shell(alice):
+    client = _client(alice)
+    profile = client.get("/accounts/profile/").content.decode()
+    assert 'href="/accounts/email/"' in profile
+    assert "修改邮箱地址" in profile
+
+    page = client.get(CHANGE_URL).content.decode()
+    assert 'name="email"' in page
+    assert "alice@old.example" in page  # the current address
+    assert "vf-page__menu" in page  # the site's menu, as on the other account pages
 
 
 def test_the_whole_change_sends_both_emails_and_waits_for_the_link(
