@@ -74,7 +74,7 @@ def database_cache() -> str:
         pytest.skip("CACHE_URL names another cache than the database's")
     cache = caches["default"]
     assert isinstance(cache, DatabaseCache), cache
-    return str(cache._table)
+    return str(cache._table)  # type: ignore[attr-defined]
 
 
 @pytest.mark.django_db
