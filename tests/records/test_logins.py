@@ -3,6 +3,7 @@ address the lockout and the throttles count by, which a client cannot choose."""
 
 from __future__ import annotations
 
+import datetime as dt
 import runpy
 from pathlib import Path
 
@@ -66,7 +67,13 @@ def test_behind_trusted_proxies_the_forwarded_client_counts(settings, remote, fo
 
 
 def _settings_with(monkeypatch: pytest.MonkeyPatch, **environ: str) -> dict[str, object]:
-    for name in ("CACHE_URL", "TRUSTED_PROXIES", "AXES_FAILURE_LIMIT", "LOGIN_IP_FAILURE_LIMIT"):
+    for name in (
+        "CACHE_URL",
+        "TRUSTED_PROXIES",
+        "AXES_FAILURE_LIMIT",
+        "LOGIN_IP_FAILURE_LIMIT",
+        "AXES_COOLOFF_MINUTES",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -103,3 +110,8 @@ def test_the_limits_come_from_the_environment_and_must_make_sense(monkeypatch):
     assert (loaded["AXES_FAILURE_LIMIT"], loaded["LOGIN_IP_FAILURE_LIMIT"]) == (3, 40)
     with pytest.raises(ImproperlyConfigured, match="LOGIN_IP_FAILURE_LIMIT at least as high"):
         _settings_with(monkeypatch, AXES_FAILURE_LIMIT="10", LOGIN_IP_FAILURE_LIMIT="5")
+    assert _settings_with(monkeypatch, AXES_COOLOFF_MINUTES="30")["AXES_COOLOFF_TIME"] == (
+        dt.timedelta(minutes=30)
+    )
+    with pytest.raises(ImproperlyConfigured, match="AXES_COOLOFF_MINUTES must be at least 1"):
+        _settings_with(monkeypatch, AXES_COOLOFF_MINUTES="0")
