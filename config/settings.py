@@ -8,6 +8,7 @@ and ``EMAIL_URL``. README.md lists every variable.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -144,6 +145,61 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-password")
+
+# --- Login protection and cache -----------------------------------------------------------------
+# One cache that every process shares (gunicorn's workers, celery): the API's throttles count in
+# it. Redis when CACHE_URL names one (redis://127.0.0.1:6379/1), else a table of the database,
+# which ``migrate`` creates (records.apps runs ``createcachetable`` after every migrate).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://xueji_cache")}
+
+
+def _trusted_proxies(entries: list[str]) -> list[str]:
+    """``TRUSTED_PROXIES``: the reverse proxies whose ``X-Forwarded-For`` is believed, as IPs or
+    CIDRs. Anything else stops the start-up: a mistyped entry would silently trust nobody."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXIES: {entry!r} is not an IP address or a network such as "
+                "10.0.0.0/8; expected a comma-separated list, e.g. TRUSTED_PROXIES=127.0.0.1,::1"
+            ) from None
+    return networks
+
+
+# The client's address is the connection's own unless it comes from one of these; then the
+# rightmost X-Forwarded-For entry that is not a trusted proxy (records.logins.client_ip, which
+# both the login lockout and the API throttles use). Default: no proxy is trusted.
+TRUSTED_PROXIES = _trusted_proxies(env.list("TRUSTED_PROXIES", default=[]))
+
+# django-axes counts wrong passwords on every login that goes through ``authenticate()`` with
+# the request: the site's (/accounts/login/), the admin's and the API token endpoint. A user
+# name is locked out from one client address after AXES_FAILURE_LIMIT failures; an address
+# altogether after LOGIN_IP_FAILURE_LIMIT (many people share a school's address, so that one is
+# high); both until AXES_COOLOFF_MINUTES after the last counted failure. docs/architecture.md
+# says why. Attempts live in the database (axes' tables), so every process sees the same count.
+INSTALLED_APPS = [*INSTALLED_APPS, "axes"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+MIDDLEWARE = [*MIDDLEWARE, "axes.middleware.AxesMiddleware"]  # last, as axes asks
+AXES_HANDLER = "records.logins.LoginAttempts"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=100)
+_cooloff_minutes = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes)
+# A failure while locked out is refused without being counted, so the lockout ends when the
+# page said it would; a successful login clears that user name's failures from that address.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "records.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "records.logins.lockout_response"
+if AXES_FAILURE_LIMIT < 1 or LOGIN_IP_FAILURE_LIMIT < AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT must be at least 1 and LOGIN_IP_FAILURE_LIMIT at least as high"
+    )
+if _cooloff_minutes < 1:
+    raise ImproperlyConfigured("AXES_COOLOFF_MINUTES must be at least 1")
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")

@@ -69,6 +69,16 @@ EVENTS: dict[str, Event] = {
             "Security notice: the account's password was changed.",
             required=("name", "changed_at", "site_url"),
         ),
+        Event(
+            "email_change_confirm",
+            "To the new address: confirm the change of the account's email (a signed link).",
+            required=("name", "new_email", "requested_at", "confirm_url", "expires_at"),
+        ),
+        Event(
+            "email_change_requested",
+            "Security notice to the current address: a change of email was asked for.",
+            required=("name", "new_email", "requested_at", "site_url"),
+        ),
         *(
             Event(slug, description, required=CORRECTION_CONTEXT)
             for slug, description in (

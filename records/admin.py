@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from permissions.admin import ScopeObjectAdmin
 from records.accounts import announce_password_change
+from records.logins import AdminLoginForm
 from records.models import AuditEvent
 from records.models import CorrectionRequest
 from records.models import Ethnicity
@@ -26,6 +27,9 @@ from records.models import SchoolMajor
 from records.models import Student
 from records.models import User
 from records.validators import mask_id_number
+
+# The admin's login form says when a lockout ends (records.logins), as the site's does.
+admin.site.login_form = AdminLoginForm
 
 
 class AnnouncedPasswordChangeForm(AdminPasswordChangeForm):  # type: ignore[type-arg]  # generic in the stubs only

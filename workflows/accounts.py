@@ -8,29 +8,47 @@ Every page here names its own template. What is left out of ``AuthViewset``, on 
 - viewflow's profile page (it listed every column of the user, superuser flag included, and
   took avatar uploads): ``profile`` is our own page instead;
 - the "password changed" page: the change redirects to the profile with a message.
+
+Added: the login form says when a lockout ends (``records.logins``), and one's own email
+address is changed through a link sent to the new address (``records.accounts``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import password_validation
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import Form
 from django.http import HttpRequest
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern
+from django.urls import path
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import FormView
+from viewflow.contrib.auth import AuthenticationForm
 from viewflow.contrib.auth import AuthViewset
 from viewflow.utils import viewprop
 
 from permissions import roles
+from records.accounts import EMAIL_CHANGE_MAX_AGE
+from records.accounts import EmailChange
 from records.accounts import announce_password_change
+from records.accounts import email_change_confirm
+from records.accounts import email_change_pending
+from records.accounts import email_change_request
+from records.logins import locked_out_error
 from records.models import Student
 from records.models import User
 from records.people import person_history
@@ -89,8 +107,95 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+class LoginForm(AuthenticationForm):  # viewflow's (icons on the fields)
+    """The login form; a locked-out login is told until when instead of "wrong password"."""
+
+    def get_invalid_login_error(self) -> ValidationError:
+        error: ValidationError = locked_out_error(self.request) or super().get_invalid_login_error()
+        return error
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("New email address"))
+
+
+class EmailChangeView(FormView):  # type: ignore[type-arg]
+    """Ask to change one's email address: a link goes to the new address, a notice to the
+    current one, and nothing changes until the link is opened."""
+
+    template_name = "workflows/accounts/email_change.html"
+    form_class = EmailChangeForm
+    success_url = reverse_lazy("profile")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        _in_shell(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "account": self.request.user}
+
+    def form_valid(self, form: EmailChangeForm) -> HttpResponse:
+        user: User = self.request.user  # type: ignore[assignment]
+        try:
+            change = email_change_request(user=user, new_email=form.cleaned_data["email"])
+        except ValidationError as error:
+            form.add_error(None, error)  # on the field it names
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _(
+                "A confirmation link was sent to %(email)s. Your address changes when you open "
+                "it, within %(days)d days; until then your emails go to your current address."
+            )
+            % {"email": change.new, "days": EMAIL_CHANGE_MAX_AGE.days},
+        )
+        return super().form_valid(form)
+
+
+class EmailConfirmView(View):
+    """The link of the confirmation email: shows the change and confirms it on POST (a
+    mail scanner that opens the link changes nothing); refuses an altered, expired, replayed
+    or another user's link with a page that says which."""
+
+    template_name = "workflows/accounts/email_confirm.html"
+
+    def _page(
+        self,
+        request: HttpRequest,
+        *,
+        change: EmailChange | None = None,
+        error: ValidationError | None = None,
+    ) -> TemplateResponse:
+        _in_shell(request)
+        response = views.page(
+            request,
+            self.template_name,
+            {"account": request.user, "change": change, "errors": error.messages if error else []},
+        )
+        if error is not None:
+            response.status_code = 400
+        return response
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        user: User = request.user  # type: ignore[assignment]
+        try:
+            change = email_change_pending(user=user, token=token)
+        except ValidationError as error:
+            return self._page(request, error=error)
+        return self._page(request, change=change)
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        user: User = request.user  # type: ignore[assignment]
+        try:
+            change = email_change_confirm(user=user, token=token)
+        except ValidationError as error:
+            return self._page(request, error=error)
+        messages.success(request, _("Your email address is now %(email)s.") % {"email": change.new})
+        return redirect("profile")
+
+
 class AccountViewset(AuthViewset):
-    """Log in, log out (back to the login page), profile, password change."""
+    """Log in, log out (back to the login page), profile, password change, email change."""
 
     login_view_class = views.LoginView
     pass_change_view_class = PasswordChangeView
@@ -101,6 +206,20 @@ class AccountViewset(AuthViewset):
     pass_reset_done_path = None
     pass_reset_confirm_path = None
     pass_reset_complete_path = None
+
+    def get_login_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        result: dict[str, Any] = super().get_login_view_kwargs(form_class=LoginForm, **kwargs)
+        return result
+
+    @property
+    def email_change_path(self) -> URLPattern:
+        return path("email/", EmailChangeView.as_view(), name="email_change")
+
+    @property
+    def email_confirm_path(self) -> URLPattern:
+        return path(
+            "email/confirm/<str:token>/", EmailConfirmView.as_view(), name="email_change_confirm"
+        )
 
     def get_logout_view_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         return {"next_page": settings.LOGIN_URL, **kwargs}

@@ -51,6 +51,8 @@ from rest_framework.views import set_rollback
 from records.api.base import activate_user_language
 from records.errors import ConflictError
 from records.errors import NotVisibleError
+from records.logins import LOCKED_OUT_CODE
+from records.logins import Lockout
 
 INVALID = "invalid"
 NON_FIELD_KEY = "non_field_errors"
@@ -91,6 +93,19 @@ class ServerError(exceptions.APIException):
 
     default_detail = _("A server error occurred. It has been logged.")
     default_code = "server_error"
+
+
+class LockedOut(exceptions.APIException):
+    """Too many wrong passwords for this user name from this address (or from this address):
+    429 ``locked_out``, saying until when, with ``Retry-After`` (``records.logins``)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = _("Too many failed login attempts. Try again later.")
+    default_code = LOCKED_OUT_CODE
+
+    def __init__(self, lockout: Lockout) -> None:
+        super().__init__(lockout.message(), code=LOCKED_OUT_CODE)
+        self.wait = lockout.retry_after
 
 
 def _field_key(key: str) -> str:

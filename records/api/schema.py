@@ -33,7 +33,8 @@ _DESCRIPTIONS = {
     409: "Contradicts the current state (`conflict`).",
     413: "The body is larger than the server takes (`too_large`).",
     415: "A body of a media type the operation does not take (`unsupported_media_type`).",
-    429: "Too many requests (`throttled`; see the `Retry-After` header).",
+    429: "Too many requests (`throttled`), or too many failed logins (`locked_out`, saying "
+    "until when); see the `Retry-After` header.",
 }
 
 

@@ -9,9 +9,11 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from records.api.errors import LockedOut
 from records.choices import Gender
 from records.choices import IdType
 from records.converters import MAX_ID
+from records.logins import lockout_of
 from records.models import PERSON_FIELDS
 from records.models import PROVINCE_CODE_RULE
 from records.models import Ethnicity
@@ -29,6 +31,14 @@ def object_id_field(**kwargs: Any) -> serializers.IntegerField:
 BAD_CREDENTIALS = _("Unable to log in with provided credentials.")  # DRF's message and catalogue
 UNKNOWN_PROVINCE = _("No province has the code %(code)s.")
 NOT_CHANGEABLE = _("This field cannot be changed here.")
+EMAIL_NEEDS_CONFIRMATION = _(
+    "A new email address must be confirmed from that address: POST it to /api/v1/me/email/, "
+    "which sends it a confirmation link."
+)
+EMAIL_CHANGE_REQUESTED = _(
+    "A confirmation link was sent to %(email)s. Your address changes when it is opened, "
+    "within %(days)d days; until then your emails go to your current address."
+)
 QUERY_MAX_LENGTH = 50
 
 
@@ -38,7 +48,7 @@ class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(
         help_text="Stable snake_case error code, e.g. `invalid`, `not_authenticated`, "
         "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
-        "`parse_error`, `unsupported_media_type`, `throttled`, `conflict`."
+        "`parse_error`, `unsupported_media_type`, `throttled`, `locked_out`, `conflict`."
     )
     detail = serializers.CharField(help_text="Human-readable message in the request's language.")
 
@@ -57,19 +67,25 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
 
 class TokenObtainSerializer(serializers.Serializer[Any]):
-    username = serializers.CharField(write_only=True)
+    # As long as a user name can be (and as axes' record of failed attempts keeps).
+    username = serializers.CharField(write_only=True, max_length=150)
     password = serializers.CharField(
         write_only=True, trim_whitespace=False, style={"input_type": "password"}
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # ModelBackend refuses inactive users, so they get the same answer as a wrong password.
+        # django-axes counts the failures (the request is what it needs for that).
+        request = self.context["request"]
         user = authenticate(
-            request=self.context.get("request"),
+            request=request,
             username=attrs["username"],
             password=attrs["password"],
         )
         if user is None:
+            lockout = lockout_of(request)
+            if lockout is not None:
+                raise LockedOut(lockout)
             raise serializers.ValidationError(BAD_CREDENTIALS, code="authorization")
         attrs["user"] = user
         return attrs
@@ -158,12 +174,28 @@ class MeUpdateSerializer(serializers.ModelSerializer[User]):
         model = User
         fields = ("language", "email")
 
+    def validate_email(self, value: str) -> str:
+        # The current address is accepted (a client may send the whole object back); a new one
+        # needs the new address's confirmation (POST /me/email/).
+        if self.instance is not None and value.strip().lower() != self.instance.email.lower():
+            raise serializers.ValidationError(EMAIL_NEEDS_CONFIRMATION)
+        return self.instance.email if self.instance is not None else value
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Say so instead of silently ignoring e.g. {"username": ...}.
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError({name: [NOT_CHANGEABLE] for name in unknown})
         return attrs
+
+
+class EmailChangeSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(help_text="The new address; it gets the confirmation link.")
+
+
+class EmailChangeRequestedSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(help_text="The address the confirmation link was sent to.")
+    detail = serializers.CharField(help_text="What happens next, in the caller's language.")
 
 
 # --- Reference data -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ app_name = "api"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/email/", views.MeEmailView.as_view(), name="me-email"),
     path("provinces/", reference.ProvinceList.as_view(), name="province-list"),
     path("schools/", reference.SchoolList.as_view(), name="school-list"),
     path("schools/<str:code>/", reference.SchoolDetail.as_view(), name="school-detail"),

@@ -16,38 +16,28 @@ from rest_framework.permissions import BasePermission
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from permissions import codenames
 from permissions import roles
 from permissions.checks import granted_ids
+from records.accounts import EMAIL_CHANGE_MAX_AGE
+from records.accounts import email_change_request
 from records.api.base import account
 from records.api.base import activate_user_language
 from records.api.schema import error_responses
+from records.api.serializers import EMAIL_CHANGE_REQUESTED
+from records.api.serializers import EmailChangeRequestedSerializer
+from records.api.serializers import EmailChangeSerializer
 from records.api.serializers import MeSerializer
 from records.api.serializers import MeUpdateSerializer
 from records.api.serializers import TokenObtainSerializer
 from records.api.serializers import TokenSerializer
+from records.api.throttling import TokenObtainThrottle
 from records.models import Student
 from records.models import User
 from records.people import person_history
 from records.validators import mask_id_number
-
-
-class TokenObtainThrottle(SimpleRateThrottle):
-    """Slows password guessing: 10 attempts a minute per client address and username."""
-
-    scope = "token_obtain"
-    rate = "10/minute"
-
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        if request.method != "POST":
-            return None
-        data = request.data
-        username = data.get("username", "") if hasattr(data, "get") else ""
-        ident = f"{self.get_ident(request)}:{str(username).strip().lower()}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 @extend_schema_view(
@@ -180,8 +170,10 @@ _ME_EXAMPLE = {
     ),
     patch=extend_schema(
         tags=["account"],
-        summary="Change the caller's language or email",
-        description="`language` also sets the language of the caller's API answers and emails.",
+        summary="Change the caller's language",
+        description="`language` also sets the language of the caller's API answers and emails. "
+        "`email` may be sent only unchanged: a new address is confirmed from that address "
+        "(`POST /api/v1/me/email/`).",
         request=MeUpdateSerializer,
         responses={200: MeSerializer, **error_responses(400, 401)},
     ),
@@ -199,3 +191,34 @@ class MeView(APIView):
         serializer.save()
         activate_user_language(user)
         return Response(MeSerializer(me_data(user)).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=["account"],
+        summary="Ask to change the caller's email address",
+        description="Nothing changes yet: the new address gets a link (valid three days) that "
+        "the caller opens while logged in to the site to confirm the change, and the current "
+        "address a notice that the change was asked for. Refused when the address is the "
+        "current one or another account uses it.",
+        request=EmailChangeSerializer,
+        responses={202: EmailChangeRequestedSerializer, **error_responses(400, 401)},
+    ),
+)
+class MeEmailView(APIView):
+    """The change of the caller's email address, confirmed from the new address."""
+
+    def post(self, request: Request) -> Response:
+        serializer = EmailChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = email_change_request(
+            user=account(request), new_email=serializer.validated_data["email"]
+        )
+        detail = EMAIL_CHANGE_REQUESTED % {
+            "email": change.new,
+            "days": EMAIL_CHANGE_MAX_AGE.days,
+        }
+        return Response(
+            EmailChangeRequestedSerializer({"email": change.new, "detail": detail}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -13,6 +18,7 @@ pytestmark = pytest.mark.django_db
 TOKEN_URL = "/api/v1/auth/token/"
 ME_URL = "/api/v1/me/"
 BAD_CREDENTIALS_EN = "Unable to log in with provided credentials."
+MONDAY_9AM = dt.datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 class TestObtainToken:
@@ -76,9 +82,9 @@ class TestObtainToken:
 
     def test_ignores_a_logged_in_session_and_its_csrf_check(self):
         """A browser that is logged in can still obtain a token without a CSRF token."""
-        factories.user("alice", password="s3cret-pw")
+        user = factories.user("alice", password="s3cret-pw")
         browser = APIClient(enforce_csrf_checks=True)
-        browser.login(username="alice", password="s3cret-pw")
+        browser.force_login(user)
 
         response = browser.post(
             TOKEN_URL, {"username": "alice", "password": "s3cret-pw"}, format="json"
@@ -86,7 +92,8 @@ class TestObtainToken:
 
         assert response.status_code == 200
 
-    def test_throttles_password_guessing(self, api):
+    def test_throttles_password_guessing(self, api, settings):
+        settings.AXES_FAILURE_LIMIT = settings.LOGIN_IP_FAILURE_LIMIT = 50  # the throttle first
         factories.user("alice", password="s3cret-pw")
         guess = {"username": "alice", "password": "wrong"}
         for _ in range(10):
@@ -99,6 +106,119 @@ class TestObtainToken:
         # Another username from the same client is not locked out.
         other = {"username": "bob", "password": "wrong"}
         assert api.post(TOKEN_URL, other, format="json").status_code == 400
+
+    def test_a_rotating_x_forwarded_for_does_not_escape_the_throttle(self, api, settings):
+        """DRF's own client address would be the header's: every guess a new client."""
+        settings.AXES_FAILURE_LIMIT = settings.LOGIN_IP_FAILURE_LIMIT = 50
+        settings.TRUSTED_PROXIES = []
+        factories.user("alice", password="s3cret-pw")
+        guess = {"username": "alice", "password": "wrong"}
+        for n in range(10):
+            headers = {"X-Forwarded-For": f"192.0.2.{n}"}
+            assert api.post(TOKEN_URL, guess, format="json", headers=headers).status_code == 400
+
+        response = api.post(
+            TOKEN_URL, guess, format="json", headers={"X-Forwarded-For": "192.0.2.99"}
+        )
+
+        assert_error(response, 429, "throttled", fields={})
+
+    def test_a_trusted_proxy_s_forwarded_client_has_its_own_count(self, api, settings):
+        settings.AXES_FAILURE_LIMIT = settings.LOGIN_IP_FAILURE_LIMIT = 50
+        settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's address
+        factories.user("alice", password="s3cret-pw")
+        guess = {"username": "alice", "password": "wrong"}
+        for n in range(10):
+            # The client forges an entry of its own in front; the proxy appended its address.
+            first = {"X-Forwarded-For": f"192.0.2.{n}, 198.51.100.7"}
+            assert api.post(TOKEN_URL, guess, format="json", headers=first).status_code == 400
+        first = {"X-Forwarded-For": "192.0.2.99, 198.51.100.7"}
+        assert api.post(TOKEN_URL, guess, format="json", headers=first).status_code == 429
+
+        second = {"X-Forwarded-For": "198.51.100.8"}
+        assert api.post(TOKEN_URL, guess, format="json", headers=second).status_code == 400
+
+
+class TestTokenLockout:
+    """The token endpoint counts failures with the site's and the admin's login (axes)."""
+
+    @pytest.fixture(autouse=True)
+    def _limits(self, settings):
+        settings.AXES_FAILURE_LIMIT = 5
+        settings.LOGIN_IP_FAILURE_LIMIT = 20
+        settings.AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+        settings.TRUSTED_PROXIES = []
+
+    def test_locks_out_after_five_wrong_passwords_until_the_cool_off_ends(self, api):
+        factories.user("alice", password="s3cret-pw")
+        guess = {"username": "alice", "password": "wrong"}
+        right = {"username": "alice", "password": "s3cret-pw"}
+        english = {"Accept-Language": "en"}
+        with time_machine.travel(MONDAY_9AM, tick=False) as clock:
+            for _ in range(4):
+                assert api.post(TOKEN_URL, guess, format="json").status_code == 400
+            fifth = api.post(TOKEN_URL, guess, format="json", headers=english)
+            refused = api.post(TOKEN_URL, right, format="json", headers=english)
+
+            for response in (fifth, refused):
+                body = assert_error(response, 429, "locked_out", fields={})
+                assert body["detail"].startswith(
+                    "Too many failed login attempts. Logging in is locked until 09:15"
+                )
+                assert response["Retry-After"] == str(15 * 60)
+            assert not Token.objects.exists()
+
+            clock.shift(dt.timedelta(minutes=15))
+            assert api.post(TOKEN_URL, right, format="json").status_code == 200
+
+    def test_says_it_in_chinese_by_default(self, api):
+        factories.user("alice", password="s3cret-pw")
+        guess = {"username": "alice", "password": "wrong"}
+        for _ in range(5):
+            response = api.post(TOKEN_URL, guess, format="json")
+        body = assert_error(response, 429, "locked_out")
+        assert body["detail"].startswith("登录失败次数过多")
+
+    def test_shares_the_count_with_the_site_s_login_form(self, api):
+        factories.user("alice", password="s3cret-pw")
+        for _ in range(5):
+            Client().post("/accounts/login/", {"username": "alice", "password": "wrong"})
+
+        response = api.post(
+            TOKEN_URL, {"username": "alice", "password": "s3cret-pw"}, format="json"
+        )
+
+        assert_error(response, 429, "locked_out")
+
+    def test_rotating_x_forwarded_for_does_not_escape_it(self, api):
+        factories.user("alice", password="s3cret-pw")
+        guess = {"username": "alice", "password": "wrong"}
+        for n in range(5):
+            api.post(TOKEN_URL, guess, format="json", headers={"X-Forwarded-For": f"192.0.2.{n}"})
+
+        response = api.post(
+            TOKEN_URL,
+            {"username": "alice", "password": "s3cret-pw"},
+            format="json",
+            headers={"X-Forwarded-For": "192.0.2.77"},
+        )
+
+        assert_error(response, 429, "locked_out")
+
+    def test_names_a_user_name_longer_than_any(self, api):
+        response = api.post(
+            TOKEN_URL,
+            {"username": "a" * 151, "password": "x"},
+            format="json",
+            headers={"Accept-Language": "en"},
+        )
+
+        assert_error(
+            response,
+            400,
+            "invalid",
+            fields={"username": ["Ensure this field has no more than 150 characters."]},
+        )
 
 
 class TestRevokeToken:

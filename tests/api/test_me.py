@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from notifications.models import Notification
 from permissions import roles
 from permissions.services import grant_role
 from records.models import User
@@ -111,15 +112,30 @@ class TestChangeMe:
         user.refresh_from_db()
         assert user.language == "en"
 
-    def test_changes_the_email(self):
+    def test_refuses_a_new_email_which_needs_a_confirmation(self):
+        user = factories.user("alice", language="en")
+
+        response = token_client(user).patch(
+            ME_URL, {"email": "a@example.com", "language": "zh-hans"}, format="json"
+        )
+
+        body = assert_error(response, 400, "invalid")
+        assert list(body["fields"]) == ["email"]
+        assert "/api/v1/me/email/" in body["fields"]["email"][0]
+        user.refresh_from_db()
+        assert (user.email, user.language) == ("alice@example.org", "en")
+        assert not Notification.objects.exists()
+
+    def test_accepts_the_current_email_sent_back_unchanged(self):
         user = factories.user("alice")
 
-        response = token_client(user).patch(ME_URL, {"email": "a@example.com"}, format="json")
+        response = token_client(user).patch(
+            ME_URL, {"email": "Alice@Example.org", "language": "en"}, format="json"
+        )
 
         assert response.status_code == 200
-        assert response.json()["email"] == "a@example.com"
-        user.refresh_from_db()
-        assert user.email == "a@example.com"
+        assert response.json()["email"] == "alice@example.org"
+        assert response.json()["language"] == "en"
 
     def test_names_an_unknown_language(self):
         user = factories.user("alice", language="en")

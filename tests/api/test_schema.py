@@ -10,6 +10,7 @@ from django.core.management import call_command
 API_PATHS = {
     "/api/v1/auth/token/",
     "/api/v1/me/",
+    "/api/v1/me/email/",
     "/api/v1/provinces/",
     "/api/v1/schools/",
     "/api/v1/schools/{code}/",

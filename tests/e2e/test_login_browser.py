@@ -52,3 +52,33 @@ def test_a_wrong_password_stays_on_the_login_page(live_server, browser_page):
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "/accounts/login/" in page.url
+
+
+@pytest.fixture
+def alice(transactional_db: None) -> None:
+    """Before the browser starts (inside Playwright's event loop Django refuses the database)."""
+    from tests import factories
+
+    factories.user("alice", password="s3cret-pw")
+
+
+def test_a_locked_out_login_says_until_when(live_server, alice, browser_page, tmp_path):
+    page, base = browser_page, live_server.url
+    page.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})  # a browser in China
+    page.goto(f"{base}/accounts/login/")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", "wrong")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "s3cret-pw")
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+    page.screenshot(path=Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path)) / "locked_out.png")
+    assert "/accounts/login/" in page.url
+    message = page.get_by_text("登录失败次数过多")
+    assert message.is_visible()
+    assert "请届时再试" in message.inner_text()
