@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Forwarded-* only from TRUSTED_PROXIES (so X-Forwarded-Proto cannot fake HTTPS).
+    "records.logins.ForwardedHeadersGuard",
     "django.middleware.security.SecurityMiddleware",
     # /api/: a NUL or control character in the path or a query parameter is refused here.
     "records.api.middleware.ApiRequestGuard",
@@ -358,5 +360,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # axes: its lockouts (warnings), not a line per attempt and per process start.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -69,6 +69,29 @@ def _trusted(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address in network for network in networks)
 
 
+def from_trusted_proxy(request: Any) -> bool:
+    """Whether the connection comes from one of ``TRUSTED_PROXIES``."""
+    remote = _address(request.META.get("REMOTE_ADDR") or "")
+    return remote is not None and _trusted(remote, _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+class ForwardedHeadersGuard:
+    """First middleware: the ``X-Forwarded-*`` headers of a connection that is not a trusted
+    proxy are dropped, so Django's ``SECURE_PROXY_SSL_HEADER`` (``X-Forwarded-Proto``) and
+    everything after it see only what a proxy of ours vouches for."""
+
+    HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST")
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        if not from_trusted_proxy(request):
+            for header in self.HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
+
+
 def client_ip(request: Any) -> str:
     """The address of the client that sent ``request`` (a Django or a DRF request).
 

@@ -101,7 +101,7 @@ def test_every_operation_documents_the_errors_it_can_answer(schema):
         if "requestBody" in operation:
             expected |= {"413", "415"}
         assert expected <= statuses, (method, path, expected - statuses)
-        for status in statuses - {"200", "201", "204"}:
+        for status in (s for s in statuses if int(s) >= 400):
             content = operation["responses"][status]["content"]["application/json"]
             assert content["schema"] == error, (method, path, status)
 

@@ -115,3 +115,27 @@ def test_the_limits_come_from_the_environment_and_must_make_sense(monkeypatch):
     )
     with pytest.raises(ImproperlyConfigured, match="AXES_COOLOFF_MINUTES must be at least 1"):
         _settings_with(monkeypatch, AXES_COOLOFF_MINUTES="0")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("trusted", "remote", "https"),
+    [
+        ([], "203.0.113.9", False),
+        (["10.0.0.1"], "203.0.113.9", False),
+        (["10.0.0.1"], "10.0.0.1", True),
+    ],
+)
+def test_x_forwarded_proto_is_believed_from_a_trusted_proxy_only(settings, trusted, remote, https):
+    from django.test import Client
+
+    settings.TRUSTED_PROXIES = trusted
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = Client(REMOTE_ADDR=remote).get(
+        "/accounts/login/", headers={"X-Forwarded-Proto": "https"}
+    )
+
+    # Believed: the request is HTTPS and the page answers; not believed: redirected to HTTPS.
+    assert (response.status_code == 200) is https, response.status_code
