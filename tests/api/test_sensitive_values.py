@@ -12,6 +12,8 @@ from viewflow.workflow.status import STATUS
 from records.validators import mask_id_number
 from tests import factories
 from tests.api.helpers import token_client
+from tests.sensitive import assert_masked
+from tests.sensitive import no_store
 
 pytestmark = pytest.mark.django_db
 
@@ -68,19 +70,6 @@ def _decide(world, who, decision="approve", comment=""):
     assert response.status_code == 200, response.content
 
 
-def _no_store(response) -> bool:
-    return "no-store" in response.get("Cache-Control", "")
-
-
-def _masked(world, response):
-    """Neither number appears in full; both appear masked."""
-    text = response.content.decode()
-    assert world["old"] not in text
-    assert world["new"] not in text
-    assert mask_id_number(world["old"]) in text
-    assert mask_id_number(world["new"]) in text
-
-
 def _change(response):
     (change,) = response.json()["changes"]
     assert change["field"] == "id_number"
@@ -94,7 +83,7 @@ def test_the_correction_list_masks_id_numbers_for_every_role(world, who):
         _decide(world, "officer_10001")  # the province's list, with the request at its step
     response = world["api"][who].get("/api/v1/corrections/")
     assert response.status_code == 200
-    _masked(world, response)
+    assert_masked(response, world["old"], world["new"])
     (row,) = response.json()["results"]
     assert row["changes"][0]["new"] == mask_id_number(world["new"])
     assert row["reason"] == f"身份证号录入错误，应为{mask_id_number(world['new'])}"
@@ -107,7 +96,7 @@ def test_the_filing_answer_shows_the_requester_what_they_typed_and_is_not_cached
     response = _file(world)
     assert _change(response) == (mask_id_number(world["old"]), world["new"])
     assert response.json()["reason"] == f"身份证号录入错误，应为{world['new']}"
-    assert _no_store(response)
+    assert no_store(response)
 
 
 def test_the_reviewer_who_may_decide_sees_both_values_uncached(world):
@@ -115,27 +104,29 @@ def test_the_reviewer_who_may_decide_sees_both_values_uncached(world):
     response = _detail(world, "officer_10001", pk)
     assert _change(response) == (world["old"], world["new"])
     assert response.json()["history"][0]["comment"] == f"身份证号录入错误，应为{world['new']}"
-    assert _no_store(response)
+    assert no_store(response)
 
 
 def test_a_reader_with_no_decision_to_make_sees_them_masked(world):
     pk = _file(world).json()["id"]
     response = _detail(world, "province_11", pk)  # it waits at the school, not the province
-    _masked(world, response)
+    assert_masked(response, world["old"], world["new"])
     assert _change(response) == (mask_id_number(world["old"]), mask_id_number(world["new"]))
-    assert not _no_store(response)
+    assert not no_store(response)
 
 
 def test_the_values_in_full_follow_the_open_task(world):
     pk = _file(world).json()["id"]
     _decide(world, "officer_10001")
     assert _change(_detail(world, "province_11", pk)) == (world["old"], world["new"])
-    _masked(world, _detail(world, "officer_10001", pk))  # decided: no longer needed
+    assert_masked(
+        _detail(world, "officer_10001", pk), world["old"], world["new"]
+    )  # decided: no longer needed
 
     _decide(world, "province_11", comment=f"核对无误 {world['new']}")
     for who in ("officer_10001", "province_11"):
         response = _detail(world, who, pk)
-        _masked(world, response)
+        assert_masked(response, world["old"], world["new"])
         assert response.json()["history"][-1]["comment"] == (
             f"核对无误 {mask_id_number(world['new'])}"
         )
@@ -143,7 +134,7 @@ def test_the_values_in_full_follow_the_open_task(world):
     response = _detail(world, "student_a", pk)
     assert response.json()["state"] == "approved"
     assert _change(response) == (mask_id_number(world["old"]), world["new"])
-    assert _no_store(response)
+    assert no_store(response)
 
 
 def test_an_officer_filing_for_the_student_is_the_requester_not_a_reviewer(world):
@@ -153,7 +144,7 @@ def test_an_officer_filing_for_the_student_is_the_requester_not_a_reviewer(world
     reviewer = _detail(world, "officer_10001", pk)
     assert _change(reviewer) == (world["old"], world["new"])
     student = _detail(world, "student_a", pk)  # their record, but someone else's request
-    _masked(world, student)
+    assert_masked(student, world["old"], world["new"])
 
 
 def test_a_task_held_by_someone_else_is_not_theirs_to_decide(world):
@@ -162,7 +153,7 @@ def test_a_task_held_by_someone_else_is_not_theirs_to_decide(world):
     Task.objects.filter(pk=task.pk).update(
         owner=world["users"]["officer_10001b"], status=STATUS.ASSIGNED
     )
-    _masked(world, _detail(world, "officer_10001", pk))
+    assert_masked(_detail(world, "officer_10001", pk), world["old"], world["new"])
     assert _change(_detail(world, "officer_10001b", pk)) == (world["old"], world["new"])
 
 
