@@ -147,11 +147,28 @@ def current_heads() -> list[Head]:
     )
 
 
+def latest_checkpoint(directory: Path) -> Path | None:
+    """The newest checkpoint in ``directory`` (their names sort by time)."""
+    return max(directory.glob("audit-checkpoint-*.json"), default=None)
+
+
 def checkpoint_write() -> Path:
     """Sign the heads of every chain and write them to a new file in
-    ``AUDIT_CHECKPOINT_DIR``; return its path."""
+    ``AUDIT_CHECKPOINT_DIR``; return its path.
+
+    The newest checkpoint already there must still hold first: a history rewritten since is
+    never signed again, so each checkpoint vouches for every one before it, and verifying
+    the latest is enough. (After a key change, move the old ones out of the directory.)
+    """
     key = _private_key()
     directory = _directory()
+    previous = latest_checkpoint(directory)
+    if previous is not None:
+        broken = checkpoint_break(checkpoint_read(previous))
+        if broken is not None:
+            raise CheckpointError(
+                f"{previous} no longer holds, so no new checkpoint was written: {broken}"
+            )
     heads = current_heads()
     created = timezone.now()
     body: dict[str, Any] = {

@@ -88,6 +88,18 @@ def test_a_rewritten_chain_with_recomputed_hashes_breaks_the_checkpoint(keys, hi
     assert f"records.student:{history[0].pk} seq 3" in str(caught.value)
 
 
+def test_a_history_rewritten_since_the_last_checkpoint_is_never_signed(
+    keys, history, tmp_path, capsys
+):
+    first = _checkpoint(capsys)
+    second = _checkpoint(capsys)  # the first still holds
+    assert sorted(tmp_path.iterdir()) == [first, second]
+    rewrite(history[0], seq=1, data={"v": "forged"})
+    with pytest.raises(CommandError, match=r"no longer holds, so no new checkpoint was written"):
+        call_command("audit_checkpoint")
+    assert sorted(tmp_path.iterdir()) == [first, second]
+
+
 def test_a_removed_chain_breaks_the_checkpoint(keys, history, capsys):
     path = _checkpoint(capsys)
     with superuser():
