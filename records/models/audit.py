@@ -7,12 +7,14 @@ from typing import ClassVar
 import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from records.models.base import AppendOnlyModel
 
 AUDIT_APPEND_ONLY = "audit events are append-only"
+AUDIT_HEADS_MOVE_ON_APPEND = "audit heads move only when an audit event is appended"
 
 # The genesis of every chain: the ``prev_hash`` of its first event.
 GENESIS_HASH = "0" * 64
@@ -115,7 +117,8 @@ class AuditHead(models.Model):
 
     On PostgreSQL the insert of an event moves its head (``AuditEvent``'s ``keep_head``
     trigger) and nothing else may insert, update, delete or truncate a head; on SQLite
-    ``records.audit`` upserts the heads of each batch in one statement.
+    ``records.audit`` upserts the heads of each batch in one statement. The model never saves
+    or deletes one.
     """
 
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
@@ -144,3 +147,9 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_type_id}:{self.subject_id}@{self.seq}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        raise ValidationError(AUDIT_HEADS_MOVE_ON_APPEND)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValidationError(AUDIT_HEADS_MOVE_ON_APPEND)

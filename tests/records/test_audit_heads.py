@@ -8,6 +8,7 @@ import pkgutil
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError
@@ -160,6 +161,17 @@ def test_a_batch_costs_one_statement_more_on_sqlite_and_none_on_postgresql(
     assert _heads() == _last_rows()
 
 
+def test_the_model_never_writes_a_head(subjects):
+    audit_append(subject=subjects[0], action="a", actor=None)
+    head = AuditHead.objects.get()
+    head.seq = 9
+    with pytest.raises(ValidationError, match="move only when an audit event is appended"):
+        head.save()
+    with pytest.raises(ValidationError, match="move only when an audit event is appended"):
+        head.delete()
+    assert AuditHead.objects.values_list("seq", flat=True).get() == 1
+
+
 def _check_deferred_constraints_now() -> None:
     """TRUNCATE waits for no deferred foreign-key check of this transaction (the test's,
     which inserted the rows); a real one runs in a transaction of its own."""
@@ -201,8 +213,8 @@ def test_postgres_refuses_any_write_of_a_head_but_an_append(subjects):
     with pytest.raises(DatabaseError, match="heads move only"), transaction.atomic():
         AuditHead.objects.filter(**chain).update(seq=7)
     with pytest.raises(DatabaseError, match="heads move only"), transaction.atomic():
-        AuditHead.objects.create(
-            subject_type=chain["subject_type"], subject_id="999", seq=1, hash="f"
+        AuditHead.objects.bulk_create(
+            [AuditHead(subject_type=chain["subject_type"], subject_id="999", seq=1, hash="f")]
         )
     with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
         AuditHead.objects.all().delete()
