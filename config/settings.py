@@ -295,6 +295,22 @@ NOTIFICATIONS_BROKER_COOLDOWN = env.float("NOTIFICATIONS_BROKER_COOLDOWN", defau
 # the message, QUIT), each bounded by EMAIL_TIMEOUT: 12 x EMAIL_TIMEOUT leaves a margin of two.
 NOTIFICATIONS_SENDING_TIMEOUT = env.int("NOTIFICATIONS_SENDING_TIMEOUT", default=12 * EMAIL_TIMEOUT)
 
+# --- Audit checkpoints (records.checkpoints) ----------------------------------------------------
+# A signed digest of every audit chain's head, written outside the database by
+# `manage.py audit_checkpoint` and by celery beat; `manage.py verify_audit --checkpoint FILE`
+# checks one. The private key signs (`audit_checkpoint --generate-key` makes one: the base64
+# of its 32 raw bytes, or PEM); a verifier needs only the public key. No key: beat skips.
+AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="")
+AUDIT_CHECKPOINT_PUBLIC_KEY = env.str("AUDIT_CHECKPOINT_PUBLIC_KEY", default="")
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+AUDIT_CHECKPOINT_HOURS = env.int("AUDIT_CHECKPOINT_HOURS", default=24)
+if AUDIT_CHECKPOINT_HOURS < 1:
+    raise ImproperlyConfigured("AUDIT_CHECKPOINT_HOURS must be a whole number of hours, at least 1")
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "records.tasks.audit_checkpoint",
+    "schedule": timedelta(hours=AUDIT_CHECKPOINT_HOURS),
+}
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # DRF's token and session authentication, answering in the user's stored language.

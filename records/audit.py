@@ -1,8 +1,10 @@
-"""The audit log: one SHA-256 hash chain per subject record.
+"""The audit log: one SHA-256 hash chain per subject record, and its head.
 
 ``audit_append`` locks the subject's row, so writers of one subject are ordered and writers
-of different subjects never wait on each other (no global chain, no table lock).
-``verify_chains`` recomputes every chain and reports the first row that does not hold.
+of different subjects never wait on each other (no global chain, no table lock). Each chain's
+head (``AuditHead``: its last seq and hash) moves in the same transaction as the append.
+``verify_chains`` recomputes every chain, holds the rows against the heads, and reports the
+first row or head that does not hold. ``records.checkpoints`` signs the heads.
 """
 
 from __future__ import annotations
@@ -19,17 +21,30 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.db import models
 from django.db import transaction
+from django.db.models import Exists
+from django.db.models import Max
 from django.db.models import OuterRef
 from django.db.models import Q
-from django.db.models import Subquery
 from django.utils import timezone
 
+from records.models import GENESIS_HASH
 from records.models import AuditEvent
+from records.models import AuditHead
 from records.models import User
 
-GENESIS_HASH = "0" * 64
+__all__ = [
+    "GENESIS_HASH",
+    "ChainBreak",
+    "VerifyResult",
+    "audit_append",
+    "audit_together",
+    "compute_hash",
+    "subject_label",
+    "verify_chains",
+]
 
 
 def _canonical(event: AuditEvent, subject_label: str) -> str:
@@ -122,63 +137,80 @@ def audit_together() -> Iterator[None]:
 
 
 def _write(events: Sequence[AuditEvent]) -> None:
-    """Link each event to its chain's head (or the event before it here) and write them."""
+    """Link each event to its chain's head (or the event before it here) and write them.
+
+    The heads are read in one query and the events written in one statement. On PostgreSQL
+    the insert moves the heads itself (``AuditEvent``'s ``keep_head`` trigger, which also
+    refuses an event that does not follow its head); elsewhere the heads of the batch are
+    upserted in one more statement.
+    """
     if not events:
         return
-    chains: dict[int, set[str]] = {}
-    for event in events:
-        chains.setdefault(event.subject_type_id, set()).add(event.subject_id)
     columns = ("subject_type_id", "subject_id", "seq", "hash")
     if len(events) == 1:  # the common case, in its simplest query
-        heads_query = (
-            AuditEvent.objects.filter(
-                subject_type_id=events[0].subject_type_id, subject_id=events[0].subject_id
-            )
-            .order_by("-seq")
-            .values_list(*columns)[:1]
-        )
+        heads_query = AuditHead.objects.filter(
+            subject_type_id=events[0].subject_type_id, subject_id=events[0].subject_id
+        ).values_list(*columns)
     else:
-        latest = (
-            AuditEvent.objects.filter(
-                subject_type=OuterRef("subject_type"), subject_id=OuterRef("subject_id")
-            )
-            .order_by("-seq")
-            .values("seq")[:1]
-        )
+        chains: dict[int, set[str]] = {}
+        for event in events:
+            chains.setdefault(event.subject_type_id, set()).add(event.subject_id)
         within = Q(pk__in=[])
         for type_id, ids in chains.items():
             within |= Q(subject_type_id=type_id, subject_id__in=sorted(ids))
-        heads_query = AuditEvent.objects.filter(within, seq=Subquery(latest)).values_list(*columns)
+        heads_query = AuditHead.objects.filter(within).values_list(*columns)
     heads = {(type_id, subject_id): (seq, hash_) for type_id, subject_id, seq, hash_ in heads_query}
     for event in events:
         key = (event.subject_type_id, event.subject_id)
         last = heads.get(key)
         event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        content_type = ContentType.objects.get_for_id(event.subject_type_id)
-        event.hash = compute_hash(event, f"{content_type.app_label}.{content_type.model}")
+        event.hash = compute_hash(event, subject_label(event.subject_type_id))
         heads[key] = (event.seq, event.hash)
     with transaction.atomic(savepoint=False):
         if len(events) == 1:
             events[0].save()
         else:
             AuditEvent.objects.bulk_create(events)
+        if connection.vendor != "postgresql":
+            moved = {(event.subject_type_id, event.subject_id) for event in events}
+            AuditHead.objects.bulk_create(
+                [
+                    AuditHead(subject_type_id=key[0], subject_id=key[1], seq=seq, hash=hash_)
+                    for key, (seq, hash_) in heads.items()
+                    if key in moved
+                ],
+                update_conflicts=True,
+                unique_fields=["subject_type", "subject_id"],
+                update_fields=["seq", "hash"],
+            )
+
+
+def subject_label(subject_type_id: int) -> str:
+    """``app_label.model`` of a chain's subject type, as hashed (and named in checkpoints)."""
+    content_type = ContentType.objects.get_for_id(subject_type_id)
+    return f"{content_type.app_label}.{content_type.model}"
 
 
 @dataclass(frozen=True)
 class ChainBreak:
-    event_id: int
+    """The first row or head that does not hold (``event_id`` is None when no row is there)."""
+
+    event_id: int | None
     subject: str
     seq: int
     reason: str
 
     def __str__(self) -> str:
-        return f"audit event id={self.event_id} ({self.subject} seq {self.seq}): {self.reason}"
+        if self.event_id is not None:
+            return f"audit event id={self.event_id} ({self.subject} seq {self.seq}): {self.reason}"
+        return f"audit chain {self.subject} at seq {self.seq}: {self.reason}"
 
 
 @dataclass
 class VerifyResult:
     chains: int = 0
     events: int = 0
+    heads: int = 0
     first_break: ChainBreak | None = None
 
 
@@ -191,7 +223,16 @@ def _ordered_events() -> Iterator[AuditEvent]:
 
 
 def verify_chains() -> VerifyResult:
-    """Recompute every chain; stop at the first row whose link or hash does not hold."""
+    """Recompute every chain, then hold its rows against its head; stop at the first row or
+    head that does not hold.
+
+    A chain's rows must run from seq 1, each linked to the one before and hashing to its own
+    ``hash``; and every chain must end exactly at its head: a head past the last row means
+    the chain's last rows (or all of them) were removed, a row past its head or without one
+    was written around ``audit_append``. What this cannot see is a chain rewritten whole,
+    hashes and head included: ``records.checkpoints`` catches that for the history before a
+    signed checkpoint.
+    """
     result = VerifyResult()
     current: tuple[int, str] | None = None
     expected_seq, expected_prev = 1, GENESIS_HASH
@@ -214,4 +255,53 @@ def verify_chains() -> VerifyResult:
             result.first_break = ChainBreak(event.pk, subject, event.seq, reason)
             return result
         expected_seq, expected_prev = event.seq + 1, event.hash
+    result.heads = AuditHead.objects.count()
+    result.first_break = _head_break()
     return result
+
+
+def _same_chain(**extra: Any) -> Q:
+    return Q(subject_type=OuterRef("subject_type"), subject_id=OuterRef("subject_id"), **extra)
+
+
+def _head_break() -> ChainBreak | None:
+    """The first head that is not its chain's last row, or row beyond its chain's head (two
+    anti-joins over the unique indexes; the chains themselves are verified already)."""
+    head = (
+        AuditHead.objects.filter(
+            ~Exists(
+                AuditEvent.objects.filter(_same_chain(seq=OuterRef("seq"), hash=OuterRef("hash")))
+            )
+        )
+        .order_by("subject_type_id", "subject_id")
+        .first()
+    )
+    if head is not None:
+        subject = f"{subject_label(head.subject_type_id)}:{head.subject_id}"
+        last = AuditEvent.objects.filter(
+            subject_type_id=head.subject_type_id, subject_id=head.subject_id
+        ).aggregate(last=Max("seq"))["last"]
+        if last is None:
+            reason = "the chain has a head but no rows: they were removed"
+        elif last < head.seq:
+            reason = f"the chain ends at seq {last}, before its head: its last rows were removed"
+        else:
+            reason = "the row at the head's seq does not carry the head's hash"
+        return ChainBreak(None, subject, head.seq, reason)
+    stray = (
+        AuditEvent.objects.filter(
+            ~Exists(AuditHead.objects.filter(_same_chain(seq__gte=OuterRef("seq"))))
+        )
+        .order_by("subject_type_id", "subject_id", "seq")
+        .first()
+    )
+    if stray is None:
+        return None
+    subject = f"{subject_label(stray.subject_type_id)}:{stray.subject_id}"
+    if AuditHead.objects.filter(
+        subject_type_id=stray.subject_type_id, subject_id=stray.subject_id
+    ).exists():
+        reason = "the row is past its chain's head: written around audit_append"
+    else:
+        reason = "the chain has rows but no head"
+    return ChainBreak(stray.pk, subject, stray.seq, reason)

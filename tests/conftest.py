@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pgtrigger
 import pytest
 from django.conf import settings
+from django.test import TransactionTestCase
 
 from records.models import Province
 from records.models import School
@@ -42,6 +45,26 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         reason = str(marker.kwargs.get("reason", ""))
         if reason.startswith("needs "):
             pytest.fail(f"XUEJI_REQUIRE_SERVICES=1 but the service is missing: {reason}")
+
+
+# The audit tables refuse TRUNCATE on PostgreSQL (records.models.audit), as they must in
+# production; Django's flush between transactional tests truncates every table.
+AUDIT_TRUNCATE_TRIGGERS = ("records.AuditEvent:no_truncate", "records.AuditHead:no_truncate")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_truncates_the_audit_tables() -> Iterator[None]:
+    """Let the flush after each transactional test truncate the audit tables too."""
+    flush = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]
+
+    def teardown(self: TransactionTestCase) -> None:
+        with pgtrigger.ignore(*AUDIT_TRUNCATE_TRIGGERS):
+            flush(self)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(TransactionTestCase, "_fixture_teardown", teardown)
+    yield
+    patch.undo()
 
 
 @dataclass(frozen=True)

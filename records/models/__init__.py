@@ -2,7 +2,7 @@
 
 - ``reference``: provinces, schools, majors, ethnic groups;
 - ``people``: logins and persons;
-- ``audit``: the audit log's rows;
+- ``audit``: the audit log's rows and its chains' heads;
 - ``qualifications``: qualifications and their revisions;
 - ``corrections``: correction requests and their evidence.
 
@@ -15,7 +15,9 @@ these paths; it never imports this package. Import models from here.
 from __future__ import annotations
 
 from records.models.audit import AUDIT_APPEND_ONLY
+from records.models.audit import GENESIS_HASH
 from records.models.audit import AuditEvent
+from records.models.audit import AuditHead
 from records.models.base import STUDENT_RECORD_SCOPE
 from records.models.base import AppendOnlyModel
 from records.models.corrections import CORRECTABLE_FIELDS
@@ -41,6 +43,7 @@ from records.models.reference import SchoolMajor
 __all__ = [
     "AUDIT_APPEND_ONLY",
     "CORRECTABLE_FIELDS",
+    "GENESIS_HASH",
     "PERSON_FIELDS",
     "PROVINCE_CODE_RULE",
     "QUALIFICATION_CONTENT_FIELDS",
@@ -50,6 +53,7 @@ __all__ = [
     "STUDENT_RECORD_SCOPE",
     "AppendOnlyModel",
     "AuditEvent",
+    "AuditHead",
     "CorrectionEvidence",
     "CorrectionRequest",
     "Ethnicity",
