@@ -4,6 +4,8 @@ login lockout uses (DRF's own ``get_ident`` would believe any ``X-Forwarded-For`
 
 from __future__ import annotations
 
+import hashlib
+
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -30,5 +32,8 @@ class TokenObtainThrottle(ClientRateThrottle):
             return None
         data = request.data
         username = data.get("username", "") if hasattr(data, "get") else ""
-        ident = f"{self.get_ident(request)}:{str(username).strip().lower()}"
+        # The user name is the client's to choose (NUL, thousands of characters): only its
+        # digest goes into a cache key, which the database cache stores in a varchar(255).
+        name = hashlib.sha256(str(username).strip().lower().encode()).hexdigest()[:32]
+        ident = f"{self.get_ident(request)}:{name}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

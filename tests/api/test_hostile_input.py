@@ -256,3 +256,16 @@ class TestHugeIdentifiers:
 
         body = assert_error(response, 400, "invalid")
         assert "qualification" in body["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["a\x00b", "\x1b" + "鼎" * 140, "x" * 5000])
+def test_a_hostile_user_name_at_the_token_endpoint_is_a_field_error(username):
+    """Found by schemathesis: the throttle's cache key carried the user name, NUL and all,
+    into the database cache (PostgreSQL refuses NUL: a 500)."""
+    response = quiet(APIClient()).post(
+        "/api/v1/auth/token/", {"username": username, "password": ""}, format="multipart"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert "username" in body["fields"] or "password" in body["fields"]
