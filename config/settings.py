@@ -30,7 +30,9 @@ env.read_env(BASE_DIR / ".env")  # optional, for local overrides; never committe
 
 # --- Core ---------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# Read as it is: django-environ takes a value starting with "$" for the name of another
+# variable, and Django's key generator uses "$" (one key in 50 starts with it).
+SECRET_KEY = env.ENVIRON.get("SECRET_KEY", "")
 # Django's own rule for a strong key (``check --deploy``, security.W009), refused at start-up.
 SECRET_KEY_RULE = (
     f"at least {SECRET_KEY_MIN_LENGTH} characters, at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} "

@@ -96,3 +96,18 @@ def test_a_missing_secret_key_names_the_rule_too(tmp_path):
     assert started.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off" in started.stderr
     assert "at least 50 characters" in started.stderr
+
+
+def test_a_generated_key_starting_with_a_dollar_sign_is_taken_as_it_is(tmp_path):
+    """Found by CI: django-environ reads "$abc" as the value of the variable "abc", and
+    Django's generator starts one key in 50 with "$"."""
+    key = "$" + get_random_secret_key()[1:]
+    shown = _manage(
+        _production(tmp_path, SECRET_KEY=key),
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings as s; print(s.SECRET_KEY)",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == key
