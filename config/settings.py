@@ -279,6 +279,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.notification_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Admission imports the broker did not take when they were uploaded.
+    "admission-import-sweep": {
+        "task": "records.tasks.admission_import_sweep",
+        "schedule": timedelta(minutes=2),
+    },
     # Reminders before work items are due, overdue marks, escalations (workflows.timers).
     "workflow-timers": {
         "task": "workflows.tasks.workflow_timers",

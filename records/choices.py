@@ -121,3 +121,44 @@ OPEN_CORRECTION_STATES = (
     CorrectionState.SCHOOL_APPROVED,
     CorrectionState.RETURNED,
 )
+
+
+class AdmissionState(models.TextChoices):
+    """An admission's outcome (DOMAIN.md §2.1): 录取 until the school decides."""
+
+    ADMITTED = "admitted", _("Admitted")
+    REGISTERED = "registered", _("Registered (student status)")
+    GAVE_UP = "gave_up", _("Gave up the admission")
+    CANCELLED = "cancelled", _("Admission cancelled")
+    RETAINED = "retained", _("Admission retained")
+
+
+class StatusState(models.TextChoices):
+    """A student status (学籍): enrolled, interrupted, or ended (DESIGN.md §2)."""
+
+    ENROLLED = "enrolled", _("Enrolled")
+    SUSPENDED = "suspended", _("Suspended")
+    RESERVED = "reserved", _("Status reserved")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    CANCELLED = "cancelled", _("Status cancelled")
+    EXPELLED = "expelled", _("Expelled")
+    DECEASED = "deceased", _("Deceased")
+    TRANSFERRED_OUT = "transferred_out", _("Transferred out")
+    GRADUATED = "graduated", _("Graduated")
+    COMPLETED = "completed", _("Completed")
+
+
+# A status in one of these is current: one ordinary full-time current status per person.
+OPEN_STATUS_STATES = (StatusState.ENROLLED, StatusState.SUSPENDED, StatusState.RESERVED)
+
+
+class ImportMode(models.TextChoices):
+    SKIP_INVALID = "skip_invalid", _("Import the valid rows, report the others")
+    ALL_OR_NOTHING = "all_or_nothing", _("Import nothing if any row is invalid")
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

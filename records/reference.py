@@ -14,6 +14,7 @@ from django.db import models
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from records.models import AdmissionType
 from records.models import Ethnicity
 from records.models import Major
 from records.models import Province
@@ -89,11 +90,22 @@ def load_reference_data() -> list[LoadCount]:
         {"code": r["code"], "name": r["name"], "note": r["note"]}
         for r in _rows("ethnic_groups.csv")
     ]
+    admission_types = [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "name_en": r["name_en"],
+            "active": r["active"] == "true",
+            "note": r["note"],
+        }
+        for r in _rows("admission_types.csv")
+    ]
     return [
         _upsert(Province, provinces),
         _upsert(School, schools),
         _upsert(Major, majors),
         _upsert(Ethnicity, ethnicities),
+        _upsert(AdmissionType, admission_types),
     ]
 
 

@@ -4,7 +4,8 @@
 - ``people``: logins and persons;
 - ``audit``: the audit log's rows and its chains' heads;
 - ``qualifications``: qualifications and their revisions;
-- ``corrections``: correction requests and their evidence.
+- ``corrections``: correction requests and their evidence;
+- ``admissions``: admission types, imports, admissions and student statuses.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -14,6 +15,11 @@ these paths; it never imports this package. Import models from here.
 
 from __future__ import annotations
 
+from records.models.admissions import AdmissionImport
+from records.models.admissions import AdmissionImportError
+from records.models.admissions import AdmissionRecord
+from records.models.admissions import AdmissionType
+from records.models.admissions import StudentStatus
 from records.models.audit import AUDIT_APPEND_ONLY
 from records.models.audit import GENESIS_HASH
 from records.models.audit import AuditEvent
@@ -51,6 +57,10 @@ __all__ = [
     "REVISIONS_APPEND_ONLY",
     "SCHOOL_CODE_RULE",
     "STUDENT_RECORD_SCOPE",
+    "AdmissionImport",
+    "AdmissionImportError",
+    "AdmissionRecord",
+    "AdmissionType",
     "AppendOnlyModel",
     "AuditEvent",
     "AuditHead",
@@ -64,6 +74,7 @@ __all__ = [
     "School",
     "SchoolMajor",
     "Student",
+    "StudentStatus",
     "User",
     "evidence_path",
 ]

@@ -59,8 +59,8 @@ class Student(models.Model):
         _("ID type"), max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
     id_number = models.CharField(_("ID number"), max_length=32)
-    ethnicity = models.ForeignKey(
-        Ethnicity, on_delete=models.PROTECT, verbose_name=_("ethnic group")
+    ethnicity = models.ForeignKey(  # null: not known yet (an admission file may not say)
+        Ethnicity, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("ethnic group")
     )
     email = models.EmailField(_("email"), blank=True)
     photo = models.ImageField(_("photo"), upload_to="photos/students/%Y/", blank=True)

@@ -1,0 +1,2 @@
+"""Admissions: reading and checking admission files (``reading``, ``checks``), importing
+them (``imports``)."""

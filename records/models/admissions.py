@@ -1,0 +1,286 @@
+"""Admissions (录取 / 入学资格), their imports, and the student status (学籍) registration
+creates (DOMAIN.md §2.1, §3.1, §4 items 1-2)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin
+from django_fsm import FSMField
+from django_fsm import transition
+
+from records.choices import OPEN_STATUS_STATES
+from records.choices import AdmissionState
+from records.choices import ImportMode
+from records.choices import ImportState
+from records.choices import LearningForm
+from records.choices import Level
+from records.choices import StatusState
+from records.choices import StudyLength
+from records.models.base import STUDENT_RECORD_SCOPE
+from records.models.people import Student
+from records.models.reference import Province
+from records.models.reference import School
+
+CANDIDATE_NUMBER_MAX = 18  # the platform's CHAR(18): gaokao's 14 digits and others
+STUDENT_NUMBER_MAX = 20
+
+
+class AdmissionType(models.Model):
+    """特殊招生类型: a data table (DOMAIN.md §3.7 "make the list data-driven"), loaded from
+    ``records/data/admission_types.csv`` by ``load_reference_data``."""
+
+    code = models.SlugField(_("code"), max_length=40, primary_key=True)
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    name_en = models.CharField(_("English name"), max_length=100)
+    active = models.BooleanField(_("admitted today"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("admission type")
+        verbose_name_plural = _("admission types")
+        ordering: ClassVar = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdmissionImport(models.Model):
+    """One uploaded admission file and its progress (``records.admissions.imports``)."""
+
+    uploaded_by = models.ForeignKey(  # null: from the command line (``import_admissions``)
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("only for school"),
+    )
+    file = models.FileField(_("file"), upload_to="imports/admissions/%Y/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    mode = models.CharField(
+        _("mode"), max_length=20, choices=ImportMode.choices, default=ImportMode.SKIP_INVALID
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=ImportState.choices, default=ImportState.QUEUED
+    )
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    imported = models.PositiveIntegerField(_("imported"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    invalid = models.PositiveIntegerField(_("invalid"), default=0)
+    failure = models.TextField(_("why it failed"), blank=True)
+    created = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    scope_paths: ClassVar[dict[str, str]] = {"owner": "uploaded_by_id"}
+
+    class Meta:
+        verbose_name = _("admission import")
+        verbose_name_plural = _("admission imports")
+        ordering: ClassVar = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
+
+
+class AdmissionImportError(models.Model):
+    """One problem of one row of an import: the error report's line."""
+
+    batch = models.ForeignKey(AdmissionImport, on_delete=models.CASCADE, related_name="errors")
+    row = models.PositiveIntegerField(_("row"))  # as a spreadsheet shows it: the header is 1
+    column = models.CharField(_("column"), max_length=40, blank=True)
+    code = models.CharField(_("code"), max_length=40)
+    message = models.TextField(_("message"))
+
+    class Meta:
+        verbose_name = _("import error")
+        verbose_name_plural = _("import errors")
+        ordering: ClassVar = ["row", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.row} {self.column}: {self.message}"
+
+
+class AdmissionRecord(ConcurrentTransitionMixin, models.Model):
+    """A person's admission to a school in a year, as the admission file gives it, and the
+    school's outcome for it."""
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="admissions", verbose_name=_("student")
+    )
+    candidate_number = models.CharField(_("candidate number"), max_length=CANDIDATE_NUMBER_MAX)
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    province = models.ForeignKey(  # the school's: scope checks filter on it
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+    )
+    origin_province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("origin province")
+    )
+    admission_year = models.PositiveSmallIntegerField(_("admission year"))
+    major_code = models.CharField(_("major code"), max_length=8)
+    major_name = models.CharField(_("major"), max_length=100)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    learning_form = models.CharField(
+        _("learning form"), max_length=20, choices=LearningForm.choices
+    )
+    study_length = models.CharField(_("study length"), max_length=4, choices=StudyLength.choices)
+    admission_type = models.ForeignKey(
+        AdmissionType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("admission type"),
+    )
+    state = FSMField(
+        _("state"), choices=AdmissionState.choices, default=AdmissionState.ADMITTED, protected=True
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    retained_until = models.DateField(_("retained until"), null=True, blank=True)
+    batch = models.ForeignKey(
+        AdmissionImport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="admissions",
+        verbose_name=_("import"),
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    scope_paths: ClassVar[dict[str, str]] = STUDENT_RECORD_SCOPE
+
+    class Meta:
+        verbose_name = _("admission")
+        verbose_name_plural = _("admissions")
+        constraints: ClassVar = [
+            # A candidate number is the province's, once per year.
+            models.UniqueConstraint(
+                fields=["admission_year", "candidate_number"], name="admission_unique_candidate"
+            ),
+            models.UniqueConstraint(
+                fields=["student", "admission_year"], name="admission_one_per_person_and_year"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["school", "admission_year", "state"], name="admission_cohort"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate_number} {self.school_id} {self.admission_year}"
+
+    @transition(
+        field=state,
+        source=[AdmissionState.ADMITTED, AdmissionState.RETAINED],
+        target=AdmissionState.REGISTERED,
+    )
+    def register(self) -> None:
+        """注册学籍: the status is created beside it (``records.admissions.services``)."""
+
+    @transition(
+        field=state,
+        source=[AdmissionState.ADMITTED, AdmissionState.RETAINED],
+        target=AdmissionState.GAVE_UP,
+    )
+    def give_up(self) -> None:
+        """放弃入学资格."""
+
+    @transition(
+        field=state,
+        source=[AdmissionState.ADMITTED, AdmissionState.RETAINED],
+        target=AdmissionState.CANCELLED,
+    )
+    def cancel(self) -> None:
+        """取消入学资格 (confirmed by a second officer)."""
+
+    @transition(field=state, source=AdmissionState.ADMITTED, target=AdmissionState.RETAINED)
+    def retain(self) -> None:
+        """保留入学资格: no student status meanwhile."""
+
+
+class StudentStatus(ConcurrentTransitionMixin, models.Model):
+    """学籍: created when an admission is registered."""
+
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="statuses", verbose_name=_("student")
+    )
+    admission = models.OneToOneField(
+        AdmissionRecord,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="status",
+        verbose_name=_("admission"),
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+    )
+    student_number = models.CharField(_("student number"), max_length=STUDENT_NUMBER_MAX)
+    candidate_number = models.CharField(
+        _("candidate number"), max_length=CANDIDATE_NUMBER_MAX, blank=True
+    )
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    major_code = models.CharField(_("major code"), max_length=8)
+    major_name = models.CharField(_("major"), max_length=100)
+    learning_form = models.CharField(
+        _("learning form"), max_length=20, choices=LearningForm.choices
+    )
+    study_length = models.CharField(_("study length"), max_length=4, choices=StudyLength.choices)
+    admission_type = models.ForeignKey(
+        AdmissionType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("admission type"),
+    )
+    entry_date = models.DateField(_("entry date"))
+    expected_graduation = models.DateField(_("expected graduation date"))
+    state = FSMField(
+        _("state"), choices=StatusState.choices, default=StatusState.ENROLLED, protected=True
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    scope_paths: ClassVar[dict[str, str]] = STUDENT_RECORD_SCOPE
+
+    class Meta:
+        verbose_name = _("student status")
+        verbose_name_plural = _("student statuses")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["school", "student_number"], name="status_unique_student_number"
+            ),
+            # DOMAIN.md §4 item 1: one ordinary full-time status per person per study period,
+            # i.e. at most one current one (a partial unique index, on SQLite too).
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=Q(learning_form=LearningForm.FULL_TIME)
+                & Q(state__in=[str(state) for state in OPEN_STATUS_STATES]),
+                name="status_one_current_full_time",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["school", "state"], name="status_school_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_number} {self.school_id}"
