@@ -355,6 +355,13 @@ SPECTACULAR_SETTINGS = {
     # Separate request and response components (read-only fields only in the latter).
     "COMPONENT_SPLIT_REQUEST": True,
     # ``<id:pk>`` (records.converters): an object's number, 1 to 2**63 - 1.
+    # Several models have a "state": each choice set keeps a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "CorrectionStateEnum": "records.choices.CorrectionState",
+        "AdmissionStateEnum": "records.choices.AdmissionState",
+        "StudentStatusStateEnum": "records.choices.StatusState",
+        "ImportStateEnum": "records.choices.ImportState",
+    },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
 

@@ -10,6 +10,7 @@ from django.urls import URLResolver
 from django.urls import path
 from django.urls import re_path
 
+from records.api import admissions
 from records.api import qualifications
 from records.api import reference
 from records.api import views
@@ -31,5 +32,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
         qualifications.QualificationDetail.as_view(),
         name="qualification-detail",
     ),
+    path("admission-imports/", admissions.ImportListCreate.as_view(), name="admission-import-list"),
+    path(
+        "admission-imports/<id:pk>/",
+        admissions.ImportDetail.as_view(),
+        name="admission-import-detail",
+    ),
+    path(
+        "admission-imports/<id:pk>/errors/",
+        admissions.ImportErrors.as_view(),
+        name="admission-import-errors",
+    ),
+    path("admissions/", admissions.AdmissionList.as_view(), name="admission-list"),
+    path("student-statuses/", admissions.StudentStatusList.as_view(), name="student-status-list"),
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

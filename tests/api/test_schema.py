@@ -27,6 +27,11 @@ API_PATHS = {
     "/api/v1/tasks/{id}/decide/",
     "/api/v1/tasks/counts/",
     "/api/v1/tasks/decide/",
+    "/api/v1/admission-imports/",
+    "/api/v1/admission-imports/{id}/",
+    "/api/v1/admission-imports/{id}/errors/",
+    "/api/v1/admissions/",
+    "/api/v1/student-statuses/",
 }
 
 

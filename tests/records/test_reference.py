@@ -13,6 +13,7 @@ from permissions import codenames as c
 from permissions.checks import may
 from records.demo import DEMO_USERS
 from records.demo import seed_demo
+from records.models import AdmissionType
 from records.models import Ethnicity
 from records.models import Major
 from records.models import Province
@@ -34,17 +35,25 @@ def reference():
 
 
 def test_loads_the_shipped_lists(reference):
-    assert [(c.created, c.updated) for c in reference] == [(35, 0), (2919, 0), (883, 0), (58, 0)]
+    assert [(c.created, c.updated) for c in reference] == [
+        (35, 0),
+        (2919, 0),
+        (883, 0),
+        (58, 0),
+        (19, 0),
+    ]
     assert School.objects.get(pk="10001").name == "北京大学"
     assert School.objects.get(name="吉利学院").province_id == "51"  # the documented quirk
     assert Major.objects.get(pk="0502107TK").class_code == "0502"
     assert Ethnicity.objects.get(pk="98").name == "外国血统中国籍人士"
+    assert AdmissionType.objects.get(pk="public_funded_teacher").name == "公费师范生"
+    assert not AdmissionType.objects.get(name="国防生").active  # stopped 2017: kept, refused
 
 
 def test_loading_again_changes_nothing_and_repairs_edits(reference):
     School.objects.filter(pk="10001").update(name="改名", principal_name="某人")
     counts = load_reference_data()
-    assert [(c.created, c.updated) for c in counts] == [(0, 0), (0, 1), (0, 0), (0, 0)]
+    assert [(c.created, c.updated) for c in counts] == [(0, 0), (0, 1), (0, 0), (0, 0), (0, 0)]
     pku = School.objects.get(pk="10001")
     assert pku.name == "北京大学"
     assert pku.principal_name == "某人"  # not part of the list: kept
