@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 from viewflow.urls import Site
 
+from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import shell
 from workflows.pages import worklist
@@ -52,4 +53,23 @@ class CorrectionsApp(Application):
     evidence_path = path("evidence/<id:pk>/", corrections.evidence, name="evidence")
 
 
-site = Site(title=_("Xueji student records"), viewsets=[HomeApp(), WorkApp(), CorrectionsApp()])
+class AdmissionsApp(Application):
+    """Freshmen's admissions: the list with counts and search, the import of admission files."""
+
+    title = _("Admissions")
+    icon = "school"
+    app_name = "admissions"
+    menu_template_name = None
+
+    index_path = path("", admissions.index, name="index")
+    import_new_path = path("imports/new/", admissions.import_page, name="import_new")
+    import_path = path("imports/<id:pk>/", admissions.import_detail, name="import")
+    import_errors_path = path(
+        "imports/<id:pk>/errors.csv", admissions.import_errors, name="import_errors"
+    )
+
+
+site = Site(
+    title=_("Xueji student records"),
+    viewsets=[HomeApp(), WorkApp(), AdmissionsApp(), CorrectionsApp()],
+)

@@ -14,7 +14,10 @@ a row repeating an earlier one.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
+import io
 import logging
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -389,4 +392,27 @@ def queue_import(
     return batch
 
 
-__all__ = ["COLUMNS", "NOT_ALLOWED", "allowed_schools", "queue_import", "run_import"]
+def error_report(batch: AdmissionImport) -> Iterator[bytes]:
+    """The import's errors as CSV lines, UTF-8 with a BOM (Excel then reads the Chinese)."""
+    yield codecs.BOM_UTF8
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["row", "column", "code", "message"])
+    rows = batch.errors.order_by("row", "pk").values_list("row", "column", "code", "message")
+    for number, line in enumerate(rows.iterator(chunk_size=2000)):
+        writer.writerow(line)
+        if number % 500 == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+__all__ = [
+    "COLUMNS",
+    "NOT_ALLOWED",
+    "allowed_schools",
+    "error_report",
+    "queue_import",
+    "run_import",
+]

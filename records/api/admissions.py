@@ -9,15 +9,9 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import re
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http import StreamingHttpResponse
@@ -40,7 +34,9 @@ from rest_framework.views import APIView
 from permissions import codenames
 from permissions.checks import scope
 from records.admissions.imports import allowed_schools
+from records.admissions.imports import error_report
 from records.admissions.imports import queue_import
+from records.admissions.search import search
 from records.api.base import account
 from records.api.schema import error_responses
 from records.choices import AdmissionState
@@ -162,22 +158,6 @@ class ImportDetail(generics.RetrieveAPIView[AdmissionImport]):
         return _own_imports(self.request.user)
 
 
-def error_report(batch: AdmissionImport) -> Iterator[bytes]:
-    """The import's errors as CSV lines, UTF-8 with a BOM (Excel then reads the Chinese)."""
-    yield codecs.BOM_UTF8
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["row", "column", "code", "message"])
-    rows = batch.errors.order_by("row", "pk").values_list("row", "column", "code", "message")
-    for number, line in enumerate(rows.iterator(chunk_size=2000)):
-        writer.writerow(line)
-        if number % 500 == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
-
-
 @extend_schema(
     tags=["admissions"],
     responses={
@@ -203,7 +183,6 @@ class ImportErrors(APIView):
 
 
 # --- Lists --------------------------------------------------------------------------------------
-ID_NUMBER_LIKE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9Xx]|[A-Za-z0-9]{8,}")
 LIST_PARAMETERS = [
     OpenApiParameter("school", str, description="a school code"),
     OpenApiParameter("year", int, description="the admission year"),
@@ -238,23 +217,8 @@ def _filtered(
     if errors:
         raise ValidationError(errors)
     if q := (params.get("q") or "").strip():
-        records = records.filter(_search(q, records.model))
+        records = records.filter(search(q, records.model))
     return records
-
-
-def _search(q: str, model: type[Any]) -> Q:
-    """A name's start; a candidate or student number (in full, or its start); an ID number
-    only in full (a prefix of one would let a search enumerate them)."""
-    match = Q(student__name__startswith=q)
-    if q.isdigit():
-        match |= Q(candidate_number__startswith=q)
-        if model is StudentStatus:
-            match |= Q(student_number__startswith=q)
-        elif len(q) <= 20:  # noqa: PLR2004
-            match |= Q(status__student_number=q)
-    if ID_NUMBER_LIKE.fullmatch(q):
-        match |= Q(student__id_number=q.upper())
-    return match
 
 
 class StatusRefSerializer(serializers.Serializer[dict[str, Any]]):
