@@ -340,6 +340,8 @@ REST_FRAMEWORK = {
 # The largest page a list answers (``?limit=`` above it is cut to it).
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
 API_MAX_JSON_DEPTH = 20
+# The largest admission file an upload takes (records.api.admissions), in MB.
+ADMISSION_IMPORT_MAX_MB = env.int("ADMISSION_IMPORT_MAX_MB", default=300)
 # Django's CSRF refusal: JSON in the error format under /api/, the usual page elsewhere.
 CSRF_FAILURE_VIEW = "records.api.errors.csrf_failure"
 SPECTACULAR_SETTINGS = {
