@@ -179,6 +179,11 @@ class AdmissionRecord(ConcurrentTransitionMixin, models.Model):
         ]
         indexes: ClassVar = [
             models.Index(fields=["school", "admission_year", "state"], name="admission_cohort"),
+            models.Index(
+                fields=["candidate_number"],
+                name="admission_candidate_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -280,6 +285,11 @@ class StudentStatus(ConcurrentTransitionMixin, models.Model):
         ]
         indexes: ClassVar = [
             models.Index(fields=["school", "state"], name="status_school_state"),
+            models.Index(
+                fields=["student_number"],
+                name="status_number_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

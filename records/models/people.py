@@ -83,6 +83,12 @@ class Student(models.Model):
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["id_type", "id_number"], name="student_unique_id")
         ]
+        indexes: ClassVar = [
+            # The lists' search by a name's start (``LIKE 'x%'``, whatever the collation).
+            models.Index(
+                fields=["name"], name="student_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
