@@ -61,6 +61,8 @@ from records.admissions.claim import ClaimMismatchError
 from records.admissions.claim import ClaimThrottledError
 from records.admissions.claim import check_fields
 from records.admissions.claim import claim_account
+from records.demo import DEMO_FRESHMAN
+from records.demo import demo_id_number
 from records.logins import client_ip
 from records.logins import locked_out_error
 from records.models import Student
@@ -293,6 +295,17 @@ class ClaimView(FormView):  # type: ignore[type-arg]
         if request.user.is_authenticated:
             return redirect("home:index")
         return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        if settings.DEBUG:  # as the login page's demo users
+            freshman = DEMO_FRESHMAN
+            context["demo_freshman"] = {
+                "candidate_number": freshman.candidate_number,
+                "id_number": demo_id_number(freshman),
+                "name": freshman.name,
+            }
+        return context
 
     def form_valid(self, form: ClaimForm) -> HttpResponse:
         data = form.cleaned_data

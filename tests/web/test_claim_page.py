@@ -95,6 +95,20 @@ def test_the_claim_page_in_english():
     assert "Create my account" in page
 
 
+def test_the_demo_freshman_is_shown_in_development_only(settings):
+    from records.demo import DEMO_FRESHMAN
+    from records.demo import demo_id_number
+
+    settings.DEBUG = True
+    shown = Client().get(CLAIM).content.decode()
+    settings.DEBUG = False
+    hidden = Client().get(CLAIM).content.decode()
+
+    for fact in (DEMO_FRESHMAN.candidate_number, demo_id_number(DEMO_FRESHMAN)):
+        assert fact in shown
+        assert fact not in hidden
+
+
 def test_a_logged_in_user_is_sent_home(freshman):
     client = Client()
     client.force_login(factories.user("someone"))
