@@ -205,6 +205,18 @@ if AXES_FAILURE_LIMIT < 1 or LOGIN_IP_FAILURE_LIMIT < AXES_FAILURE_LIMIT:
 if _cooloff_minutes < 1:
     raise ImproperlyConfigured("AXES_COOLOFF_MINUTES must be at least 1")
 
+# --- Claiming a freshman's account --------------------------------------------------------------
+# /accounts/claim/ and POST /api/v1/auth/claim/ (records.admissions.claim): after
+# CLAIM_FAILURE_LIMIT claims from one address whose candidate number, ID number and name match
+# no admission, every claim from it is refused (429) until the oldest of those failures is
+# CLAIM_FAILURE_WINDOW_MINUTES old. Counted in the shared cache (CACHES).
+CLAIM_FAILURE_LIMIT = env.int("CLAIM_FAILURE_LIMIT", default=5)
+CLAIM_FAILURE_WINDOW_MINUTES = env.int("CLAIM_FAILURE_WINDOW_MINUTES", default=10)
+if CLAIM_FAILURE_LIMIT < 1 or CLAIM_FAILURE_WINDOW_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "CLAIM_FAILURE_LIMIT and CLAIM_FAILURE_WINDOW_MINUTES must be at least 1"
+    )
+
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

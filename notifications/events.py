@@ -79,6 +79,11 @@ EVENTS: dict[str, Event] = {
             "Security notice to the current address: a change of email was asked for.",
             required=("name", "new_email", "requested_at", "site_url"),
         ),
+        Event(
+            "account_claimed",
+            "To a freshman's address: the account they claimed with their admission exists.",
+            required=("name", "username", "school", "year", "claimed_at", "login_url"),
+        ),
         *(
             Event(slug, description, required=CORRECTION_CONTEXT)
             for slug, description in (

@@ -4,26 +4,39 @@ person they are.
 Every demo user logs in with ``settings.DEMO_PASSWORD``. A student's login carries their
 person's name, split into family and given name; officers and administrators have names of
 their own.
+
+Besides, a 2026 cohort of 北京大学 (``DEMO_FRESHMEN``), imported from a generated CSV file by
+the admission import itself: freshmen with no login yet, whose first (``DEMO_FRESHMAN``, named
+in the README) claims an account at ``/accounts/claim/``.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from stdnum.cn import ric
 
 from permissions import roles
 from permissions.services import ensure_roles
 from permissions.services import grant_role
+from records.admissions.imports import queue_import
+from records.admissions.imports import run_import
+from records.choices import AdmissionState
 from records.choices import EducationType
 from records.choices import Gender
 from records.choices import GraduationResult
 from records.choices import IdType
+from records.choices import ImportMode
+from records.choices import ImportState
 from records.choices import LearningForm
 from records.choices import Level
+from records.models import AdmissionRecord
 from records.models import Ethnicity
 from records.models import Province
 from records.models import Qualification
@@ -133,7 +146,97 @@ DEMO_PEOPLE = (
 DEMO_USERS = tuple(account.username for account in DEMO_ACCOUNTS)
 
 
-def demo_id_number(person: DemoPerson) -> str:
+@dataclass(frozen=True)
+class DemoFreshman:
+    """A row of the demo cohort's admission file."""
+
+    candidate_number: str  # 26 (the year), the origin province, ten digits
+    name: str
+    gender: str
+    birth_date: datetime.date
+    region: str
+    serial: int
+    ethnicity: str
+    major_code: str
+    major_name: str
+    study_length: str
+    admission_type: str = ""  # a code of records/data/admission_types.csv
+
+    @property
+    def origin_province(self) -> str:
+        return self.candidate_number[2:4]
+
+
+DEMO_COHORT_SCHOOL = "10001"
+DEMO_COHORT_YEAR = 2026
+DEMO_FRESHMEN = (
+    DemoFreshman(
+        candidate_number="26110108100023",
+        name="林晓雨",
+        gender=Gender.FEMALE,
+        birth_date=datetime.date(2007, 8, 21),
+        region="110108",
+        serial=126,
+        ethnicity="01",
+        major_code="080901",
+        major_name="计算机科学与技术",
+        study_length="4",
+    ),
+    DemoFreshman(
+        candidate_number="26520102200017",
+        name="陈浩然",
+        gender=Gender.MALE,
+        birth_date=datetime.date(2007, 5, 3),
+        region="520102",
+        serial=57,
+        ethnicity="01",
+        major_code="020101",
+        major_name="经济学",
+        study_length="4",
+        admission_type="national_special_plan",
+    ),
+    DemoFreshman(
+        candidate_number="26110105300045",
+        name="王梓涵",
+        gender=Gender.FEMALE,
+        birth_date=datetime.date(2008, 1, 12),
+        region="110105",
+        serial=204,
+        ethnicity="01",
+        major_code="050101",
+        major_name="汉语言文学",
+        study_length="4",
+    ),
+    DemoFreshman(
+        candidate_number="26370102400008",
+        name="赵一鸣",
+        gender=Gender.MALE,
+        birth_date=datetime.date(2007, 11, 30),
+        region="370102",
+        serial=311,
+        ethnicity="01",
+        major_code="070101",
+        major_name="数学与应用数学",
+        study_length="4",
+    ),
+    DemoFreshman(
+        candidate_number="26650102500031",
+        name="古丽娜尔·艾买提",
+        gender=Gender.FEMALE,
+        birth_date=datetime.date(2007, 4, 2),
+        region="650102",
+        serial=88,
+        ethnicity="05",
+        major_code="100201K",
+        major_name="临床医学",
+        study_length="5",
+    ),
+)
+# Named in the README: the freshman who claims an account in the demo.
+DEMO_FRESHMAN = DEMO_FRESHMEN[0]
+
+
+def demo_id_number(person: DemoPerson | DemoFreshman) -> str:
     body = f"{person.region}{person.birth_date:%Y%m%d}{person.serial:03d}"
     return body + ric.calc_check_digit(body + "0")
 
@@ -198,7 +301,80 @@ def seed_demo() -> list[str]:
         )
         if not Qualification.objects.filter(certificate_number=person.certificate_number).exists():
             _demo_qualification(person, student)
+    _demo_cohort()
     return lines
+
+
+def cohort_file() -> bytes:
+    """The demo cohort's admission file: CSV in UTF-8 with the Chinese headers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["考生号", "姓名", "性别", "出生日期", "证件类型", "证件号码", "学校代码", "专业代码",
+         "专业名称", "层次", "学制", "学习形式", "特殊招生类型", "入学年份", "生源地", "民族"]
+    )  # fmt: skip
+    for freshman in DEMO_FRESHMEN:
+        writer.writerow(
+            [
+                freshman.candidate_number,
+                freshman.name,
+                "男" if freshman.gender == Gender.MALE else "女",
+                freshman.birth_date.isoformat(),
+                "",  # the resident ID card, by default
+                demo_id_number(freshman),
+                DEMO_COHORT_SCHOOL,
+                freshman.major_code,
+                freshman.major_name,
+                "本科",
+                freshman.study_length,
+                "普通全日制",
+                freshman.admission_type,
+                str(DEMO_COHORT_YEAR),
+                freshman.origin_province,
+                freshman.ethnicity,
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def _demo_cohort() -> None:
+    """Import the demo cohort through the admission import, unless every row is in already
+    (so seeding again writes nothing, not even an import that finds only duplicates)."""
+    recorded = AdmissionRecord.objects.filter(
+        admission_year=DEMO_COHORT_YEAR,
+        candidate_number__in=[freshman.candidate_number for freshman in DEMO_FRESHMEN],
+    ).count()
+    if recorded == len(DEMO_FRESHMEN):
+        return
+    batch = queue_import(
+        upload=ContentFile(cohort_file()),
+        name=f"demo-{DEMO_COHORT_SCHOOL}-{DEMO_COHORT_YEAR}.csv",
+        user=None,
+        mode=ImportMode.ALL_OR_NOTHING,
+        school=School.objects.get(pk=DEMO_COHORT_SCHOOL),
+    )
+    batch = run_import(batch.pk)
+    if batch.state != ImportState.DONE or batch.invalid:
+        problems = "; ".join(str(error) for error in batch.errors.all()[:5])
+        raise RuntimeError(f"the demo cohort did not import: {batch.failure or problems}")
+
+
+def demo_cohort_lines() -> list[str]:
+    """What ``seed_demo`` prints of the cohort: its size and the freshman to claim with."""
+    admitted = AdmissionRecord.objects.filter(
+        school_id=DEMO_COHORT_SCHOOL, admission_year=DEMO_COHORT_YEAR
+    )
+    freshman = DEMO_FRESHMAN
+    claimed = admitted.filter(
+        candidate_number=freshman.candidate_number, student__user__isnull=False
+    ).exists()
+    return [
+        f"{admitted.count()} admissions of {DEMO_COHORT_YEAR} at {DEMO_COHORT_SCHOOL} "
+        f"({admitted.filter(state=AdmissionState.ADMITTED).count()} admitted)",
+        f"claim at /accounts/claim/: candidate number {freshman.candidate_number}, "
+        f"ID number {demo_id_number(freshman)}, name {freshman.name}"
+        + (" [claimed]" if claimed else ""),
+    ]
 
 
 def _demo_qualification(person: DemoPerson, student: Student) -> Qualification:

@@ -9,8 +9,9 @@ Every page here names its own template. What is left out of ``AuthViewset``, on 
   took avatar uploads): ``profile`` is our own page instead;
 - the "password changed" page: the change redirects to the profile with a message.
 
-Added: the login form says when a lockout ends (``records.logins``), and one's own email
-address is changed through a link sent to the new address (``records.accounts``).
+Added: the login form says when a lockout ends (``records.logins``), one's own email
+address is changed through a link sent to the new address (``records.accounts``), and a
+freshman claims their account with their admission (``claim``, ``records.admissions.claim``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import password_validation
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import Form
@@ -33,6 +36,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern
 from django.urls import path
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -48,6 +52,18 @@ from records.accounts import announce_password_change
 from records.accounts import email_change_confirm
 from records.accounts import email_change_pending
 from records.accounts import email_change_request
+from records.admissions.claim import EMAIL_MAX
+from records.admissions.claim import NAME_MAX
+from records.admissions.claim import PASSWORD_MAX
+from records.admissions.claim import USERNAME_MAX
+from records.admissions.claim import AlreadyClaimedError
+from records.admissions.claim import ClaimMismatchError
+from records.admissions.claim import ClaimThrottledError
+from records.admissions.claim import check_fields
+from records.admissions.claim import claim_account
+from records.demo import DEMO_FRESHMAN
+from records.demo import demo_id_number
+from records.logins import client_ip
 from records.logins import locked_out_error
 from records.models import Student
 from records.models import User
@@ -194,8 +210,147 @@ class EmailConfirmView(View):
         return redirect("profile")
 
 
+# Room for the spaces and full-width characters people type; the service checks the rest.
+TYPED_MAX = 64
+
+
+class ClaimForm(forms.Form):
+    """The facts of the admission, and the login to create; the service checks them."""
+
+    candidate_number = forms.CharField(
+        label=gettext_lazy("Candidate number"),
+        max_length=TYPED_MAX,
+        help_text=gettext_lazy("考生号: the digits on your admission notice."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    id_number = forms.CharField(
+        label=gettext_lazy("ID number"),
+        max_length=TYPED_MAX,
+        help_text=gettext_lazy("The ID number you applied with."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=NAME_MAX * 2,
+        help_text=gettext_lazy("Your name, as you applied with it."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    username = forms.CharField(
+        label=gettext_lazy("User name"),
+        max_length=USERNAME_MAX,
+        help_text=gettext_lazy("What you will log in with: letters, digits and @ . + - _"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    email = forms.CharField(
+        label=gettext_lazy("Email"),
+        max_length=EMAIL_MAX,
+        help_text=gettext_lazy("Where your account's emails go."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        max_length=PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label=gettext_lazy("Password again"),
+        max_length=PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        help_texts = password_validation.password_validators_help_texts()
+        self.fields["password"].help_text = " ".join(str(text) for text in help_texts)
+
+    def clean(self) -> dict[str, Any]:
+        """Every field's own rules at once (the service's, which look nothing up), and the
+        password typed twice the same."""
+        cleaned: dict[str, Any] = super().clean() or {}
+        first, again = cleaned.get("password"), cleaned.get("password_again")
+        if first and again and first != again:
+            self.add_error("password_again", _("The two passwords differ."))
+        fields = ("candidate_number", "id_number", "name", "username", "email", "password")
+        if all(field in cleaned for field in fields):
+            try:
+                check_fields(**{field: cleaned[field] for field in fields})
+            except ValidationError as error:
+                self.add_error(None, error)  # on the fields it names
+        return cleaned
+
+
+class ClaimView(FormView):  # type: ignore[type-arg]
+    """新生认领账号: a freshman creates their login with their admission's candidate number,
+    ID number and name, is logged in and lands on their home page, which shows the
+    admission. Answered 429 with ``Retry-After`` when the address has failed too often."""
+
+    template_name = "workflows/accounts/claim.html"
+    form_class = ClaimForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            return redirect("home:index")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        if settings.DEBUG:  # as the login page's demo users
+            freshman = DEMO_FRESHMAN
+            context["demo_freshman"] = {
+                "candidate_number": freshman.candidate_number,
+                "id_number": demo_id_number(freshman),
+                "name": freshman.name,
+            }
+        return context
+
+    def form_valid(self, form: ClaimForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            claimed = claim_account(
+                candidate_number=data["candidate_number"],
+                id_number=data["id_number"],
+                name=data["name"],
+                username=data["username"],
+                email=data["email"],
+                password=data["password"],
+                address=client_ip(self.request),
+                language=translation.get_language() or "",
+            )
+        except ValidationError as error:
+            form.add_error(None, error)  # on the fields it names
+            return self.form_invalid(form)
+        except (ClaimMismatchError, AlreadyClaimedError) as refused:
+            form.add_error(None, refused.message)
+            return self.form_invalid(form)
+        except ClaimThrottledError as refused:
+            form.add_error(None, refused.message)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+        login(self.request, claimed.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            self.request,
+            _(
+                "Welcome, %(name)s: your account %(username)s is ready. Log in with this user "
+                "name from now on; an email to %(email)s confirms it."
+            )
+            % {
+                "name": claimed.person.name,
+                "username": claimed.user.username,
+                "email": claimed.user.email,
+            },
+        )
+        return redirect("home:index")
+
+
 class AccountViewset(AuthViewset):
-    """Log in, log out (back to the login page), profile, password change, email change."""
+    """Log in, log out (back to the login page), profile, password change, email change, and
+    a freshman's claim of their account."""
 
     login_view_class = views.LoginView
     pass_change_view_class = PasswordChangeView
@@ -214,6 +369,10 @@ class AccountViewset(AuthViewset):
     @property
     def email_change_path(self) -> URLPattern:
         return path("email/", EmailChangeView.as_view(), name="email_change")
+
+    @property
+    def claim_path(self) -> URLPattern:
+        return path("claim/", login_not_required(ClaimView.as_view()), name="claim")
 
     @property
     def email_confirm_path(self) -> URLPattern:

@@ -11,6 +11,7 @@ from django.urls import path
 from django.urls import re_path
 
 from records.api import admissions
+from records.api import claim
 from records.api import qualifications
 from records.api import reference
 from records.api import views
@@ -19,6 +20,7 @@ from records.api.errors import api_not_found
 app_name = "api"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/claim/", claim.ClaimView.as_view(), name="claim"),
     path("me/", views.MeView.as_view(), name="me"),
     path("me/email/", views.MeEmailView.as_view(), name="me-email"),
     path("provinces/", reference.ProvinceList.as_view(), name="province-list"),

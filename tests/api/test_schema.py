@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 API_PATHS = {
     "/api/v1/auth/token/",
+    "/api/v1/auth/claim/",
     "/api/v1/me/",
     "/api/v1/me/email/",
     "/api/v1/provinces/",
@@ -113,6 +114,12 @@ def test_every_operation_documents_the_errors_it_can_answer(schema):
 
 def test_the_token_endpoint_documents_its_throttle(schema):
     assert "429" in schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
+
+
+def test_the_claim_needs_no_authentication_and_documents_its_answers(schema):
+    claim = schema["paths"]["/api/v1/auth/claim/"]["post"]
+    assert "security" not in claim
+    assert {"201", "400", "409", "429"} <= set(claim["responses"])
 
 
 def test_conflicts_are_documented_where_they_happen(schema):

@@ -85,7 +85,7 @@ def test_seed_demo_is_idempotent_and_gives_every_role_its_scope(reference, setti
     call_command("seed_demo")
     call_command("seed_demo")
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_USERS)
-    assert Student.objects.count() == 3
+    assert Student.objects.filter(user__isnull=False).count() == 3  # and the cohort's freshmen
     login = RequestFactory().post("/accounts/login/")  # axes counts logins by their request
     for username in DEMO_USERS:
         assert authenticate(login, username=username, password="s3cret-demo") is not None
@@ -134,7 +134,8 @@ def test_seed_demo_prints_every_login_with_its_name(reference):
     assert "  province_11     provincial_admin  赵敏 (11 北京市)" in lines
     assert "  admin           platform_admin    吴刚" in lines
     assert "  student_c       student           阿依古丽·买买提 (10246 复旦大学)" in lines
-    assert len(lines) == 1 + len(DEMO_USERS)
+    assert lines[1 + len(DEMO_USERS)] == "Demo cohort (admissions, no logins yet):"
+    assert len(lines) == 1 + len(DEMO_USERS) + 3
 
 
 def test_a_corrected_student_keeps_the_corrected_name_when_seeded_again(reference):

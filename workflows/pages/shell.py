@@ -19,11 +19,13 @@ from permissions import codenames
 from permissions import roles
 from permissions.checks import scope
 from records.demo import DEMO_USERS
+from records.models import AdmissionRecord
 from records.models import CorrectionRequest
 from records.models import Province
 from records.models import Qualification
 from records.models import School
 from records.models import Student
+from records.models import StudentStatus
 from records.models import User
 from records.people import person_history
 from workflows import work
@@ -42,6 +44,23 @@ def page(request: HttpRequest, template: str, context: dict[str, Any]) -> Templa
     return TemplateResponse(request, template, {**shell, **context})
 
 
+def own_admissions(person: Student | None) -> dict[str, Any]:
+    """A person's admissions and their student statuses (学籍), newest first: what a
+    student sees of them on their home page."""
+    if person is None:
+        return {"admissions": [], "statuses": []}
+    admissions = AdmissionRecord.objects.filter(student=person).select_related(
+        "school", "admission_type"
+    )
+    statuses = StudentStatus.objects.filter(student=person).select_related(
+        "school", "admission_type"
+    )
+    return {
+        "admissions": list(admissions.order_by("-admission_year", "-pk")),
+        "statuses": list(statuses.order_by("-entry_date", "-pk")),
+    }
+
+
 def home(request: HttpRequest) -> TemplateResponse:
     """What this user may see, by role; every list goes through ``scope``."""
     user: User = request.user  # type: ignore[assignment]
@@ -56,6 +75,7 @@ def home(request: HttpRequest) -> TemplateResponse:
         "roles": [r for r in roles.ALL if r in role_names],
         "person": person,
         "person_history": person_history(person) if person else [],
+        **own_admissions(person),
         "qualifications": scope(user, codenames.VIEW, Qualification.objects.all()).select_related(
             "school"
         )[:20]
