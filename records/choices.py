@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Gender(models.TextChoices):
@@ -139,7 +140,7 @@ class StatusState(models.TextChoices):
     ENROLLED = "enrolled", _("Enrolled")
     SUSPENDED = "suspended", _("Suspended")
     RESERVED = "reserved", _("Status reserved")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WITHDRAWN = "withdrawn", pgettext_lazy("student status", "Withdrawn")  # 退学, not 撤回
     CANCELLED = "cancelled", _("Status cancelled")
     EXPELLED = "expelled", _("Expelled")
     DECEASED = "deceased", _("Deceased")
