@@ -473,8 +473,11 @@ def cohort_register(*, cohort_pk: int, acting_user: User) -> Registration:
 
 def _top_level_chunk(cohort_pk: int, user: User, after: int, result: Registration) -> int | None:
     with transaction.atomic():
+        # FOR NO KEY UPDATE: two registrations of the cohort wait for each other, while a
+        # cancellation request inserted meanwhile (its foreign key takes a KEY SHARE lock on
+        # the cohort) does not wait for the registration that waits for its admissions.
         locked: AdmissionCohort = (
-            AdmissionCohort.objects.select_for_update(of=("self",))
+            AdmissionCohort.objects.select_for_update(of=("self",), no_key=True)
             .select_related("school")
             .get(pk=cohort_pk)
         )
@@ -533,19 +536,28 @@ def _register_chunk(
 ) -> int | None:
     pattern = parse_pattern(cohort.school.student_number_pattern)
     chunk = list(
-        _registrable(cohort)
-        .filter(pk__gt=after)
+        cohort.admissions()
+        .filter(state=AdmissionState.ADMITTED, pk__gt=after)
         .select_for_update(of=("self",))
         .select_related("student__user", "school")
         .order_by("pk")[:REGISTER_CHUNK]
     )
     if not chunk:
         return None
+    # Read after the rows are locked, so that a request committed while this waited for
+    # them is seen (a cancellation request locks its admission before it is written).
+    waiting = set(
+        AdmissionCancellation.objects.filter(
+            admission_id__in=[a.pk for a in chunk], state=CancellationState.PENDING
+        ).values_list("admission_id", flat=True)
+    )
     errors: list[ItemError] = []
     held = _current_full_time(chunk)
     accepted = []
     for admission in chunk:
         other = held.get(admission.student_id)
+        if admission.pk in waiting:
+            continue  # registered once its cancellation is refused
         if other is not None and admission.learning_form == LearningForm.FULL_TIME:
             errors.append(
                 ItemError(

@@ -586,20 +586,25 @@ def test_registering_takes_a_constant_number_of_statements_per_chunk(w, monkeypa
     from django.test.utils import CaptureQueriesContext
 
     monkeypatch.setattr(services, "REGISTER_CHUNK", 10)
+    c.admit(w.fdu_officer, range(301, 311), school_code="10246")
     c.admit(w.officer, range(1, 41))
     c.admit(w.thu_officer, range(101, 221), school_code="10003")
+    # What a process does once (content types, …) is done before counting.
+    flow.cohort_register(cohort=c.cohort("10246"), user=w.fdu_officer)
 
     with CaptureQueriesContext(connection) as four_chunks:
         flow.cohort_register(cohort=c.cohort(), user=w.officer)
     with CaptureQueriesContext(connection) as twelve_chunks:
         flow.cohort_register(cohort=c.cohort("10003"), user=w.thu_officer)
 
-    assert StudentStatus.objects.count() == 160
+    assert StudentStatus.objects.count() == 170
     per_chunk = (len(twelve_chunks) - len(four_chunks)) / 8
-    # The cohort's lock, the chunk's rows, the statuses held elsewhere, the numbers taken,
-    # the statuses' insert, the admissions' update, the cohort's sequence, the audit heads,
-    # the events' insert and (SQLite) the heads' upsert, in the chunk's transaction.
-    assert per_chunk == 12, per_chunk
+    # The cohort's lock, the chunk's rows, their pending cancellations, the statuses held
+    # elsewhere, the numbers taken, the statuses' insert, the admissions' update, the
+    # cohort's sequence, the audit heads, the events' insert and (SQLite) the heads' upsert,
+    # in the chunk's transaction (the test's savepoint and its release).
+    expected = 13 if connection.vendor == "sqlite" else 12  # PostgreSQL: the heads by trigger
+    assert per_chunk == expected, per_chunk
 
 
 def test_a_registered_cohort_registers_late_admissions_again(w):
@@ -711,3 +716,11 @@ def test_months_end_on_the_months_last_day():
     assert numbering.add_months(datetime.date(2026, 8, 31), 3) == datetime.date(2026, 11, 30)
     assert numbering.add_months(datetime.date(2026, 11, 30), 3) == datetime.date(2027, 2, 28)
     assert numbering.add_months(datetime.date(2026, 10, 15), 3) == datetime.date(2027, 1, 15)
+
+
+def test_the_schools_rules_are_edited_in_the_admin(places, admin_client):
+    page = admin_client.get("/admin/records/school/10001/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="student_number_pattern" value="{year}{seq:6}"' in html
+    assert 'name="entry_day" value="09-01"' in html
