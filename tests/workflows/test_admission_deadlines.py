@@ -9,6 +9,8 @@ import datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from notifications.models import Notification
 from tests.workflows import cohorts as c
@@ -103,7 +105,7 @@ def test_officers_are_reminded_14_and_3_days_before_and_the_province_told_after(
     assert told.to == ["p@bj.example"]  # not 上海市's
     assert told.subject == "[学籍] 超期督办：北京大学 2026级新生入学复查"
     assert "仍有 3 名新生尚未复查或注册" in told.body
-    assert f"/api/v1/admission-reviews/?id={item.subject_id}" in told.body
+    assert "/api/v1/admission-reviews/?school=10001&year=2026" in told.body
     _no_id_numbers(admissions)
     item.refresh_from_db()
     assert (item.overdue_at, item.escalated_at) == (c.DEADLINE, c.DEADLINE)
@@ -189,6 +191,14 @@ def test_a_cohort_imported_late_is_reminded_once_at_once(w, fire, imported, expe
     past_due = imported > c.DEADLINE
     assert ("已超过期限" in due_soon["o1@pku.example"].subject) is past_due
     assert due_soon["o2@pku.example"].subject.startswith("[Xueji] Past due") is past_due
+
+
+def test_due_days_cannot_name_the_review_but_may_name_the_confirmation(settings):
+    settings.WORKFLOW_DUE_DAYS = {"admission_review.review": 10}
+    with pytest.raises(SystemCheckError, match=r"steps whose deadline is their own: admission"):
+        call_command("check")
+    settings.WORKFLOW_DUE_DAYS = {"admission_review.confirm_cancellation": 3}
+    call_command("check")
 
 
 def test_a_confirmation_is_due_in_five_working_days_and_reminded_before(w, fire):

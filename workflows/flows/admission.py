@@ -262,13 +262,15 @@ def _panel(subject: AdmissionCohort | AdmissionCancellation, user: User) -> dict
 
 
 def _reviews_url(subject: AdmissionCohort | AdmissionCancellation) -> str:
-    """Where a provincial administrator told of an overdue re-examination reads the cohort."""
+    """Where a provincial administrator told of an overdue task reads the cohort: its row of
+    the reviews' list (the cohort's page belongs to the web pages of the admissions)."""
     if isinstance(subject, AdmissionCohort):
-        cohort_id = subject.pk
+        school, year = subject.school_id, subject.year
     else:
-        cohort_id = cast(AdmissionCancellation, subject).cohort_id
+        admission = cast(AdmissionCancellation, subject).admission
+        school, year = admission.school_id, admission.admission_year
     base = str(settings.SITE_URL).rstrip("/")
-    return f"{base}/api/v1/admission-reviews/?id={cohort_id}"
+    return f"{base}/api/v1/admission-reviews/?school={school}&year={year}"
 
 
 DECLARATION = work.register(
