@@ -60,6 +60,24 @@ CORRECTION_CONTEXT = (
 # Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
 # step, whose subject it is (student, school), when it is due, and a link.
 TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")
+# Admission events share one layout (notifications/admission/<lang>/base.*): the admission by
+# its school, year, programme and candidate number (never the ID number), the outcome's reason
+# (``until`` when retained), how many days the student has to appeal, and a link.
+ADMISSION_CONTEXT = (
+    "school",
+    "year",
+    "major",
+    "level",
+    "learning_form",
+    "candidate_number",
+    "reason",
+    "until",
+    "appeal_days",
+    "url",
+)
+# The re-examination's deadline emails (notifications/admission_review/<lang>/base.*): the
+# task's context, the cohort's year and entry date, and how many are still unexamined.
+ADMISSION_REVIEW_CONTEXT = (*TASK_CONTEXT, "year", "entry_date", "unexamined")
 
 EVENTS: dict[str, Event] = {
     event.slug: event
@@ -109,6 +127,44 @@ EVENTS: dict[str, Event] = {
             "task_overdue",
             "To the province's administrators: a task of a school in their province is overdue.",
             required=TASK_CONTEXT,
+        ),
+        Event(
+            "admission_registered",
+            "To the student: the admission is registered, with the student number.",
+            required=(*ADMISSION_CONTEXT, "student_number", "entry_date", "expected_graduation"),
+        ),
+        Event(
+            "admission_gave_up",
+            "To the student: giving up the admission is recorded.",
+            required=ADMISSION_CONTEXT,
+        ),
+        Event(
+            "admission_retained",
+            "To the student: the admission is retained until ``until``.",
+            required=ADMISSION_CONTEXT,
+        ),
+        Event(
+            "admission_cancelled",
+            "To the student: the admission is cancelled (confirmed by a second officer), with "
+            "the reason and the route of appeal.",
+            required=(*ADMISSION_CONTEXT, "comment"),
+        ),
+        Event(
+            "admission_cancellation_refused",
+            "To the officer who asked: a second officer refused the cancellation.",
+            required=(*ADMISSION_CONTEXT, "comment", "cancellation_id", "student"),
+        ),
+        Event(
+            "admission_review_due_soon",
+            "To the school's officers: the cohort's re-examination ends in 14 or 3 days "
+            "(``past_due``: it already has).",
+            required=(*ADMISSION_REVIEW_CONTEXT, "past_due"),
+        ),
+        Event(
+            "admission_review_overdue",
+            "To the province's administrators: a cohort's re-examination is past its "
+            "three-month deadline with admissions still unexamined.",
+            required=ADMISSION_REVIEW_CONTEXT,
         ),
     )
 }

@@ -153,6 +153,29 @@ class StatusState(models.TextChoices):
 OPEN_STATUS_STATES = (StatusState.ENROLLED, StatusState.SUSPENDED, StatusState.RESERVED)
 
 
+class CohortState(models.TextChoices):
+    """A school's freshmen of one year (``AdmissionCohort``): re-examined, then registered."""
+
+    REVIEWING = "reviewing", _("Under re-examination")
+    REGISTERED = "registered", _("Registered")
+
+
+class CancellationState(models.TextChoices):
+    """A request to cancel an admission (取消入学资格), until a second officer decides it."""
+
+    PENDING = "pending", _("Awaiting confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REFUSED = "refused", _("Refused")
+
+
+class AdmissionOutcome(models.TextChoices):
+    """What an officer records for an admission (``records.admissions.services``)."""
+
+    GAVE_UP = "gave_up", _("Give up the admission")
+    RETAINED = "retained", _("Retain the admission")
+    CANCELLED = "cancelled", _("Cancel the admission")
+
+
 class ImportMode(models.TextChoices):
     SKIP_INVALID = "skip_invalid", _("Import the valid rows, report the others")
     ALL_OR_NOTHING = "all_or_nothing", _("Import nothing if any row is invalid")

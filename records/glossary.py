@@ -11,12 +11,15 @@ from records.choices import CorrectionState
 
 PROCESSES: dict[str, StrOrPromise] = {
     "correction": _("Qualification correction"),
+    "admission_review": _("Admission re-examination"),
 }
 
 STEPS: dict[str, StrOrPromise] = {
     "school_review": _("School review"),
     "province_signoff": _("Provincial sign-off"),
     "revise": _("Revision by the requester"),
+    "review": _("Re-examination and registration"),
+    "confirm_cancellation": _("Confirmation of a cancellation"),
 }
 
 APPROVE = "approve"
@@ -28,6 +31,19 @@ DECISIONS: dict[str, StrOrPromise] = {
     REJECT: _("Reject"),
     RETURN: _("Return for revision"),
 }
+# The decisions of the admission re-examination's steps.
+REGISTER = "register"
+CONFIRM = "confirm"
+REFUSE = "refuse"
+ADMISSION_DECISIONS: dict[str, StrOrPromise] = {
+    REGISTER: _("Register the cohort"),
+    CONFIRM: _("Confirm the cancellation"),
+    REFUSE: _("Refuse the cancellation"),
+}
+# What a work item of each admission step is about.
+COHORT_SUMMARY = _("Freshmen of %(year)s")
+CANCELLATION_SUMMARY = _("Cancellation of an admission")
+
 # The same decision codes read differently at some steps.
 FORWARD_LABEL = _("Forward to the province")
 RETURN_TO_SCHOOL_LABEL = _("Return to the school")

@@ -14,6 +14,7 @@ touches no API or page code. ``workflows.work.register`` adds a declaration.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -25,6 +26,7 @@ from django_stubs_ext import StrOrPromise
 
 from notifications.services import Recipient
 from records.decisions import StepRule
+from workflows.deadlines import due_times
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,31 @@ class Facts:
     summary: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """When a task is due, and when whoever may take it is reminded (in order, before due)."""
+
+    due: datetime.datetime
+    reminders: tuple[datetime.datetime, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timing:
+    """A step's own deadline, for a step whose due time is not a number of working days from
+    the opening of its task (a cohort's re-examination: three months from its entry date,
+    reminded 14 and 3 days before), and the emails its reminders and escalation send."""
+
+    # The deadline of a subject (loaded with the step's ``related``).
+    deadline: Callable[[Any], Deadline]
+    remind_event: str
+    overdue_event: str
+    # What those emails say of the subject, besides the task's title, step, school and due time.
+    context: Callable[[Any], dict[str, Any]] = field(default=lambda subject: {})
+    # Whether a passed deadline is escalated now; asked again on each run of the timers until
+    # it is (a cohort with nothing left to examine is not escalated).
+    escalate_if: Callable[[Any], bool] = field(default=lambda subject: True)
+
+
 @dataclass(frozen=True, kw_only=True)
 class HumanStep(StepRule):
     """A human step: its record rule, its viewflow node, where its permission is granted, and
@@ -55,6 +82,14 @@ class HumanStep(StepRule):
     # Who may take the step (a function of the subject, loaded with ``related``): reminded
     # before it is due, told when its request is withdrawn.
     assignees: Callable[[Any], list[Recipient]]
+    # A deadline of the step's own instead of ``due_days`` working days from the task's opening.
+    timing: Timing | None = None
+    # The subject of a new task of this step, from viewflow's activation, when it is not the
+    # process's own subject (``ProcessDeclaration.subject_field``): a step with one task per
+    # request inside one process (a cohort's cancellations).
+    subject_of: Callable[[Any], Any] | None = None
+    # How a task of this step names its subject in titles ("… #7"); default the flow's label.
+    subject_label: StrOrPromise | None = None
     flow: str = ""  # set by ``register``
 
     @property
@@ -67,6 +102,22 @@ class HumanStep(StepRule):
         declaration's."""
         overrides: dict[str, int] = getattr(settings, "WORKFLOW_DUE_DAYS", {})
         return int(overrides.get(self.ref, self.due_days))
+
+    def deadline(self, subject: Any, opened: datetime.datetime) -> Deadline:
+        """When a task of this step on ``subject``, opened at ``opened``, is due and when it is
+        reminded: the step's ``timing``, or ``due_period()`` working days with one reminder."""
+        if self.timing is not None:
+            return self.timing.deadline(subject)
+        due, remind = due_times(opened, self.due_period())
+        return Deadline(due, (remind,))
+
+    @property
+    def remind_event(self) -> str:
+        return self.timing.remind_event if self.timing else "task_due_soon"
+
+    @property
+    def overdue_event(self) -> str:
+        return self.timing.overdue_event if self.timing else "task_overdue"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,8 +142,9 @@ class ProcessDeclaration:
     subject_url: Callable[[Any], str] | None = None
     steps: tuple[HumanStep, ...] = ()
 
-    def title(self, subject_id: Any) -> str:
-        return f"{self.label} #{subject_id}"
+    def title(self, subject_id: Any, step: HumanStep | None = None) -> str:
+        label = step.subject_label if step is not None and step.subject_label else self.label
+        return f"{label} #{subject_id}"
 
 
 _BY_KEY: dict[str, ProcessDeclaration] = {}
@@ -158,3 +210,12 @@ def remembered_subject(process: Any, pk: Any) -> Any | None:
     """The subject remembered on ``process`` if it is the one with key ``pk``."""
     subject = process.__dict__.get(_FACTS)
     return subject if subject is not None and subject.pk == pk else None
+
+
+def remembered(process: Any, model: type[models.Model]) -> Any:
+    """The subject remembered on ``process``, which must be a ``model`` (a step's
+    ``subject_of``: the request whose task is being opened)."""
+    subject = process.__dict__.get(_FACTS)
+    if not isinstance(subject, model):
+        raise LookupError(f"no {model.__name__} remembered on process {process.pk}")
+    return subject

@@ -1,13 +1,16 @@
 """Deadlines of work items: the reminder two working days before a task is due
-(``remind_at``), the overdue mark at its due time (``due``), and then one email to the
-administrators of the school's province.
+(``remind_at``; a step with a ``Timing`` of its own may have several, each moving
+``remind_at`` to the next), the overdue mark at its due time (``due``), and then one email to
+the administrators of the school's province (for a step with a ``Timing``, once its
+``escalate_if`` agrees).
 
 ``timers_fire`` runs every five minutes from Celery beat (``workflows.tasks.workflow_timers``)
 and from ``manage.py workflow_timers``. Every notice is keyed on its work item
-(``workflows.workitem:<task>``), so the outbox writes it once per recipient however often the
-timers run; ``reminded_at``, ``overdue_at`` and ``escalated_at`` keep an item from being chosen
-again. Items are read in chunks, each in its own transaction with its rows locked and rows
-locked by someone else skipped, so two runners at once share the work instead of doubling it.
+(``workflows.workitem:<task>``, with the reminder's time for a step with several), so the
+outbox writes it once per recipient however often the timers run; ``reminded_at``,
+``overdue_at`` and ``escalated_at`` keep an item from being chosen again. Items are read in
+chunks, each in its own transaction with its rows locked and rows locked by someone else
+skipped, so two runners at once share the work instead of doubling it.
 Only open items are chosen, and a task being decided meanwhile holds its row: it is skipped.
 """
 
@@ -17,7 +20,7 @@ import datetime
 import logging
 from collections import Counter
 from collections.abc import Callable
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +74,6 @@ def timers_fire(*, now: datetime.datetime | None = None, chunk: int = CHUNK) -> 
         models.Q(reminded_at__isnull=True, remind_at__lte=now),
         order="remind_at",
         size=chunk,
-        now=now,
         handle=lambda item: _remind(item, now),
     )
     due, failed_due = _in_chunks(
@@ -79,11 +81,12 @@ def timers_fire(*, now: datetime.datetime | None = None, chunk: int = CHUNK) -> 
         & (models.Q(overdue_at__isnull=True) | models.Q(escalated_at__isnull=True)),
         order="due",
         size=chunk,
-        now=now,
-        handle=_past_due,
+        handle=lambda item: _past_due(item, now),
     )
     return TimerCounts(
-        reminded=reminded["reminded_at"],
+        # The last reminder of an item sets ``reminded_at``; an earlier one of a step with
+        # several moves ``remind_at`` to the next.
+        reminded=reminded["reminded_at"] + reminded["remind_at"],
         overdue=due["overdue_at"],
         escalated=due["escalated_at"],
         failed=failed_reminders + failed_due,
@@ -95,72 +98,89 @@ def _in_chunks(
     *,
     order: str,
     size: int,
-    now: datetime.datetime,
-    handle: Callable[[WorkItem], Sequence[str]],
+    handle: Callable[[WorkItem], Mapping[str, datetime.datetime]],
 ) -> tuple[Counter[str], int]:
-    """Run ``handle`` on each open item matching ``pending``, ``size`` at a time, and set the
-    time fields it returns to ``now``. Returns how often each field was set, and how many
-    items failed."""
+    """Run ``handle`` on each open item matching ``pending``, ``size`` at a time in the order
+    of ``order``, and set the time fields it returns. Returns how often each field was set,
+    and how many items failed. Each chunk starts after the last item of the one before, so
+    an item that still matches (failed, or not escalated yet) is seen once per run."""
     marked: Counter[str] = Counter()
-    failed: list[int] = []
+    failed = 0
+    after: models.Q | None = None
     while True:
         with transaction.atomic():
-            items = list(
+            chosen = (
                 WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("school", "province", "task__owner")
                 .filter(OPEN, pending)
-                .exclude(pk__in=failed)
-                .order_by(order, "pk")[:size]
             )
+            if after is not None:
+                chosen = chosen.filter(after)
+            items = list(chosen.order_by(order, "pk")[:size])
             for item in items:
                 try:
                     # A savepoint: one item's failure never undoes the others' notices.
                     with transaction.atomic():
                         fields = handle(item)
                         if "overdue_at" in fields:  # marked and counted as everywhere
-                            work.mark_overdue(item, at=now)
-                        others = [field for field in fields if field != "overdue_at"]
+                            work.mark_overdue(item, at=fields["overdue_at"])
+                        others = {k: v for k, v in fields.items() if k != "overdue_at"}
                         if others:
-                            WorkItem.objects.filter(pk=item.pk).update(**dict.fromkeys(others, now))
+                            WorkItem.objects.filter(pk=item.pk).update(**others)
                 except Exception:
                     logger.exception(
                         "workflow timers: work item %s failed; it is tried again next run",
                         item.pk,
                     )
-                    failed.append(item.pk)
+                    failed += 1
                 else:
-                    marked.update(fields)
-        # Handled items no longer match ``pending``: a short chunk means none is left.
+                    marked.update(fields.keys())
         if len(items) < size:
-            return marked, len(failed)
+            return marked, failed
+        last = getattr(items[-1], order)
+        after = models.Q(**{f"{order}__gt": last}) | models.Q(
+            **{order: last, "pk__gt": items[-1].pk}
+        )
 
 
-def _remind(item: WorkItem, now: datetime.datetime) -> list[str]:
+def _remind(item: WorkItem, now: datetime.datetime) -> dict[str, datetime.datetime]:
+    """Remind whoever may take the item; then wait for the step's next reminder, if it has
+    one still to come, or mark the item reminded."""
     step, subject = _declared(item)
     takers = _takers(item, step, subject)
     if not takers:
         logger.warning("workflow timers: nobody may take work item %s to be reminded", item.pk)
     notify(
-        "task_due_soon",
-        object_key=_object_key(item),
+        step.remind_event,
+        object_key=_reminder_key(item, step),
         recipients=takers,
-        context={**_context(item, step, _task_url(item)), "past_due": item.due <= now},
+        context={**_context(item, step, subject, _task_url(item)), "past_due": item.due <= now},
     )
-    return ["reminded_at"]
+    if step.timing is not None:
+        later = [
+            moment
+            for moment in step.deadline(subject, item.created).reminders
+            if moment > now and moment > item.remind_at and moment < item.due
+        ]
+        if later:
+            return {"remind_at": later[0]}
+    return {"reminded_at": now}
 
 
-def _past_due(item: WorkItem) -> list[str]:
-    fields = [] if item.overdue_at else ["overdue_at"]
-    if item.escalated_at is None:
-        _escalate(item)
-        fields.append("escalated_at")
+def _past_due(item: WorkItem, now: datetime.datetime) -> dict[str, datetime.datetime]:
+    fields = {} if item.overdue_at else {"overdue_at": now}
+    if item.escalated_at is None and _escalate(item):
+        fields["escalated_at"] = now
     return fields
 
 
-def _escalate(item: WorkItem) -> None:
+def _escalate(item: WorkItem) -> bool:
     """Tell the administrators of the item's province: those who may take the task get its
-    link, the others the subject's own page (a school's task page is not theirs to open)."""
+    link, the others the subject's own page (a school's task page is not theirs to open).
+    ``False`` when the step's timing says not now (asked again on the next run)."""
     step, subject = _declared(item)
+    if step.timing is not None and not step.timing.escalate_if(subject):
+        return False
     admins = notices.provincial_admins(item.province)
     if not admins:
         logger.warning("workflow timers: no administrator to escalate work item %s to", item.pk)
@@ -173,11 +193,12 @@ def _escalate(item: WorkItem) -> None:
     ):
         if recipients:
             notify(
-                "task_overdue",
+                step.overdue_event,
                 object_key=_object_key(item),
                 recipients=recipients,
-                context=_context(item, step, url),
+                context=_context(item, step, subject, url),
             )
+    return True
 
 
 def _declared(item: WorkItem) -> tuple[HumanStep, Any]:
@@ -201,6 +222,13 @@ def _object_key(item: WorkItem) -> str:
     return f"workflows.workitem:{item.pk}"
 
 
+def _reminder_key(item: WorkItem, step: HumanStep) -> str:
+    """One reminder per item, or, for a step with several, one per reminder time."""
+    if step.timing is None:
+        return _object_key(item)
+    return f"{_object_key(item)}:{item.remind_at.astimezone(datetime.UTC):%Y%m%dT%H%M}"
+
+
 def _task_url(item: WorkItem) -> str:
     try:
         path = reverse("work:task", kwargs={"task_pk": item.pk})
@@ -209,10 +237,10 @@ def _task_url(item: WorkItem) -> str:
     return str(settings.SITE_URL).rstrip("/") + path
 
 
-def _context(item: WorkItem, step: HumanStep, url: str) -> dict[str, Any]:
-    """What both deadline emails say of the task. The title is lazy, like the step's label:
-    each recipient reads it in their own language."""
-    title = lazy(steps.declaration(item.flow).title, str)(item.subject_id)
+def _context(item: WorkItem, step: HumanStep, subject: Any, url: str) -> dict[str, Any]:
+    """What both deadline emails say of the task (and what a step's timing adds). The title
+    is lazy, like the step's label: each recipient reads it in their own language."""
+    title = lazy(steps.declaration(item.flow).title, str)(item.subject_id, step)
     return {
         "title": title,
         "step": step.label,
@@ -220,6 +248,7 @@ def _context(item: WorkItem, step: HumanStep, url: str) -> dict[str, Any]:
         "school": item.school.name,
         "due": item.due,
         "url": url,
+        **(step.timing.context(subject) if step.timing is not None else {}),
     }
 
 

@@ -39,7 +39,6 @@ from records.errors import NotVisibleError
 from records.models import School
 from records.models import User
 from workflows import steps
-from workflows.deadlines import due_times
 from workflows.models import OPEN
 from workflows.models import WorkCount
 from workflows.models import WorkItem
@@ -75,8 +74,12 @@ def open_item(activation: Any) -> WorkItem:
     process = activation.process
     if not isinstance(process, declaration.process_model):
         process = process.coerced
-    subject_id = getattr(process, f"{declaration.subject_field}_id")
-    subject = steps.remembered_subject(process, subject_id)
+    if step.subject_of is not None:  # one task per request inside the process
+        subject = step.subject_of(activation)
+        subject_id = subject.pk
+    else:
+        subject_id = getattr(process, f"{declaration.subject_field}_id")
+        subject = steps.remembered_subject(process, subject_id)
     if subject is None:
         field = process._meta.get_field(declaration.subject_field)
         cached = field.get_cached_value(process, None) if field.is_cached(process) else None
@@ -85,7 +88,9 @@ def open_item(activation: Any) -> WorkItem:
         )
     facts = declaration.describe(subject)
     opened = timezone.localtime(task.created or timezone.now())
-    due, remind = due_times(opened, step.due_period())
+    deadline = step.deadline(subject, opened)
+    due = deadline.due
+    remind = deadline.reminders[0] if deadline.reminders else due
     item: WorkItem = WorkItem.objects.create(
         task=task,
         process_id=process.pk,
@@ -236,7 +241,7 @@ def shown(item: WorkItem) -> Shown:
     labels = [str(declaration.summary_label(key)) for key in item.summary]
     separator = "、" if translation.get_language() == "zh-hans" else ", "
     return Shown(
-        title=declaration.title(item.subject_id),
+        title=declaration.title(item.subject_id, step),
         step_label=str(step.label) if step else item.step,
         summary=separator.join(labels),
     )
@@ -399,9 +404,13 @@ def subject_of(item: WorkItem) -> Any:
     return step.subject_model._default_manager.get(pk=item.subject_id)
 
 
-def open_item_of(flow: str, subject_id: Any) -> WorkItem | None:
-    """The open work item of a subject, if one waits for a decision."""
-    return WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id).order_by("-pk").first()
+def open_item_of(flow: str, subject_id: Any, step: str = "") -> WorkItem | None:
+    """The open work item of a subject (of ``step``, in a flow whose steps decide subjects of
+    several kinds), if one waits for a decision."""
+    items = WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id)
+    if step:
+        items = items.filter(step=step)
+    return items.order_by("-pk").first()
 
 
 def may_decide(user: User, flow: str, subject_id: Any) -> bool:

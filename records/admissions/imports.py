@@ -44,6 +44,7 @@ from records.admissions.reading import COLUMNS
 from records.admissions.reading import FileFormatError
 from records.admissions.reading import Row
 from records.admissions.reading import open_sheet
+from records.admissions.signals import announce_import
 from records.audit import audit_append
 from records.choices import AdmissionState
 from records.choices import ImportMode
@@ -439,6 +440,7 @@ def run_import(
                 },
                 subject_locked=True,
             )
+    announce_import(batch)  # the workflows open the reviews of its cohorts
     return batch
 
 

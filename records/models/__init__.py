@@ -5,7 +5,8 @@
 - ``audit``: the audit log's rows and its chains' heads;
 - ``qualifications``: qualifications and their revisions;
 - ``corrections``: correction requests and their evidence;
-- ``admissions``: admission types, imports, admissions and student statuses.
+- ``admissions``: admission types, imports, admissions and student statuses;
+- ``cohorts``: a school's freshmen of one year, and requests to cancel an admission.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -26,6 +27,8 @@ from records.models.audit import AuditEvent
 from records.models.audit import AuditHead
 from records.models.base import STUDENT_RECORD_SCOPE
 from records.models.base import AppendOnlyModel
+from records.models.cohorts import AdmissionCancellation
+from records.models.cohorts import AdmissionCohort
 from records.models.corrections import CORRECTABLE_FIELDS
 from records.models.corrections import CorrectionEvidence
 from records.models.corrections import CorrectionRequest
@@ -57,6 +60,8 @@ __all__ = [
     "REVISIONS_APPEND_ONLY",
     "SCHOOL_CODE_RULE",
     "STUDENT_RECORD_SCOPE",
+    "AdmissionCancellation",
+    "AdmissionCohort",
     "AdmissionImport",
     "AdmissionImportError",
     "AdmissionRecord",

@@ -8,6 +8,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from records.admissions import numbering
+
 PROVINCE_CODE_RULE = _("A province code is 2 digits (GB/T 2260).")
 SCHOOL_CODE_RULE = _("A school code is 5 digits.")
 
@@ -54,6 +56,26 @@ class School(models.Model):
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
     principal_name = models.CharField(_("principal's name"), max_length=40, blank=True)
     credit_system = models.BooleanField(_("credit system"), default=False)
+    # The school's rules for its freshmen (``records.admissions.numbering``).
+    student_number_pattern = models.CharField(
+        _("student number pattern"),
+        max_length=40,
+        default=numbering.DEFAULT_PATTERN,
+        validators=[numbering.validate_pattern],
+        help_text=_(
+            "{year} or {yy}, {school}, {seq:N} (a sequence of N digits) and literal letters, "
+            "digits and hyphens; the default {year}{seq:6} gives 2026000001."
+        ),
+    )
+    entry_day = models.CharField(
+        _("entry day"),
+        max_length=5,
+        default=numbering.DEFAULT_ENTRY_DAY,
+        validators=[numbering.validate_entry_day],
+        help_text=_(
+            "MM-DD: the freshmen's entry date each year; re-examination ends three months later."
+        ),
+    )
 
     scope_paths: ClassVar[dict[str, str]] = {
         "records.school": "pk",

@@ -1,11 +1,12 @@
-"""``/api/v1/`` routes of the workflows: corrections and the work list (mounted before
-records')."""
+"""``/api/v1/`` routes of the workflows: corrections, admissions' outcomes and cohorts'
+reviews, and the work list (mounted before records')."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern
 from django.urls import path
 
+from workflows.api import admissions
 from workflows.api import corrections as api
 from workflows.api import tasks
 
@@ -27,6 +28,13 @@ urlpatterns: list[URLPattern] = [
         "corrections/<id:pk>/evidence/",
         api.CorrectionEvidenceUpload.as_view(),
         name="correction-evidence",
+    ),
+    path("admissions/outcomes/", admissions.AdmissionOutcomes.as_view(), name="admission-outcomes"),
+    path("admission-reviews/", admissions.ReviewList.as_view(), name="admission-review-list"),
+    path(
+        "admission-reviews/<id:pk>/register/",
+        admissions.ReviewRegister.as_view(),
+        name="admission-review-register",
     ),
     path("tasks/", tasks.TaskList.as_view(), name="task-list"),
     path("tasks/counts/", tasks.TaskCounts.as_view(), name="task-counts"),

@@ -4,6 +4,7 @@ registration with the work list. Importing this package registers every flow (th
 
 from __future__ import annotations
 
+from workflows.flows import admission
 from workflows.flows import correction
 
-__all__ = ["correction"]
+__all__ = ["admission", "correction"]

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from workflows.models.admission import AdmissionReviewProcess
 from workflows.models.correction import CorrectionProcess
 from workflows.models.work import OPEN
 from workflows.models.work import WorkCount
 from workflows.models.work import WorkItem
 
-__all__ = ["OPEN", "CorrectionProcess", "WorkCount", "WorkItem"]
+__all__ = ["OPEN", "AdmissionReviewProcess", "CorrectionProcess", "WorkCount", "WorkItem"]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0005_admissions'),
+        ('records', '0006_admission_reviews'),
     ]
 
     operations = [

@@ -1,0 +1,726 @@
+"""The school's outcomes for its admissions, and the registration of a cohort.
+
+- ``outcomes_record``: for many admissions at once, ``gave_up`` (放弃入学资格), ``retained``
+  (保留入学资格, with a reason and an end date) or a *request* to cancel (取消入学资格, with a
+  reason): the admission stays as it is until a second officer of the school confirms it
+  (``cancellation_confirm``, the record service of the workflow's ``confirm_cancellation``
+  step, or ``cancellation_refuse``).
+- ``cohort_register``: every ``admitted`` admission of a cohort with no pending cancellation
+  becomes ``registered`` and gets its student status (学籍), in chunks of ``REGISTER_CHUNK``,
+  one transaction each; a person who already holds a current full-time status is left
+  ``admitted`` with an error naming the other school.
+
+Each checks the actor's permission (``records.review_school`` on the school; anything they
+may not see is not found), audits every transition in the admission's chain (the events of a
+chunk written together) and writes the students' emails in the same transaction. The workflow
+(``workflows.flows.admission``) opens each cohort's review and drives the confirmations.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db import models
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+
+from permissions import codenames
+from permissions.checks import holders
+from permissions.checks import may
+from records import notices
+from records.admissions import notices as admission_notices
+from records.admissions.numbering import Pattern
+from records.admissions.numbering import entry_date
+from records.admissions.numbering import expected_graduation
+from records.admissions.numbering import parse_pattern
+from records.audit import audit_append
+from records.audit import audit_together
+from records.choices import OPEN_STATUS_STATES
+from records.choices import AdmissionOutcome
+from records.choices import AdmissionState
+from records.choices import CancellationState
+from records.choices import LearningForm
+from records.decisions import Decided
+from records.errors import ConflictError
+from records.errors import NotVisibleError
+from records.models import AdmissionCancellation
+from records.models import AdmissionCohort
+from records.models import AdmissionRecord
+from records.models import School
+from records.models import StudentStatus
+from records.models import User
+from records.transactions import service
+from records.transactions import writes
+
+logger = logging.getLogger(__name__)
+
+REGISTER_CHUNK = 500
+OUTCOMES_MAX = 500
+
+MAY_NOT_REVIEW = _("You may not record the outcomes of this school's admissions.")
+REASON_REQUIRED = _("Give the reason for this outcome.")
+UNTIL_REQUIRED = _("Give the date until which the admission is retained (YYYY-MM-DD).")
+UNTIL_NOT_LATER = _("An admission is retained until a day after today.")
+NOT_ALLOWED = _("“%(outcome)s” is not possible for an admission in the state “%(state)s”.")
+CANCELLATION_PENDING = _(
+    "A cancellation of this admission (#%(id)s) awaits confirmation by a second officer: it "
+    "is confirmed or refused first."
+)
+REPEATED = _("This admission is named earlier in the request.")
+NO_OTHER_OFFICER = _(
+    "No other officer of the school could confirm this cancellation: the officer who asks "
+    "for a cancellation never confirms it."
+)
+NOT_CANCELLABLE = _("This admission can no longer be cancelled: it is “%(state)s”.")
+STATUS_ELSEWHERE = _(
+    "%(name)s already holds a current full-time student status at %(school)s (%(code)s, "
+    "student number %(number)s): a person has one ordinary full-time status at a time."
+)
+NUMBERS_EXHAUSTED = _(
+    "The school's student number pattern has no number left for this cohort; give the "
+    "school a pattern with a longer sequence."
+)
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeItem:
+    """One outcome asked for: the admission, ``gave_up`` | ``retained`` | ``cancelled``."""
+
+    admission: int
+    outcome: str
+    reason: str = ""
+    until: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one item: done (with the admission's state, and the pending
+    cancellation a ``cancelled`` outcome asked for) or refused (a code and why)."""
+
+    admission: int
+    ok: bool
+    state: str = ""
+    code: str = ""
+    detail: str = ""
+    cancellation: AdmissionCancellation | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.ok:
+            return {
+                "admission": self.admission,
+                "ok": False,
+                "code": self.code,
+                "detail": self.detail,
+            }
+        row: dict[str, Any] = {"admission": self.admission, "ok": True, "state": self.state}
+        if self.cancellation is not None:
+            row["cancellation"] = self.cancellation.pk
+        return row
+
+
+def refused(admission: int, exc: Exception) -> ItemResult:
+    """The result of one item refused by ``exc`` (as ``decide`` would have refused it)."""
+    if isinstance(exc, NotVisibleError):
+        return ItemResult(admission, ok=False, code="not_found", detail=str(_("Not found.")))
+    if isinstance(exc, PermissionDenied):
+        return ItemResult(
+            admission, ok=False, code="permission_denied", detail=str(exc) or str(MAY_NOT_REVIEW)
+        )
+    if isinstance(exc, ConflictError):
+        return ItemResult(admission, ok=False, code=exc.code, detail=exc.message)
+    assert isinstance(exc, ValidationError)  # noqa: S101
+    if hasattr(exc, "error_dict"):
+        detail = "; ".join(
+            f"{name}: {' '.join(str(m) for m in ValidationError(errors).messages)}"
+            for name, errors in exc.error_dict.items()
+        )
+    else:
+        detail = " ".join(exc.messages)
+    return ItemResult(admission, ok=False, code="invalid", detail=detail)
+
+
+def check_officer(obj: models.Model, user: User) -> None:
+    """404 when ``user`` may not see ``obj`` (an admission, a cohort), 403 when they may not
+    act for its school."""
+    if not may(user, codenames.VIEW, obj):
+        raise NotVisibleError(obj.pk)
+    if not may(user, codenames.REVIEW_SCHOOL, obj):
+        raise PermissionDenied(MAY_NOT_REVIEW)
+
+
+# --- cohorts --------------------------------------------------------------------------------
+
+
+@service
+def cohort_open(*, school_id: str, year: int) -> tuple[AdmissionCohort, bool]:
+    """The cohort of ``school_id``'s admissions of ``year``, created (with its entry date from
+    the school's entry day) if it is new: ``(cohort, created)``. Idempotent, also when two
+    imports finish at once (the unique ``(school, year)`` decides)."""
+    found = AdmissionCohort.objects.filter(school_id=school_id, year=year).first()
+    if found is not None:
+        return found, False
+    school = School.objects.get(pk=school_id)
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent opening wins the constraint
+            cohort = AdmissionCohort.objects.create(
+                school=school,
+                province_id=school.province_id,
+                year=year,
+                entry_date=entry_date(school.entry_day, year),
+            )
+    except IntegrityError:
+        return AdmissionCohort.objects.get(school_id=school_id, year=year), False
+    audit_append(
+        subject=cohort,
+        action="cohort.opened",
+        actor=None,
+        data={"school": school_id, "year": year, "entry_date": cohort.entry_date},
+        subject_locked=True,
+    )
+    return cohort, True
+
+
+def unexamined(cohort: AdmissionCohort) -> int:
+    """How many of the cohort's admissions are ``admitted`` with no cancellation pending: what
+    registering it would register."""
+    return _registrable(cohort).count()
+
+
+def _pending_cancellation() -> models.Exists:
+    return models.Exists(
+        AdmissionCancellation.objects.filter(
+            admission=models.OuterRef("pk"), state=CancellationState.PENDING
+        )
+    )
+
+
+def _registrable(cohort: AdmissionCohort) -> models.QuerySet[AdmissionRecord]:
+    return (
+        cohort.admissions().filter(state=AdmissionState.ADMITTED).exclude(_pending_cancellation())
+    )
+
+
+# --- outcomes -------------------------------------------------------------------------------
+
+_TRANSITIONS: dict[str, str] = {
+    AdmissionOutcome.GAVE_UP: "give_up",
+    AdmissionOutcome.RETAINED: "retain",
+    AdmissionOutcome.CANCELLED: "cancel",
+}
+_NEEDS_REASON = (AdmissionOutcome.RETAINED, AdmissionOutcome.CANCELLED)
+
+
+def _check_fields(item: OutcomeItem, today: datetime.date) -> None:
+    errors: dict[str, ValidationError] = {}
+    if item.outcome not in _TRANSITIONS:
+        choices = ", ".join(_TRANSITIONS)
+        errors["outcome"] = ValidationError(
+            _("The outcome must be one of: %(choices)s."), params={"choices": choices}
+        )
+    if item.outcome in _NEEDS_REASON and not item.reason.strip():
+        errors["reason"] = ValidationError(REASON_REQUIRED, code="required")
+    if item.outcome == AdmissionOutcome.RETAINED:
+        if item.until is None:
+            errors["until"] = ValidationError(UNTIL_REQUIRED, code="required")
+        elif item.until <= today:
+            errors["until"] = ValidationError(UNTIL_NOT_LATER, code="invalid")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_allowed(admission: AdmissionRecord, item: OutcomeItem, pending: int | None) -> None:
+    if pending is not None:
+        raise ConflictError(
+            str(CANCELLATION_PENDING % {"id": pending}), code="cancellation_pending"
+        )
+    if not can_proceed(getattr(admission, _TRANSITIONS[item.outcome])):
+        message = NOT_ALLOWED % {
+            "state": admission.get_state_display(),
+            "outcome": AdmissionOutcome(item.outcome).label,
+        }
+        raise ConflictError(str(message), code="not_allowed")
+
+
+def _check_other_officer(
+    admission: AdmissionRecord, requester: User, kept: dict[str, bool]
+) -> None:
+    """A cancellation is confirmed by another officer of the school: there must be one."""
+    if admission.school_id not in kept:
+        others = holders(codenames.REVIEW_SCHOOL, admission.school).exclude(pk=requester.pk)
+        kept[admission.school_id] = others.exists()
+    if not kept[admission.school_id]:
+        raise ConflictError(str(NO_OTHER_OFFICER), code="no_other_reviewer")
+
+
+@service
+def outcomes_record(*, items: Sequence[OutcomeItem], acting_user: User) -> list[ItemResult]:
+    """Record the outcome of each item, in the caller's transaction: each item is checked on
+    its own (not visible, not permitted, a field missing, a transition the admission's state
+    does not allow, a cancellation pending) and refused alone; the others are written
+    together: one update of their rows, their cancellation requests in one statement, their
+    audit events and emails in one statement each. Results in the order given."""
+    today = timezone.localdate()
+    ids = [item.admission for item in items]
+    admissions = {
+        a.pk: a
+        for a in AdmissionRecord.objects.select_for_update(of=("self",))
+        .select_related("student__user", "school")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    pending = dict(
+        AdmissionCancellation.objects.filter(
+            admission_id__in=ids, state=CancellationState.PENDING
+        ).values_list("admission_id", "pk")
+    )
+    results: dict[int, ItemResult] = {}
+    accepted: list[tuple[OutcomeItem, AdmissionRecord]] = []
+    seen: set[int] = set()
+    others_kept: dict[str, bool] = {}
+    for index, item in enumerate(items):
+        admission = admissions.get(item.admission)
+        try:
+            if admission is None:
+                raise NotVisibleError(item.admission)
+            check_officer(admission, acting_user)
+            if item.admission in seen:
+                raise ConflictError(str(REPEATED), code="repeated")
+            seen.add(item.admission)
+            _check_fields(item, today)
+            _check_allowed(admission, item, pending.get(admission.pk))
+            if item.outcome == AdmissionOutcome.CANCELLED:
+                _check_other_officer(admission, acting_user, others_kept)
+        except (NotVisibleError, PermissionDenied, ConflictError, ValidationError) as exc:
+            results[index] = refused(item.admission, exc)
+        else:
+            accepted.append((item, admission))
+    done = _write_outcomes(accepted, acting_user)
+    position = {id(item): index for index, item in enumerate(items)}
+    for item, result in done:
+        results[position[id(item)]] = result
+    return [results[index] for index in range(len(items))]
+
+
+def _write_outcomes(
+    accepted: list[tuple[OutcomeItem, AdmissionRecord]], user: User
+) -> list[tuple[OutcomeItem, ItemResult]]:
+    if not accepted:
+        return []
+    now = timezone.now()
+    moved = []
+    requests = []
+    for item, admission in accepted:
+        reason = item.reason.strip()
+        if item.outcome == AdmissionOutcome.CANCELLED:
+            cohort, _created = cohort_open(
+                school_id=admission.school_id, year=admission.admission_year
+            )
+            requests.append(
+                AdmissionCancellation(
+                    admission=admission,
+                    cohort=cohort,
+                    school_id=admission.school_id,
+                    province_id=admission.province_id,
+                    requester=user,
+                    reason=reason,
+                )
+            )
+            continue
+        getattr(admission, _TRANSITIONS[item.outcome])()
+        admission.reason = reason
+        admission.retained_until = item.until if item.outcome == AdmissionOutcome.RETAINED else None
+        admission.updated = now
+        moved.append(admission)
+    with writes():
+        AdmissionRecord.objects.bulk_update(moved, ["state", "reason", "retained_until", "updated"])
+        AdmissionCancellation.objects.bulk_create(requests)
+        by_admission = {request.admission_id: request for request in requests}
+        events = []
+        with audit_together():
+            for item, admission in accepted:
+                request = by_admission.get(admission.pk)
+                data: dict[str, Any] = {"reason": item.reason.strip()}
+                if request is not None:
+                    action, data["cancellation"] = "admission.cancellation_requested", request.pk
+                else:
+                    action = f"admission.{item.outcome}"
+                    if item.until is not None:
+                        data["until"] = item.until
+                event = audit_append(
+                    subject=admission, action=action, actor=user, data=data, subject_locked=True
+                )
+                events.append((admission, event))
+        told = []  # the student hears of a request only once it is confirmed
+        for admission, event in events:
+            recipients = admission_notices.student(admission)
+            if admission.pk not in by_admission and recipients:
+                name = admission_notices.OUTCOME_EVENTS[admission.state]
+                told.append((name, event, recipients, admission_notices.context(admission)))
+        notices.announce_many(told)
+    return [
+        (
+            item,
+            ItemResult(
+                admission.pk,
+                ok=True,
+                state=str(admission.state),
+                cancellation=by_admission.get(admission.pk),
+            ),
+        )
+        for item, admission in accepted
+    ]
+
+
+# --- the record services of the confirmation's decisions ------------------------------------
+
+
+def cancellation_confirm(
+    cancellation: AdmissionCancellation, decided: Decided
+) -> Mapping[str, Any]:
+    """A second officer confirms: the admission is cancelled with the request's reason (the
+    step locks the admission with the request, ``lock_related``)."""
+    admission = cancellation.admission
+    if not can_proceed(admission.cancel):
+        raise ConflictError(
+            str(NOT_CANCELLABLE % {"state": admission.get_state_display()}), code="not_allowed"
+        )
+    cancellation.confirm(at=decided.at)
+    admission.cancel()
+    admission.reason = cancellation.reason
+    admission.save()
+    audit_append(
+        subject=admission,
+        action="admission.cancelled",
+        actor=decided.acting_user,
+        data={
+            "cancellation": cancellation.pk,
+            "reason": cancellation.reason,
+            "requested_by": cancellation.requester_id,
+        },
+        subject_locked=True,
+    )
+    return {"admission": admission.pk}
+
+
+def cancellation_refuse(cancellation: AdmissionCancellation, decided: Decided) -> None:
+    """A second officer refuses: the admission stays as it is."""
+    cancellation.refuse(at=decided.at)
+
+
+# --- registering a cohort -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemError:
+    admission: int
+    code: str
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"admission": self.admission, "code": self.code, "detail": self.detail}
+
+
+@dataclass
+class Registration:
+    """What registering a cohort did: how many were registered, the admissions left
+    ``admitted`` for a pending cancellation (``waiting``), and each refused one."""
+
+    registered: int = 0
+    waiting: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+
+
+def cohort_register(*, cohort_pk: int, acting_user: User) -> Registration:
+    """Register every ``admitted`` admission of the cohort with no pending cancellation, in
+    chunks of ``REGISTER_CHUNK`` admissions, one transaction each (run outside a
+    transaction, so that a large cohort's finished chunks stay and its rows are not held
+    locked to the end). The cohort's row lock orders the chunks of two registrations of one
+    cohort; the student numbers continue its sequence."""
+    cohort = AdmissionCohort.objects.filter(pk=cohort_pk).first()
+    if cohort is None:
+        raise NotVisibleError(cohort_pk)
+    check_officer(cohort, acting_user)
+    result = Registration()
+    after: int | None = 0
+    while after is not None:
+        after = _retrying(
+            functools.partial(_top_level_chunk, cohort_pk, acting_user, after, result)
+        )
+    result.waiting = (
+        cohort.admissions()
+        .filter(state=AdmissionState.ADMITTED)
+        .filter(_pending_cancellation())
+        .count()
+    )
+    return result
+
+
+def _top_level_chunk(cohort_pk: int, user: User, after: int, result: Registration) -> int | None:
+    with transaction.atomic():
+        # FOR NO KEY UPDATE: two registrations of the cohort wait for each other, while a
+        # cancellation request inserted meanwhile (its foreign key takes a KEY SHARE lock on
+        # the cohort) does not wait for the registration that waits for its admissions.
+        locked: AdmissionCohort = (
+            AdmissionCohort.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("school")
+            .get(pk=cohort_pk)
+        )
+        return _register_chunk(locked, user, after, result)
+
+
+def register_remaining(cohort: AdmissionCohort, acting_user: User) -> Registration:
+    """Register what is left of a cohort locked by the caller, in the caller's transaction
+    (the review step's ``register`` decision taken from the work list)."""
+    result = Registration()
+    after = 0
+    while (last := register_chunk(cohort, acting_user, after, result)) is not None:
+        after = last
+    return result
+
+
+ATTEMPTS = 3
+
+
+def _retrying(chunk: Callable[[], int | None]) -> int | None:
+    """Run a chunk (a transaction or a savepoint of its own) again when it met a concurrent
+    write: the same person registered elsewhere meanwhile (``status_one_current_full_time``)
+    or a student number taken meanwhile. Its checks then see the other write; as they come
+    first, that is rare."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return chunk()
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            logger.info("registration: a chunk met a concurrent write; checked again")
+    return None  # pragma: no cover  (the loop returns or raises)
+
+
+def register_chunk(
+    cohort: AdmissionCohort, user: User, after: int, result: Registration
+) -> int | None:
+    """Register the next chunk of the ``cohort`` locked by the caller after the admission
+    ``after``, in a savepoint of the caller's transaction; the key of its last admission, or
+    ``None`` when none is left."""
+
+    def chunk() -> int | None:
+        sequence = cohort.last_sequence
+        try:
+            with transaction.atomic():
+                return _register_chunk(cohort, user, after, result)
+        except IntegrityError:
+            cohort.last_sequence = sequence
+            raise
+
+    return _retrying(chunk)
+
+
+def _register_chunk(
+    cohort: AdmissionCohort, user: User, after: int, result: Registration
+) -> int | None:
+    pattern = parse_pattern(cohort.school.student_number_pattern)
+    chunk = list(
+        cohort.admissions()
+        .filter(state=AdmissionState.ADMITTED, pk__gt=after)
+        .select_for_update(of=("self",))
+        .select_related("student__user", "school")
+        .order_by("pk")[:REGISTER_CHUNK]
+    )
+    if not chunk:
+        return None
+    # Read after the rows are locked, so that a request committed while this waited for
+    # them is seen (a cancellation request locks its admission before it is written).
+    waiting = set(
+        AdmissionCancellation.objects.filter(
+            admission_id__in=[a.pk for a in chunk], state=CancellationState.PENDING
+        ).values_list("admission_id", flat=True)
+    )
+    errors: list[ItemError] = []
+    held = _current_full_time(chunk)
+    accepted = []
+    for admission in chunk:
+        other = held.get(admission.student_id)
+        if admission.pk in waiting:
+            continue  # registered once its cancellation is refused
+        if other is not None and admission.learning_form == LearningForm.FULL_TIME:
+            errors.append(
+                ItemError(
+                    admission.pk,
+                    "status_elsewhere",
+                    str(STATUS_ELSEWHERE % {"name": admission.student.name, **other}),
+                )
+            )
+        else:
+            accepted.append(admission)
+    numbers = _allocate(cohort, pattern, len(accepted))
+    errors += [
+        ItemError(admission.pk, "numbers_exhausted", str(NUMBERS_EXHAUSTED))
+        for admission in accepted[len(numbers) :]
+    ]
+    accepted = accepted[: len(numbers)]
+    _write_registrations(cohort, user, list(zip(accepted, numbers, strict=True)))
+    result.registered += len(accepted)
+    result.errors += errors
+    return chunk[-1].pk
+
+
+def _current_full_time(chunk: list[AdmissionRecord]) -> dict[int, dict[str, str]]:
+    """The current full-time status held by each person of the chunk who holds one."""
+    people = [a.student_id for a in chunk if a.learning_form == LearningForm.FULL_TIME]
+    if not people:
+        return {}
+    return {
+        row["student_id"]: {
+            "school": row["school__name"],
+            "code": row["school_id"],
+            "number": row["student_number"],
+        }
+        for row in StudentStatus.objects.filter(
+            student_id__in=people,
+            learning_form=LearningForm.FULL_TIME,
+            state__in=[str(state) for state in OPEN_STATUS_STATES],
+        ).values("student_id", "school_id", "school__name", "student_number")
+    }
+
+
+def _allocate(cohort: AdmissionCohort, pattern: Pattern, count: int) -> list[str]:
+    """The next ``count`` student numbers of the cohort by the school's pattern (fewer when
+    the pattern runs out), skipping any the school has given already; moves the cohort's
+    sequence past them."""
+    numbers: list[str] = []
+    sequence = cohort.last_sequence
+    while len(numbers) < count and sequence < pattern.capacity:
+        batch: list[str] = []
+        while len(batch) < count - len(numbers) and sequence < pattern.capacity:
+            sequence += 1
+            batch.append(
+                pattern.number(year=cohort.year, school=cohort.school_id, sequence=sequence)
+            )
+        taken = set(
+            StudentStatus.objects.filter(
+                school_id=cohort.school_id, student_number__in=batch
+            ).values_list("student_number", flat=True)
+        )
+        numbers += [number for number in batch if number not in taken]
+    cohort.last_sequence = sequence
+    return numbers
+
+
+def _write_registrations(
+    cohort: AdmissionCohort, user: User, pairs: list[tuple[AdmissionRecord, str]]
+) -> None:
+    if not pairs:
+        return
+    now = timezone.now()
+    statuses = []
+    for admission, number in pairs:
+        admission.register()  # the transition's rule, in memory; the rows move in one update
+        statuses.append(
+            StudentStatus(
+                student_id=admission.student_id,
+                admission=admission,
+                school_id=admission.school_id,
+                province_id=admission.province_id,
+                student_number=number,
+                candidate_number=admission.candidate_number,
+                level=admission.level,
+                major_code=admission.major_code,
+                major_name=admission.major_name,
+                learning_form=admission.learning_form,
+                study_length=admission.study_length,
+                admission_type_id=admission.admission_type_id,
+                entry_date=cohort.entry_date,
+                expected_graduation=expected_graduation(cohort.entry_date, admission.study_length),
+            )
+        )
+    with writes():
+        StudentStatus.objects.bulk_create(statuses)
+        AdmissionRecord.objects.filter(pk__in=[admission.pk for admission, _n in pairs]).update(
+            state=AdmissionState.REGISTERED, updated=now
+        )
+        AdmissionCohort.objects.filter(pk=cohort.pk).update(last_sequence=cohort.last_sequence)
+        events = []
+        with audit_together():
+            for (admission, number), status in zip(pairs, statuses, strict=True):
+                event = audit_append(
+                    subject=admission,
+                    action="admission.registered",
+                    actor=user,
+                    data={"cohort": cohort.pk, "status": status.pk, "student_number": number},
+                    subject_locked=True,
+                )
+                events.append((admission, status, event))
+        notices.announce_many(
+            [
+                (
+                    "admission_registered",
+                    event,
+                    recipients,
+                    admission_notices.registered_context(admission, status),
+                )
+                for admission, status, event in events
+                if (recipients := admission_notices.student(admission))
+            ]
+        )
+
+
+def cohort_registered(cohort: AdmissionCohort, decided: Decided) -> Mapping[str, Any]:
+    """The record service of the review step's ``register`` decision: registers what is left
+    of the locked cohort (normally nothing: ``cohort_register`` ran first) and closes its
+    re-examination."""
+    left = register_remaining(cohort, decided.acting_user)
+    cohort.register(by=decided.acting_user, at=decided.at)
+    return {
+        "registered": left.registered,
+        "refused": [error.as_dict() for error in left.errors],
+    }
+
+
+def state_counts(cohorts: Sequence[AdmissionCohort]) -> dict[int, dict[str, int]]:
+    """Each cohort's admissions per state (every state, zeros included), in one query."""
+    if not cohorts:
+        return {}
+    by_key = {(c.school_id, c.year): c.pk for c in cohorts}
+    within = models.Q(pk__in=[])
+    for school_id, year in by_key:
+        within |= models.Q(school_id=school_id, admission_year=year)
+    counts = {c.pk: dict.fromkeys(AdmissionState.values, 0) for c in cohorts}
+    rows = (
+        AdmissionRecord.objects.filter(within)
+        .order_by()
+        .values_list("school_id", "admission_year", "state")
+        .annotate(n=models.Count("pk"))
+    )
+    for school_id, year, state, n in rows:
+        counts[by_key[(school_id, year)]][state] = n
+    return counts
+
+
+def pending_counts(cohorts: Sequence[AdmissionCohort]) -> dict[int, int]:
+    """Each cohort's cancellations waiting for a second officer."""
+    rows = (
+        AdmissionCancellation.objects.filter(
+            cohort__in=[c.pk for c in cohorts], state=CancellationState.PENDING
+        )
+        .order_by()
+        .values_list("cohort_id")
+        .annotate(n=models.Count("pk"))
+    )
+    found = dict(rows)
+    return {c.pk: found.get(c.pk, 0) for c in cohorts}

@@ -1,0 +1,220 @@
+"""``/api/v1/admissions/outcomes/`` and ``/api/v1/admission-reviews/``: the school's outcomes
+for its admissions, in bulk, and its cohorts' re-examination and registration. Every call goes
+through the admission flow's services (``workflows.flows.admission``), which check
+permissions; a cohort or an admission the caller may not see answers 404 (one by one in
+``outcomes``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import cast
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import generics
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from records.admissions import services
+from records.admissions.services import OutcomeItem
+from records.api.schema import error_responses
+from records.api.serializers import object_id_field
+from records.choices import AdmissionOutcome
+from records.choices import AdmissionState
+from records.models import AdmissionCohort
+from workflows.flows import admission as flow
+
+BAD_YEAR = _("Give a year as four digits.")
+
+
+class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
+    admission = object_id_field()
+    outcome = serializers.ChoiceField(choices=AdmissionOutcome.values)
+    reason = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=2000,
+        help_text="required to retain or cancel",
+    )
+    until = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="to retain: a later day"
+    )
+
+
+class OutcomesSerializer(serializers.Serializer[dict[str, Any]]):
+    outcomes = serializers.ListField(
+        child=OutcomeSerializer(), allow_empty=False, max_length=services.OUTCOMES_MAX
+    )
+
+
+class OutcomeResultSerializer(serializers.Serializer[dict[str, Any]]):
+    admission = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    state = serializers.CharField(required=False, help_text="the admission's state now")
+    cancellation = serializers.IntegerField(
+        required=False, help_text="a cancellation's request, waiting for a second officer"
+    )
+    code = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+
+
+class OutcomeResultsSerializer(serializers.Serializer[dict[str, Any]]):
+    results = OutcomeResultSerializer(many=True)
+
+
+class AdmissionOutcomes(APIView):
+    """Record outcomes for up to 500 admissions, each on its own: `gave_up`; `retained` with
+    a `reason` and an `until` date; `cancelled` with a `reason`, which asks for a
+    cancellation: the admission stays `admitted` until a second officer of the school
+    confirms it (a task of step `confirm_cancellation`). One refusal never undoes the
+    others."""
+
+    @extend_schema(
+        tags=["admissions"],
+        operation_id="v1_admissions_outcomes",
+        request=OutcomesSerializer,
+        responses={
+            200: OutcomeResultsSerializer,
+            400: OpenApiResponse(description="no outcomes, more than 500, or a malformed one"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = OutcomesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = [
+            OutcomeItem(
+                admission=row["admission"],
+                outcome=row["outcome"],
+                reason=row["reason"],
+                until=row["until"],
+            )
+            for row in data.validated_data["outcomes"]
+        ]
+        results = flow.outcomes_record(items=items, user=request.user)  # type: ignore[arg-type]
+        return Response({"results": [result.as_dict() for result in results]})
+
+
+COUNTS_HELP = "admissions per state: " + ", ".join(f"`{s}`" for s in AdmissionState.values)
+
+
+class ReviewSerializer(serializers.Serializer[AdmissionCohort]):
+    """A cohort's re-examination: its state (`reviewing`, then `registered`), its deadline
+    (three months after the entry date) and its admissions per state."""
+
+    id = serializers.IntegerField()
+    school = serializers.CharField(source="school_id")
+    school_name = serializers.CharField(source="school.name")
+    year = serializers.IntegerField()
+    state = serializers.CharField()
+    entry_date = serializers.DateField()
+    deadline = serializers.DateTimeField()
+    counts = serializers.SerializerMethodField()
+    pending_cancellations = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.IntegerField(), help_text=COUNTS_HELP)
+    )
+    def get_counts(self, obj: AdmissionCohort) -> dict[str, int]:
+        counts: dict[str, int] = self.context["counts"][obj.pk]
+        return counts
+
+    @extend_schema_field(
+        serializers.IntegerField(help_text="cancellations waiting for a second officer")
+    )
+    def get_pending_cancellations(self, obj: AdmissionCohort) -> int:
+        return int(self.context["pending"][obj.pk])
+
+
+def _context(cohorts: Any) -> dict[str, Any]:
+    """The counts of a page of cohorts: two queries for the page."""
+    return {"counts": services.state_counts(cohorts), "pending": services.pending_counts(cohorts)}
+
+
+@extend_schema(
+    tags=["admissions"],
+    parameters=[
+        OpenApiParameter("school", str, description="a school code"),
+        OpenApiParameter("year", int, description="an entry year"),
+    ],
+)
+class ReviewList(generics.ListAPIView[AdmissionCohort]):
+    """The cohorts in the caller's scope (a school's freshmen of one year), the newest year
+    first, each with its re-examination's state, deadline and counts."""
+
+    serializer_class = ReviewSerializer
+
+    def get_queryset(self) -> Any:
+        cohorts = flow.visible_reviews(self.request.user)  # type: ignore[arg-type]
+        school = self.request.query_params.get("school")
+        if school:
+            cohorts = cohorts.filter(school_id=school)
+        year = self.request.query_params.get("year")
+        if year is not None:
+            if not (year.isdigit() and len(year) == 4):  # noqa: PLR2004
+                raise ValidationError({"year": [str(BAD_YEAR)]})
+            cohorts = cohorts.filter(year=int(year))
+        return cohorts
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset()) or []
+        return self.get_paginated_response(
+            ReviewSerializer(cast(Any, page), many=True, context=_context(page)).data
+        )
+
+
+class RegistrationErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    admission = serializers.IntegerField()
+    code = serializers.CharField(help_text="`status_elsewhere`, `numbers_exhausted`")
+    detail = serializers.CharField()
+
+
+class RegistrationSerializer(ReviewSerializer):
+    """The cohort as registering left it, with what this call did."""
+
+    registered = serializers.IntegerField(help_text="admissions registered by this call")
+    waiting = serializers.IntegerField(
+        help_text="admissions left admitted for a cancellation awaiting confirmation"
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # Declared here: a field named ``errors`` would hide the serializer's own attribute.
+        fields["errors"] = RegistrationErrorSerializer(many=True)
+        return fields
+
+
+@extend_schema(
+    tags=["admissions"],
+    request=None,
+    responses={200: RegistrationSerializer, **error_responses(409)},
+)
+class ReviewRegister(APIView):
+    """Register the cohort: every `admitted` admission with no pending cancellation becomes
+    `registered` with its student status and number; a person who already holds a current
+    full-time status elsewhere stays `admitted` with an error naming that school. Ends the
+    re-examination (its task in the work list). Registering again registers admissions
+    imported since."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        cohort = flow.visible_reviews(request.user).filter(pk=pk).first()  # type: ignore[arg-type]
+        if cohort is None:
+            raise Http404
+        result = flow.cohort_register(cohort=cohort, user=request.user)  # type: ignore[arg-type]
+        cohort = AdmissionCohort.objects.select_related("school").get(pk=pk)
+        body = ReviewSerializer(cohort, context=_context([cohort])).data
+        return Response(
+            {
+                **body,
+                "registered": result.registered,
+                "waiting": result.waiting,
+                "errors": [error.as_dict() for error in result.errors],
+            }
+        )

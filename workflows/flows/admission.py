@@ -1,0 +1,444 @@
+"""Admission re-examination (入学复查) and registration of a school's freshmen of one year.
+
+One process per cohort (``AdmissionCohort``: a school and an entry year), started when the
+cohort's first admissions are imported (``records.admissions.signals.admissions_added``):
+
+```
+start ──▶ begin (Split) ──▶ review (View: the cohort, due three months after its entry
+  │                                   date; completed by registering the cohort) ──▶ end
+  │                     └─▶ cancellation_requested (MessageCatch: an officer asks to cancel
+  │                           an admission) ──▶ requested (Split) ──▶ confirm_cancellation
+  │                                    ▲                (View: a second officer confirms or
+  │                                    └──── (armed again) ◀┘ refuses) ──▶ end
+```
+
+The outcomes of single admissions (gave up, retained) are record transitions inside the
+cohort's review, written in chunks (``records.admissions.services``), never a process per
+student; a cancellation request is the exception that needs a second officer, so each is a
+task of ``confirm_cancellation`` in the work list. The process stays open while the cohort
+may still receive cancellation requests (a retained admission may be cancelled later); its
+re-examination ends when its ``review`` task is completed by the registration.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from typing import Any
+from typing import cast
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.db import models
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow import lock
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from permissions import codenames
+from permissions.checks import scope
+from records import glossary
+from records.admissions import notices as admission_notices
+from records.admissions import services
+from records.admissions.services import ItemResult
+from records.admissions.services import OutcomeItem
+from records.admissions.services import Registration
+from records.admissions.signals import admissions_added
+from records.choices import AdmissionOutcome
+from records.choices import AdmissionState
+from records.choices import CancellationState
+from records.choices import CohortState
+from records.decisions import Choice
+from records.decisions import Notice
+from records.decisions import Outcome
+from records.errors import ConflictError
+from records.models import AdmissionCancellation
+from records.models import AdmissionCohort
+from records.models import AdmissionRecord
+from records.models import School
+from records.models import User
+from workflows import nodes
+from workflows import steps
+from workflows import work
+from workflows.models import AdmissionReviewProcess
+from workflows.steps import Deadline
+from workflows.steps import Facts
+from workflows.steps import HumanStep
+from workflows.steps import ProcessDeclaration
+from workflows.steps import Timing
+
+logger = logging.getLogger(__name__)
+
+FLOW_KEY = "admission_review"
+# Days before the re-examination's deadline the school's officers are reminded.
+REMIND_DAYS_BEFORE = (14, 3)
+OUTCOMES_CHUNK = 50
+
+
+def _school_of(process: Any) -> School:
+    """The scope object of both steps, built from the id the process holds (see
+    ``workflows.flows.correction._school_of``)."""
+    return School(pk=process.coerced.school_id)
+
+
+class AdmissionReviewFlow(flow.Flow):
+    """Re-examination and registration of a school's freshmen of one year; each cancellation
+    requested meanwhile waits for a second officer of the school."""
+
+    process_class = AdmissionReviewProcess
+    process_title = _("Admission re-examination")
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.begin)
+    begin = flow.Split().Always(this.review).Always(this.cancellation_requested)
+    review = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["review"])
+        .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
+        .Next(this.end)
+    )
+    cancellation_requested = (
+        flow.MessageCatch(this.on_cancellation_requested)
+        .Annotation(title=_("A cancellation is requested"))
+        .Next(this.requested)
+    )
+    requested = flow.Split().Always(this.confirm_cancellation).Always(this.cancellation_requested)
+    confirm_cancellation = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["confirm_cancellation"])
+        .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
+        .Next(this.end)
+    )
+    end = flow.End()
+
+    def start_process(self, activation: Any, *, cohort: AdmissionCohort) -> Any:
+        process = activation.process
+        process.cohort = cohort
+        process.school_id = cohort.school_id
+        process.province_id = cohort.province_id
+        steps.remember_subject(process, cohort)  # the review's work item reads it
+        return process
+
+    def on_cancellation_requested(
+        self, activation: Any, *, cancellation: AdmissionCancellation
+    ) -> AdmissionCancellation:
+        """The request becomes the subject of the ``confirm_cancellation`` task opened next."""
+        steps.remember_subject(activation.process, cancellation)
+        return cancellation
+
+
+# --- the human steps ------------------------------------------------------------------------
+
+
+def _cohort_deadline(cohort: AdmissionCohort) -> Deadline:
+    due = cohort.deadline
+    return Deadline(due, tuple(due - datetime.timedelta(days=days) for days in REMIND_DAYS_BEFORE))
+
+
+def _cohort_timing_context(cohort: AdmissionCohort) -> dict[str, Any]:
+    return admission_notices.cohort_context(cohort, services.unexamined(cohort))
+
+
+REVIEW = HumanStep(
+    key="review",
+    label=glossary.STEPS["review"],
+    node=AdmissionReviewFlow.review,
+    scope="school",
+    due_days=0,  # its own deadline: ``timing``
+    timing=Timing(
+        deadline=_cohort_deadline,
+        remind_event="admission_review_due_soon",
+        overdue_event="admission_review_overdue",
+        context=_cohort_timing_context,
+        # Escalated only with admissions still admitted and unexamined.
+        escalate_if=lambda cohort: services.unexamined(cohort) > 0,
+    ),
+    assignees=admission_notices.cohort_officers,
+    subject_model=AdmissionCohort,
+    perm=codenames.REVIEW_SCHOOL,
+    waits_in=(CohortState.REVIEWING,),
+    requester_field=None,
+    related=("school",),
+    choices=(
+        Choice(
+            glossary.REGISTER,
+            glossary.ADMISSION_DECISIONS[glossary.REGISTER],
+            services.cohort_registered,
+            Outcome("registered", "cohort.registered"),
+        ),
+    ),
+)
+
+CONFIRM_CANCELLATION = HumanStep(
+    key="confirm_cancellation",
+    label=glossary.STEPS["confirm_cancellation"],
+    node=AdmissionReviewFlow.confirm_cancellation,
+    scope="school",
+    due_days=5,
+    assignees=admission_notices.cancellation_officers,
+    subject_of=lambda activation: steps.remembered(activation.process, AdmissionCancellation),
+    subject_label=glossary.CANCELLATION_SUMMARY,
+    subject_model=AdmissionCancellation,
+    perm=codenames.REVIEW_SCHOOL,
+    waits_in=(CancellationState.PENDING,),
+    requester_field="requester_id",  # the officer who asked never confirms
+    related=("admission__student__user", "admission__school", "school", "requester"),
+    lock_related=("admission",),  # confirming cancels it
+    notice_context=admission_notices.cancellation_context,
+    choices=(
+        Choice(
+            glossary.CONFIRM,
+            glossary.ADMISSION_DECISIONS[glossary.CONFIRM],
+            services.cancellation_confirm,
+            Outcome(
+                "confirmed",
+                "admission.cancellation_confirmed",
+                Notice("admission_cancelled", admission_notices.cancellation_student),
+            ),
+        ),
+        Choice(
+            glossary.REFUSE,
+            glossary.ADMISSION_DECISIONS[glossary.REFUSE],
+            services.cancellation_refuse,
+            Outcome(
+                "refused",
+                "admission.cancellation_refused",
+                Notice("admission_cancellation_refused", admission_notices.cancellation_requester),
+            ),
+            needs_comment=True,
+        ),
+    ),
+)
+
+
+def _facts(subject: AdmissionCohort | AdmissionCancellation) -> Facts:
+    if isinstance(subject, AdmissionCohort):
+        return Facts(
+            student_name="",
+            school_id=subject.school_id,
+            province_id=subject.province_id,
+            reference=str(subject.year),
+            summary=(f"cohort:{subject.year}",),
+        )
+    cancellation = cast(AdmissionCancellation, subject)
+    admission = cancellation.admission
+    return Facts(
+        student_name=admission.student.name,
+        school_id=subject.school_id,
+        province_id=subject.province_id,
+        reference=admission.candidate_number,
+        requester_id=cancellation.requester_id,
+        summary=("cancellation",),
+    )
+
+
+def _summary_label(key: str) -> Any:
+    if key.startswith("cohort:"):
+        return glossary.COHORT_SUMMARY % {"year": key.removeprefix("cohort:")}
+    return glossary.CANCELLATION_SUMMARY
+
+
+def _panel(subject: AdmissionCohort | AdmissionCancellation, user: User) -> dict[str, Any]:
+    """The task page's panel: a cohort's counts, or the admission a cancellation is about
+    (never its ID number: the name, candidate number and programme identify it)."""
+    if isinstance(subject, AdmissionCohort):
+        return {
+            "cohort": subject,
+            "counts": [
+                (AdmissionState(state).label, n)
+                for state, n in services.state_counts([subject])[subject.pk].items()
+            ],
+            "pending": services.pending_counts([subject])[subject.pk],
+            "unexamined": services.unexamined(subject),
+        }
+    cancellation = cast(AdmissionCancellation, subject)
+    return {"cancellation": cancellation, "admission": cancellation.admission}
+
+
+def _reviews_url(subject: AdmissionCohort | AdmissionCancellation) -> str:
+    """Where a provincial administrator told of an overdue task reads the cohort: its row of
+    the reviews' list (the cohort's page belongs to the web pages of the admissions)."""
+    if isinstance(subject, AdmissionCohort):
+        school, year = subject.school_id, subject.year
+    else:
+        admission = cast(AdmissionCancellation, subject).admission
+        school, year = admission.school_id, admission.admission_year
+    base = str(settings.SITE_URL).rstrip("/")
+    return f"{base}/api/v1/admission-reviews/?school={school}&year={year}"
+
+
+DECLARATION = work.register(
+    ProcessDeclaration(
+        key=FLOW_KEY,
+        label=glossary.PROCESSES[FLOW_KEY],
+        flow_class=AdmissionReviewFlow,
+        process_model=AdmissionReviewProcess,
+        subject_field="cohort",
+        describe=_facts,
+        summary_label=_summary_label,
+        panel_template="workflows/admissions/_task_panel.html",
+        panel_context=_panel,
+        subject_url=_reviews_url,
+        steps=(REVIEW, CONFIRM_CANCELLATION),
+    )
+)
+
+
+# --- driving the flow -----------------------------------------------------------------------
+
+
+def review_open(*, school_id: str, year: int) -> AdmissionCohort:
+    """The cohort of a school's admissions of a year with its review running: the cohort
+    and its process are created together if new (under the cohort's row lock, so two
+    imports finishing at once start one process)."""
+    with transaction.atomic():
+        cohort, _created = services.cohort_open(school_id=school_id, year=year)
+        locked: AdmissionCohort = (
+            AdmissionCohort.objects.select_for_update(of=("self",))
+            .select_related("school")
+            .get(pk=cohort.pk)
+        )
+        if not AdmissionReviewProcess.objects.filter(cohort=locked).exists():
+            AdmissionReviewFlow.start.run(cohort=locked)
+    return locked
+
+
+@receiver(admissions_added, dispatch_uid="workflows.admission.open_reviews")
+def _open_reviews(sender: Any, *, cohorts: Sequence[tuple[str, int]], **kwargs: Any) -> None:
+    for school_id, year in cohorts:
+        review_open(school_id=school_id, year=int(year))
+
+
+def visible_reviews(user: User) -> models.QuerySet[AdmissionCohort]:
+    """The cohorts ``user`` may see, the newest year first."""
+    return scope(user, codenames.VIEW, AdmissionCohort.objects.select_related("school")).order_by(
+        "-year", "school_id", "pk"
+    )
+
+
+def outcomes_record(*, items: Sequence[OutcomeItem], user: User) -> list[ItemResult]:
+    """Record many outcomes (at most ``services.OUTCOMES_MAX``); results in the order given,
+    each admission once (a repeat is refused).
+
+    Chunks of ``OUTCOMES_CHUNK`` items, one transaction each, written together
+    (``records.admissions.services.outcomes_record``); each cancellation request of a chunk
+    then opens its ``confirm_cancellation`` task in its cohort's process, whose row is locked
+    first (the order of every path: process, cohort, admissions). A chunk that cannot be
+    taken whole (a process locked by someone else, an error) is rolled back and its items
+    recorded one at a time, each answering for itself."""
+    results: dict[int, ItemResult] = {}
+    first: dict[int, int] = {}
+    todo: list[tuple[int, OutcomeItem]] = []
+    for index, item in enumerate(items):
+        if item.admission in first:
+            results[index] = services.refused(
+                item.admission, ConflictError(str(services.REPEATED), code="repeated")
+            )
+        else:
+            first[item.admission] = index
+            todo.append((index, item))
+    _open_reviews_of(user, [item for _index, item in todo])
+    for start in range(0, len(todo), OUTCOMES_CHUNK):
+        chunk = todo[start : start + OUTCOMES_CHUNK]
+        try:
+            done = _outcomes_chunk([item for _index, item in chunk], user)
+        except (ConflictError, DatabaseError, FlowLockFailed):
+            done = [_outcome_one(item, user) for _index, item in chunk]
+        for (index, _item), result in zip(chunk, done, strict=True):
+            results[index] = result
+    return [results[index] for index in range(len(items))]
+
+
+def _open_reviews_of(user: User, items: Sequence[OutcomeItem]) -> None:
+    """The reviews of the cohorts the caller's cancellation requests go to (a cohort whose
+    admissions were written without the import's signal is opened here)."""
+    cancelled = [i.admission for i in items if i.outcome == AdmissionOutcome.CANCELLED]
+    if not cancelled:
+        return
+    pairs = (
+        scope(user, codenames.REVIEW_SCHOOL, AdmissionRecord.objects.filter(pk__in=cancelled))
+        .order_by()
+        .values_list("school_id", "admission_year")
+        .distinct()
+    )
+    for school_id, year in sorted(set(pairs)):
+        if not AdmissionReviewProcess.objects.filter(
+            cohort__school_id=school_id, cohort__year=year
+        ).exists():
+            review_open(school_id=school_id, year=year)
+
+
+def _outcome_one(item: OutcomeItem, user: User) -> ItemResult:
+    try:
+        return _outcomes_chunk([item], user)[0]
+    except (ConflictError, FlowLockFailed) as exc:
+        busy = ConflictError(str(work.BUSY), code="busy")
+        return services.refused(item.admission, exc if isinstance(exc, ConflictError) else busy)
+    except DatabaseError:
+        logger.exception("admission outcome of %s failed", item.admission)
+        return services.refused(item.admission, ConflictError(str(work.BUSY), code="busy"))
+
+
+def _outcomes_chunk(chunk: Sequence[OutcomeItem], user: User) -> list[ItemResult]:
+    cancelled = [i.admission for i in chunk if i.outcome == AdmissionOutcome.CANCELLED]
+    with work.flow_contention(), transaction.atomic():
+        processes: dict[int, AdmissionReviewProcess] = {}
+        if cancelled:
+            cohorts = list(
+                AdmissionCohort.objects.filter(
+                    _cohorts_of(AdmissionRecord.objects.filter(pk__in=cancelled))
+                ).values_list("pk", flat=True)
+            )
+            processes = {
+                p.cohort_id: p
+                for p in AdmissionReviewProcess.objects.select_for_update()
+                .filter(cohort_id__in=cohorts)
+                .order_by("pk")
+            }
+        results = services.outcomes_record(items=chunk, acting_user=user)
+        for result in results:
+            if result.cancellation is not None:
+                _request_confirmation(processes[result.cancellation.cohort_id], result.cancellation)
+    return results
+
+
+def _cohorts_of(admissions: models.QuerySet[AdmissionRecord]) -> models.Q:
+    condition = models.Q(pk__in=[])
+    for school_id, year in set(admissions.values_list("school_id", "admission_year")):
+        condition |= models.Q(school_id=school_id, year=year)
+    return condition
+
+
+def _request_confirmation(
+    process: AdmissionReviewProcess, cancellation: AdmissionCancellation
+) -> None:
+    """The cancellation's ``confirm_cancellation`` task, opened by the process's waiting
+    catch (which is armed again for the next request)."""
+    task = Task.objects.get(
+        process_id=process.pk,
+        flow_task=AdmissionReviewFlow.cancellation_requested,
+        status=STATUS.NEW,
+    )
+    AdmissionReviewFlow.cancellation_requested.run(task, cancellation=cancellation)
+
+
+def cohort_register(*, cohort: AdmissionCohort, user: User) -> Registration:
+    """Register the cohort (``records.admissions.services.cohort_register``: chunks, one
+    transaction each), then complete its ``review`` task, which ends its re-examination. A
+    cohort registered before (admissions imported late) has no open task: its new
+    admissions are registered all the same."""
+    result = services.cohort_register(cohort_pk=cohort.pk, acting_user=user)
+    item = work.open_item_of(FLOW_KEY, cohort.pk, step=REVIEW.key)
+    if item is not None:
+        try:
+            work.decide(task_pk=item.pk, user=user, decision=glossary.REGISTER)
+        except ConflictError as exc:
+            if exc.code != "already_decided":  # two officers registering at once
+                raise
+    return result
