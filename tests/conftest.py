@@ -8,6 +8,7 @@ import pgtrigger
 import pytest
 from django.conf import settings
 from django.test import TransactionTestCase
+from django.utils import translation
 
 from records.models import Province
 from records.models import School
@@ -65,6 +66,16 @@ def _flush_truncates_the_audit_tables() -> Iterator[None]:
     patch.setattr(TransactionTestCase, "_fixture_teardown", teardown)
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request activates its user's language in
+    the test's thread and leaves it (``records.api.base``, ``UserLanguageMiddleware``), which
+    made a later test's messages depend on which tests ran before it on the same worker."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @dataclass(frozen=True)
