@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError
 from django.db import connection
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -84,7 +87,7 @@ ADMITTED_ELSEWHERE = _(
 )
 UNREADABLE_ROW = _("The file cannot be read past row %(row)d: %(error)s")
 INTERNAL_ERROR = _("The import stopped on an error of ours; it is logged. Rows written stay.")
-NOT_ALLOWED = _("You may import admissions only for a school you act for.")
+NOT_AN_IMPORTER = _("Only an officer of a school may import admissions.")
 
 
 def _digest(*parts: object) -> int:
@@ -396,6 +399,22 @@ def allowed_schools(user: User) -> frozenset[str] | None:
     return None if ids is None else frozenset(str(pk) for pk in ids)
 
 
+def importer_schools(user: User) -> frozenset[str] | None:
+    """``allowed_schools``, refusing a user who acts for no school (the upload's check)."""
+    codes = allowed_schools(user)
+    if codes is not None and not codes:
+        raise PermissionDenied(NOT_AN_IMPORTER)
+    return codes
+
+
+def visible_imports(user: Any) -> QuerySet[AdmissionImport]:
+    """The imports ``user`` may follow: their own (a superuser's: every one), newest first."""
+    imports = AdmissionImport.objects.select_related("school")
+    if not user.is_superuser:
+        imports = imports.filter(uploaded_by=user)
+    return imports.order_by("-created", "-pk")
+
+
 def run_import(
     batch_pk: int, *, progress: Callable[[AdmissionImport], None] | None = None
 ) -> AdmissionImport:
@@ -509,11 +528,22 @@ def error_report(batch: AdmissionImport) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
+def error_report_response(batch: AdmissionImport) -> StreamingHttpResponse:
+    """The error report as a CSV download (the API's and the page's)."""
+    response = StreamingHttpResponse(error_report(batch), content_type="text/csv; charset=utf-8")
+    name = f"admission-import-{batch.pk}-errors.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 __all__ = [
     "COLUMNS",
-    "NOT_ALLOWED",
+    "NOT_AN_IMPORTER",
     "allowed_schools",
     "error_report",
+    "error_report_response",
+    "importer_schools",
     "queue_import",
     "run_import",
+    "visible_imports",
 ]

@@ -24,7 +24,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics
 from rest_framework import serializers
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -33,9 +32,10 @@ from rest_framework.views import APIView
 
 from permissions import codenames
 from permissions.checks import scope
-from records.admissions.imports import allowed_schools
-from records.admissions.imports import error_report
+from records.admissions.imports import error_report_response
+from records.admissions.imports import importer_schools
 from records.admissions.imports import queue_import
+from records.admissions.imports import visible_imports
 from records.admissions.search import search
 from records.api.base import account
 from records.api.schema import error_responses
@@ -50,7 +50,6 @@ from records.tasks import queue_admission_import
 from records.validators import mask_id_number
 
 DEFAULT_IMPORT_MAX_MB = 300
-NOT_AN_IMPORTER = _("Only an officer of a school may import admissions.")
 NOT_YOUR_SCHOOL = _("You do not act for school %(code)s.")
 FILE_TOO_LARGE = _("An admission file may be at most %(mb)d MB.")
 NOT_A_YEAR = _("Give a year, e.g. 2026.")
@@ -102,13 +101,6 @@ class ImportUploadSerializer(serializers.Serializer[dict[str, Any]]):
         return value
 
 
-def _own_imports(user: Any) -> QuerySet[AdmissionImport]:
-    imports = AdmissionImport.objects.select_related("school")
-    if not user.is_superuser:
-        imports = imports.filter(uploaded_by=user)
-    return imports.order_by("-created", "-pk")
-
-
 @extend_schema(tags=["admissions"])
 class ImportListCreate(generics.ListAPIView[AdmissionImport]):
     """The caller's admission imports, newest first; ``POST`` uploads a file."""
@@ -117,7 +109,7 @@ class ImportListCreate(generics.ListAPIView[AdmissionImport]):
     parser_classes = [MultiPartParser]
 
     def get_queryset(self) -> QuerySet[AdmissionImport]:
-        return _own_imports(self.request.user)
+        return visible_imports(self.request.user)
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
@@ -125,9 +117,7 @@ class ImportListCreate(generics.ListAPIView[AdmissionImport]):
     )
     def post(self, request: Request) -> Response:
         user = account(request)
-        schools = allowed_schools(user)
-        if schools is not None and not schools:
-            raise PermissionDenied(NOT_AN_IMPORTER)
+        schools = importer_schools(user)
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         school = None
@@ -155,7 +145,7 @@ class ImportDetail(generics.RetrieveAPIView[AdmissionImport]):
     serializer_class = ImportSerializer
 
     def get_queryset(self) -> QuerySet[AdmissionImport]:
-        return _own_imports(self.request.user)
+        return visible_imports(self.request.user)
 
 
 @extend_schema(
@@ -172,14 +162,10 @@ class ImportErrors(APIView):
     it (the header is row 1)."""
 
     def get(self, request: Request, pk: int) -> StreamingHttpResponse:
-        batch = _own_imports(request.user).filter(pk=pk).first()
+        batch = visible_imports(request.user).filter(pk=pk).first()
         if batch is None:
             raise Http404
-        response = StreamingHttpResponse(
-            error_report(batch), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="admission-import-{pk}-errors.csv"'
-        return response
+        return error_report_response(batch)
 
 
 # --- Lists --------------------------------------------------------------------------------------

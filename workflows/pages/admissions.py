@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models import QuerySet
@@ -21,8 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from permissions import codenames
 from permissions.checks import scope
 from records.admissions.imports import allowed_schools
-from records.admissions.imports import error_report
+from records.admissions.imports import error_report_response
+from records.admissions.imports import importer_schools
 from records.admissions.imports import queue_import
+from records.admissions.imports import visible_imports
 from records.admissions.search import search
 from records.choices import AdmissionState
 from records.choices import ImportMode
@@ -37,7 +38,6 @@ from records.validators import mask_id_number
 from workflows.pages.shell import page
 
 PAGE_SIZE = 50
-NOT_AN_IMPORTER = _("Only an officer of a school may import admissions.")
 ERRORS_SHOWN = 50
 
 
@@ -46,9 +46,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _importer_schools(user: User) -> QuerySet[School]:
-    codes = allowed_schools(user)
-    if codes is not None and not codes:
-        raise PermissionDenied(NOT_AN_IMPORTER)
+    codes = importer_schools(user)
     schools = School.objects.order_by("code")
     return schools if codes is None else schools.filter(code__in=codes)
 
@@ -98,16 +96,12 @@ def import_page(request: HttpRequest) -> HttpResponse:
         )
         queue_admission_import(batch.pk)
         return redirect("admissions:import", pk=batch.pk)
-    recent = AdmissionImport.objects.filter(uploaded_by=user).order_by("-created")[:10]
+    recent = visible_imports(user).filter(uploaded_by=user)[:10]
     return page(request, "workflows/admissions/import.html", {"form": form, "recent": recent})
 
 
 def _own_import(request: HttpRequest, pk: int) -> AdmissionImport:
-    user = _user(request)
-    imports = AdmissionImport.objects.all()
-    if not user.is_superuser:
-        imports = imports.filter(uploaded_by=user)
-    batch = imports.filter(pk=pk).first()
+    batch = visible_imports(request.user).filter(pk=pk).first()
     if batch is None:
         raise Http404
     return batch
@@ -131,10 +125,7 @@ def import_detail(request: HttpRequest, pk: int) -> TemplateResponse:
 
 def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The error report as CSV (UTF-8 with BOM: Excel opens it)."""
-    batch = _own_import(request, pk)
-    response = StreamingHttpResponse(error_report(batch), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="admission-import-{pk}-errors.csv"'
-    return response
+    return error_report_response(_own_import(request, pk))
 
 
 def _int(value: str | None) -> int | None:
