@@ -54,7 +54,8 @@ class CorrectionsApp(Application):
 
 
 class AdmissionsApp(Application):
-    """Freshmen's admissions: the list with counts and search, the import of admission files."""
+    """Freshmen's admissions: the list with counts, search and bulk outcomes, the cohorts'
+    pages with their registration, the import of admission files."""
 
     title = _("Admissions")
     icon = "school"
@@ -62,6 +63,8 @@ class AdmissionsApp(Application):
     menu_template_name = None
 
     index_path = path("", admissions.index, name="index")
+    cohorts_path = path("cohorts/", admissions.cohorts, name="cohorts")
+    cohort_path = path("cohorts/<id:pk>/", admissions.cohort_page, name="cohort")
     import_new_path = path("imports/new/", admissions.import_page, name="import_new")
     import_path = path("imports/<id:pk>/", admissions.import_detail, name="import")
     import_errors_path = path(

@@ -1,5 +1,7 @@
 """In a real browser: an officer imports a GBK admission file with two bad rows, follows it,
-downloads the error report, and finds a freshman in the admission list."""
+downloads the error report, and finds a freshman in the admission list; the whole
+re-examination: outcomes from the list's check boxes, a cancellation confirmed by a second
+officer, the cohort registered, and the freshman claiming the account to see the status."""
 
 from __future__ import annotations
 
@@ -9,9 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from records.demo import DEMO_FRESHMAN
+from records.demo import demo_id_number
+from tests.claims import fresh_cache
 from tests.e2e.pages import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def empty_cache(transactional_db):
+    yield from fresh_cache()
 
 
 @pytest.fixture
@@ -64,3 +74,120 @@ def test_an_officer_imports_a_gbk_file_and_downloads_the_error_report(
     page.wait_for_load_state("networkidle")
     page.screenshot(path=shots / "admission-list.png", full_page=True)
     assert page.locator("#admissions tr").count() == 4  # the header and three freshmen
+
+
+def _check(page, candidate_number: str) -> None:
+    page.check(f"#admissions input[aria-label$='{candidate_number}']")
+
+
+def _import_with_report(page, base: str, admission_file: Path) -> None:
+    """张伟 imports the file: three rows in, two reported, the report downloaded."""
+    log_in(page, base, "officer_10001")
+    page.goto(f"{base}/admissions/imports/new/")
+    page.set_input_files("input[name=file]", str(admission_file))
+    page.click("#import button[type=submit]")
+    page.wait_for_selector("#import-errors")
+    with page.expect_download() as download:
+        page.click("#error-report")
+    lines = Path(download.value.path()).read_bytes().decode("utf-8-sig").splitlines()
+    assert len(lines) == 3  # the header and the two bad rows
+
+
+def _record_outcomes(page, base: str, shots: Path, gave_up: str, cancelled: str) -> None:
+    """One freshman gave up; a cancellation asked without a reason is refused at the field,
+    the row still checked; with a reason it waits for a second officer."""
+    page.goto(f"{base}/admissions/?school=10001&year=2026")
+    _check(page, gave_up)
+    page.check("#outcomes input[value=gave_up]")
+    page.click("#outcomes button[type=submit]")
+    page.wait_for_selector("#results")
+    assert "放弃入学资格" in page.locator("#results").inner_text()
+    _check(page, cancelled)
+    page.check("#outcomes input[value=cancelled]")
+    page.click("#outcomes button[type=submit]")
+    page.wait_for_selector("#error-summary")
+    assert "理由" in page.locator("#error-summary").inner_text()
+    assert page.locator(f"#admissions input[aria-label$='{cancelled}']").is_checked()
+    page.fill("#outcomes textarea[name=reason]", "入学体检不合格，经复查不符合录取条件")
+    page.click("#outcomes button[type=submit]")
+    page.wait_for_selector("#results")
+    assert "等待另一名工作人员确认" in page.locator("#results").inner_text()
+    page.screenshot(path=shots / "admission-outcomes.png", full_page=True)
+
+
+def _confirm_cancellation(page, base: str, shots: Path, cohort_url: str) -> None:
+    """欧阳婷, a second officer, confirms it from the cohort's page."""
+    log_in(page, base, "officer_10001b")
+    page.goto(cohort_url)
+    page.click("#cancellations a")
+    page.wait_for_selector("#cancellation")
+    page.screenshot(path=shots / "admission-confirm-cancellation.png", full_page=True)
+    page.check("input[name=decision][value=confirm]")
+    page.click("#decide button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _register(page, shots: Path, cohort_url: str) -> None:
+    """The cohort is registered: everyone left admitted gets a status and a student number."""
+    page.goto(cohort_url)
+    assert page.locator("#cancellations").count() == 0
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#register button[type=submit]")
+    page.wait_for_selector("#registration")
+    assert "已注册" in page.locator("#registration").inner_text()
+    assert page.locator("#register").count() == 0
+    assert "已注册" in page.locator("#cohort").inner_text()
+    page.screenshot(path=shots / "admission-cohort-registered.png", full_page=True)
+
+
+def _claim_and_see_the_status(page, base: str, shots: Path) -> None:
+    """The demo freshman of that cohort claims the account and sees the status."""
+    page.context.clear_cookies()
+    page.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})
+    page.goto(f"{base}/accounts/claim/")
+    for name, value in {
+        "candidate_number": DEMO_FRESHMAN.candidate_number,
+        "id_number": demo_id_number(DEMO_FRESHMAN),
+        "name": DEMO_FRESHMAN.name,
+        "username": "linxiaoyu",
+        "email": "linxiaoyu@example.org",
+        "password": "a long passphrase 42",
+        "password_again": "a long passphrase 42",
+    }.items():
+        page.fill(f"#claim-form input[name={name}]", value)
+    page.click("#claim-form button[type=submit]")
+    page.wait_for_url(f"{base}/home/")
+    panel = page.locator("#admissions").inner_text()
+    assert "已注册" in panel
+    assert "学号" in panel
+    assert "在籍" in panel
+    page.screenshot(path=shots / "admission-freshman-status.png", full_page=True)
+
+
+def test_the_re_examination_from_import_to_the_freshmans_status(
+    live_server, admission_file, empty_cache, browser_page, tmp_path
+):
+    from tests.records.admission_files import row
+
+    page, base = browser_page, live_server.url
+    shots = Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path))
+    gave_up, cancelled = row(101)["candidate_number"], row(102)["candidate_number"]
+
+    _import_with_report(page, base, admission_file)
+    _record_outcomes(page, base, shots, gave_up, cancelled)
+    # The cohort's page shows the cancellation waiting; 张伟 asked, so another confirms.
+    page.click("#cohort-page")
+    page.wait_for_selector("#cancellations")
+    assert "入学体检不合格" in page.locator("#cancellations").inner_text()
+    page.screenshot(path=shots / "admission-cohort.png", full_page=True)
+    cohort_url = page.url
+    _confirm_cancellation(page, base, shots, cohort_url)
+    _register(page, shots, cohort_url)
+
+    # 赵敏, the province's administrator, finds the cohort among the province's.
+    log_in(page, base, "province_11")
+    page.goto(f"{base}/admissions/cohorts/")
+    assert "已注册" in page.locator("#cohorts tr", has_text="北京大学").inner_text()
+    page.screenshot(path=shots / "admission-cohorts-province.png", full_page=True)
+
+    _claim_and_see_the_status(page, base, shots)

@@ -105,7 +105,7 @@ def test_officers_are_reminded_14_and_3_days_before_and_the_province_told_after(
     assert told.to == ["p@bj.example"]  # not 上海市's
     assert told.subject == "[学籍] 超期督办：北京大学 2026级新生入学复查"
     assert "仍有 3 名新生尚未复查或注册" in told.body
-    assert "/api/v1/admission-reviews/?school=10001&year=2026" in told.body
+    assert f"/admissions/cohorts/{item.subject_id}/" in told.body
     _no_id_numbers(admissions)
     item.refresh_from_db()
     assert (item.overdue_at, item.escalated_at) == (c.DEADLINE, c.DEADLINE)

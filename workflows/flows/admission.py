@@ -33,6 +33,8 @@ from django.db import DatabaseError
 from django.db import models
 from django.db import transaction
 from django.dispatch import receiver
+from django.urls import NoReverseMatch
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -262,15 +264,19 @@ def _panel(subject: AdmissionCohort | AdmissionCancellation, user: User) -> dict
 
 
 def _reviews_url(subject: AdmissionCohort | AdmissionCancellation) -> str:
-    """Where a provincial administrator told of an overdue task reads the cohort: its row of
-    the reviews' list (the cohort's page belongs to the web pages of the admissions)."""
-    if isinstance(subject, AdmissionCohort):
-        school, year = subject.school_id, subject.year
-    else:
-        admission = cast(AdmissionCancellation, subject).admission
-        school, year = admission.school_id, admission.admission_year
-    base = str(settings.SITE_URL).rstrip("/")
-    return f"{base}/api/v1/admission-reviews/?school={school}&year={year}"
+    """Where an email about a task of the cohort leads: the cohort's page (its counts, its
+    pending cancellations, its registration), or its row of the reviews' API where the web
+    pages are not mounted."""
+    cohort = (
+        subject
+        if isinstance(subject, AdmissionCohort)
+        else cast(AdmissionCancellation, subject).cohort
+    )
+    try:
+        path = reverse("admissions:cohort", kwargs={"pk": cohort.pk})
+    except NoReverseMatch:
+        path = f"/api/v1/admission-reviews/?school={cohort.school_id}&year={cohort.year}"
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 DECLARATION = work.register(

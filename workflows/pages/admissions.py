@@ -3,10 +3,13 @@ import of an admission file with its progress and error report."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Count
 from django.db.models import QuerySet
 from django.http import Http404
@@ -15,19 +18,30 @@ from django.http import HttpResponse
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
+from permissions.checks import may
 from permissions.checks import scope
+from records.admissions import services
 from records.admissions.imports import allowed_schools
 from records.admissions.imports import error_report_response
 from records.admissions.imports import importer_schools
 from records.admissions.imports import queue_import
 from records.admissions.imports import visible_imports
 from records.admissions.search import search
+from records.admissions.services import ItemResult
+from records.admissions.services import OutcomeItem
+from records.admissions.services import Registration
+from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
+from records.choices import CancellationState
+from records.choices import CohortState
 from records.choices import ImportMode
 from records.choices import ImportState
+from records.models import AdmissionCancellation
+from records.models import AdmissionCohort
 from records.models import AdmissionImport
 from records.models import AdmissionRecord
 from records.models import AdmissionType
@@ -35,10 +49,33 @@ from records.models import School
 from records.models import User
 from records.tasks import queue_admission_import
 from records.validators import mask_id_number
+from workflows.flows.admission import CONFIRM_CANCELLATION
+from workflows.flows.admission import FLOW_KEY
+from workflows.flows.admission import cohort_register
+from workflows.flows.admission import outcomes_record
+from workflows.flows.admission import visible_reviews
+from workflows.models import OPEN
+from workflows.models import WorkItem
 from workflows.pages.shell import page
 
 PAGE_SIZE = 50
 ERRORS_SHOWN = 50
+RESULTS_KEY = "xueji_admission_results"
+REGISTERED_KEY = "xueji_cohort_registered"
+# The admissions an outcome may still be recorded for (the service refuses the rest).
+_PICKABLE = (AdmissionState.ADMITTED, AdmissionState.RETAINED)
+_NEEDS_REASON = (AdmissionOutcome.RETAINED, AdmissionOutcome.CANCELLED)
+_PICK_ERRORS = {
+    "required": _("Check at least one admission."),
+    "invalid_choice": _("An admission checked is not on this page any more; check again."),
+}
+# An admission whose cancellation waits for a second officer: shown so, and not checked again.
+_PENDING = models.Exists(
+    AdmissionCancellation.objects.filter(
+        admission=models.OuterRef("pk"), state=CancellationState.PENDING
+    )
+)
+CANCELLATION_ASKED = _("cancellation requested: it waits for a second officer")
 
 
 def _user(request: HttpRequest) -> User:
@@ -132,17 +169,114 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) <= 4 else None  # noqa: PLR2004
 
 
-def index(request: HttpRequest) -> TemplateResponse:
-    """The admissions the user may see: counts per state, filters, search, 50 a page."""
+class OutcomesForm(forms.Form):
+    """One outcome for the admissions checked in the list (``outcomes_record`` answers for
+    each); the reason and the end date are asked here, once, rather than refused per row."""
+
+    admissions = forms.TypedMultipleChoiceField(coerce=int, error_messages=_PICK_ERRORS)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=AdmissionOutcome.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required to retain or cancel; the student reads it."),
+    )
+    until = forms.DateField(
+        label=_("Retained until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("To retain: the day the admission is kept until."),
+    )
+
+    def __init__(self, *args: Any, pickable: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["admissions"].choices = [(pk, pk) for pk in pickable]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        outcome = data.get("outcome")
+        if outcome in _NEEDS_REASON and not (data.get("reason") or "").strip():
+            self.add_error("reason", services.REASON_REQUIRED)
+        if outcome == AdmissionOutcome.RETAINED and not data.get("until"):
+            self.add_error("until", services.UNTIL_REQUIRED)
+        return data
+
+    def items(self) -> list[OutcomeItem]:
+        data = self.cleaned_data
+        return [
+            OutcomeItem(
+                admission=pk,
+                outcome=data["outcome"],
+                reason=data["reason"].strip(),
+                until=data["until"] if data["outcome"] == AdmissionOutcome.RETAINED else None,
+            )
+            for pk in data["admissions"]
+        ]
+
+
+def _outcome_results(user: User, results: Sequence[ItemResult]) -> list[dict[str, Any]]:
+    """What the page says of each admission of a bulk outcome, by the student's name."""
+    shown = {
+        record.pk: record
+        for record in scope(user, codenames.VIEW, AdmissionRecord.objects.all())
+        .filter(pk__in=[r.admission for r in results])
+        .select_related("student")
+    }
+    rows = []
+    for result in results:
+        record = shown.get(result.admission)
+        if not result.ok:
+            said = result.detail
+        elif result.cancellation is not None:
+            said = str(CANCELLATION_ASKED)
+        else:
+            said = str(AdmissionState(result.state).label)
+        rows.append(
+            {
+                "ok": result.ok,
+                "name": record.student.name if record else f"#{result.admission}",
+                "candidate_number": record.candidate_number if record else "",
+                "said": said,
+            }
+        )
+    return rows
+
+
+def _reviewable_schools(user: User, codes: Sequence[str]) -> set[str]:
+    return set(
+        scope(user, codenames.REVIEW_SCHOOL, School.objects.filter(code__in=codes)).values_list(
+            "code", flat=True
+        )
+    )
+
+
+def _admission_list(
+    request: HttpRequest, *, cohort: AdmissionCohort | None = None
+) -> dict[str, Any] | HttpResponse:
+    """The list of admissions the user may see (one cohort's on its page): counts per state,
+    filters, search, 50 a page, and check boxes for one outcome when the user records the
+    outcomes of the school. A POST records that outcome, then returns to the same list (the
+    results shown once); a form with an error is shown again with the rows still checked."""
     user = _user(request)
     visible = scope(user, codenames.VIEW, AdmissionRecord.objects.all())
-    schools = School.objects.filter(code__in=visible.values("school_id").distinct()).order_by(
-        "code"
-    )
-    years = sorted(set(visible.values_list("admission_year", flat=True).distinct()), reverse=True)
     params = request.GET
-    school = params.get("school") or (schools[0].code if schools.count() == 1 else "")
-    year = _int(params.get("year")) or (years[0] if years else None)
+    year: int | None
+    if cohort is not None:
+        schools = School.objects.filter(code=cohort.school_id)
+        years = [cohort.year]
+        school, year = cohort.school_id, cohort.year
+    else:
+        schools = School.objects.filter(code__in=visible.values("school_id").distinct()).order_by(
+            "code"
+        )
+        years = sorted(
+            set(visible.values_list("admission_year", flat=True).distinct()), reverse=True
+        )
+        school = params.get("school") or (schools[0].code if schools.count() == 1 else "")
+        year = _int(params.get("year")) or (years[0] if years else None)
     records = visible
     if school:
         records = records.filter(school_id=school)
@@ -160,32 +294,194 @@ def index(request: HttpRequest) -> TemplateResponse:
     q = (params.get("q") or "").strip()
     if q:
         records = records.filter(search(q, AdmissionRecord))
-    records = records.select_related("student", "school", "admission_type", "status").order_by(
-        "candidate_number", "pk"
+    records = (
+        records.select_related("student", "school", "admission_type", "status")
+        .annotate(cancellation_pending=_PENDING)
+        .order_by("candidate_number", "pk")
     )
     listing = Paginator(records, PAGE_SIZE).get_page(params.get("page"))
-    rows = [
-        {"record": record, "id_number": mask_id_number(record.student.id_number)}
-        for record in listing
+    page_rows = list(listing)
+    reviewable = _reviewable_schools(user, sorted({r.school_id for r in page_rows}))
+    pickable = [
+        r.pk
+        for r in page_rows
+        if r.school_id in reviewable and r.state in _PICKABLE and not r.cancellation_pending
     ]
+    posted = request.method == "POST" and request.POST.get("action") == "outcomes"
+    form = OutcomesForm(request.POST if posted else None, pickable=pickable)
+    if posted and form.is_valid():
+        results = outcomes_record(items=form.items(), user=user)
+        # Shown once on the page the browser is sent back to (a reload records nothing).
+        request.session[RESULTS_KEY] = _outcome_results(user, results)
+        return redirect(request.get_full_path())
+    checked = {int(pk) for pk in request.POST.getlist("admissions") if pk.isdigit()}
+    rows = [
+        {
+            "record": record,
+            "id_number": mask_id_number(record.student.id_number),
+            "pickable": record.pk in pickable,
+            "checked": record.pk in checked,
+        }
+        for record in page_rows
+    ]
+    return {
+        "rows": rows,
+        "listing": listing,
+        "schools": schools,
+        "years": years,
+        "school": school,
+        "year": year,
+        "state": state,
+        "q": q,
+        "admission_type": admission_type,
+        "admission_types": AdmissionType.objects.all(),
+        "counts": [(code, label, counts.get(code, 0)) for code, label in AdmissionState.choices],
+        "total": sum(counts.values()),
+        "form": form,
+        "may_decide": bool(pickable),
+        "results": request.session.pop(RESULTS_KEY, []) if request.method == "GET" else [],
+    }
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """The admissions the user may see, with a link to the cohort's page when the list shows
+    one school's freshmen of one year."""
+    context = _admission_list(request)
+    if isinstance(context, HttpResponse):
+        return context
+    cohort = (
+        visible_reviews(_user(request))
+        .filter(school_id=context["school"], year=context["year"])
+        .first()
+        if context["school"] and context["year"]
+        else None
+    )
     return page(
         request,
         "workflows/admissions/index.html",
         {
-            "rows": rows,
-            "listing": listing,
-            "schools": schools,
-            "years": years,
-            "school": school,
-            "year": year,
-            "state": state,
-            "q": q,
-            "admission_type": admission_type,
-            "admission_types": AdmissionType.objects.all(),
-            "counts": [
-                (code, label, counts.get(code, 0)) for code, label in AdmissionState.choices
-            ],
-            "total": sum(counts.values()),
-            "may_import": allowed_schools(user) != frozenset(),
+            **context,
+            "cohort": cohort,
+            "may_import": allowed_schools(_user(request)) != frozenset(),
         },
     )
+
+
+def _overdue(cohort: AdmissionCohort, unexamined: int) -> bool:
+    return cohort.state == CohortState.REVIEWING and unexamined > 0 and cohort.deadline < now()
+
+
+def cohorts(request: HttpRequest) -> TemplateResponse:
+    """The cohorts the user may see (a province's administrator: every school's), the newest
+    year first, 50 a page, each with its counts, its deadline and whether it is overdue."""
+    user = _user(request)
+    shown = visible_reviews(user)
+    years = sorted(set(shown.values_list("year", flat=True)), reverse=True)
+    year = _int(request.GET.get("year")) or (years[0] if years else None)
+    if year:
+        shown = shown.filter(year=year)
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        shown = shown.filter(models.Q(school__name__contains=q) | models.Q(school_id=q))
+    listing = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_cohorts = list(listing)
+    state_counts = services.state_counts(page_cohorts)
+    pending = services.pending_counts(page_cohorts)
+    rows = []
+    for cohort in page_cohorts:
+        counts = state_counts[cohort.pk]
+        unexamined = counts.get(AdmissionState.ADMITTED, 0)
+        rows.append(
+            {
+                "cohort": cohort,
+                "counts": [counts.get(code, 0) for code in AdmissionState.values],
+                "pending": pending[cohort.pk],
+                "overdue": _overdue(cohort, unexamined),
+            }
+        )
+    return page(
+        request,
+        "workflows/admissions/cohorts.html",
+        {
+            "rows": rows,
+            "listing": listing,
+            "years": years,
+            "year": year,
+            "q": q,
+            "states": AdmissionState.choices,
+        },
+    )
+
+
+def cohort_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A cohort: its re-examination's deadline and counts, the pending cancellations,
+    "register the cohort", and its admissions with check boxes for outcomes."""
+    user = _user(request)
+    cohort = visible_reviews(user).filter(pk=pk).first()
+    if cohort is None:
+        raise Http404
+    may_register = may(user, codenames.REVIEW_SCHOOL, cohort)
+    if request.method == "POST" and request.POST.get("action") == "register":
+        if not may_register:
+            raise PermissionDenied(services.MAY_NOT_REVIEW)
+        request.session[REGISTERED_KEY] = _registration_said(
+            user, cohort_register(cohort=cohort, user=user)
+        )
+        return redirect(request.get_full_path())
+    context = _admission_list(request, cohort=cohort)
+    if isinstance(context, HttpResponse):
+        return context
+    unexamined = services.unexamined(cohort)
+    cancellations = (
+        AdmissionCancellation.objects.filter(cohort=cohort, state=CancellationState.PENDING)
+        .select_related("admission__student", "requester")
+        .order_by("created", "pk")
+    )
+    return page(
+        request,
+        "workflows/admissions/cohort.html",
+        {
+            **context,
+            "cohort": cohort,
+            "cohort_fixed": True,
+            "unexamined": unexamined,
+            "overdue": _overdue(cohort, unexamined),
+            "cancellations": _with_tasks(list(cancellations[:PAGE_SIZE])),
+            "pending": cancellations.count(),
+            "may_register": may_register and unexamined > 0,
+            "registration": request.session.pop(REGISTERED_KEY, None)
+            if request.method == "GET"
+            else None,
+        },
+    )
+
+
+def _with_tasks(cancellations: list[AdmissionCancellation]) -> list[dict[str, Any]]:
+    """Each pending cancellation with its open ``confirm_cancellation`` task (one query)."""
+    tasks = dict(
+        WorkItem.objects.filter(
+            OPEN,
+            flow=FLOW_KEY,
+            step=CONFIRM_CANCELLATION.key,
+            subject_id__in=[c.pk for c in cancellations],
+        ).values_list("subject_id", "pk")
+    )
+    return [{"cancellation": c, "task": tasks.get(c.pk)} for c in cancellations]
+
+
+def _registration_said(user: User, result: Registration) -> dict[str, Any]:
+    """What the cohort's page says of a registration: counts and each refused admission by
+    the student's name."""
+    names = dict(
+        scope(user, codenames.VIEW, AdmissionRecord.objects.all())
+        .filter(pk__in=[e.admission for e in result.errors])
+        .values_list("pk", "student__name")
+    )
+    return {
+        "registered": result.registered,
+        "waiting": result.waiting,
+        "errors": [
+            {"name": names.get(e.admission, f"#{e.admission}"), "detail": e.detail}
+            for e in result.errors
+        ],
+    }
