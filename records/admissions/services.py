@@ -9,6 +9,8 @@
   becomes ``registered`` and gets its student status (学籍), in chunks of ``REGISTER_CHUNK``,
   one transaction each; a person who already holds a current full-time status is left
   ``admitted`` with an error naming the other school.
+- ``cohort_reopen``: admissions imported into a registered cohort put it back under
+  re-examination, and its officers are told.
 
 Each checks the actor's permission (``records.review_school`` on the school; anything they
 may not see is not found), audits every transition in the admission's chain (the events of a
@@ -34,12 +36,14 @@ from django.db import IntegrityError
 from django.db import models
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from permissions import codenames
 from permissions.checks import holders
 from permissions.checks import may
+from records import glossary
 from records import notices
 from records.admissions import notices as admission_notices
 from records.admissions.numbering import Pattern
@@ -59,6 +63,7 @@ from records.errors import NotVisibleError
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AdmissionRecord
+from records.models import AuditEvent
 from records.models import School
 from records.models import StudentStatus
 from records.models import User
@@ -200,6 +205,46 @@ def unexamined(cohort: AdmissionCohort) -> int:
     """How many of the cohort's admissions are ``admitted`` with no cancellation pending: what
     registering it would register."""
     return _registrable(cohort).count()
+
+
+REVIEW_REOPENED = "admission_review_reopened"
+
+
+@service
+def cohort_reopen(*, cohort: AdmissionCohort, url: str) -> AuditEvent:
+    """Admissions were written to the registered ``cohort`` (locked by the caller, loaded
+    with its school): it is re-examined again, for them (``reviewing``), and the school's
+    officers are told how many wait, until when, and where (``url``). The workflow opens the
+    new review task in the cohort's process.
+
+    The deadline stays the cohort's (three months after its entry date): the late
+    admissions' statuses take the cohort's entry date, and an admission still unexamined
+    after it is what the province is told of, whenever it came."""
+    waiting = unexamined(cohort)
+    cohort.reopen()
+    with writes():
+        cohort.save()
+        event = audit_append(
+            subject=cohort,
+            action="cohort.reopened",
+            actor=None,
+            data={"unexamined": waiting},
+            subject_locked=True,
+        )
+        context = {
+            **admission_notices.cohort_context(cohort, waiting),
+            "title": format_lazy("{} #{}", glossary.PROCESSES["admission_review"], cohort.pk),
+            "step": glossary.STEPS["review"],
+            "student": "",
+            "school": cohort.school.name,
+            "due": cohort.deadline,
+            "past_due": cohort.deadline <= timezone.now(),
+            "url": url,
+        }
+        notices.announce_many(
+            [(REVIEW_REOPENED, event, admission_notices.cohort_officers(cohort), context)]
+        )
+    return event
 
 
 def _pending_cancellation() -> models.Exists:

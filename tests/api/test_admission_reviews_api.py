@@ -230,3 +230,19 @@ def test_registering_another_schools_cohort_is_not_found(w):
     assert_error(token_client(w.officer).post(_register_url(2**63)), 404, "not_found")
     assert not StudentStatus.objects.exists()
     assert c.cohort().state == "reviewing"
+
+
+def test_a_registered_cohort_is_reviewing_again_after_a_late_import(w):
+    c.admit(w.officer, [1])
+    api = token_client(w.officer)
+    url = _register_url(c.cohort().pk)
+    assert api.post(url).json()["state"] == "registered"
+
+    c.admit(w.officer, [2], at=c.IMPORTED + datetime.timedelta(days=3))
+
+    (review,) = api.get(REVIEWS).json()["results"]
+    assert (review["state"], review["counts"]["admitted"]) == ("reviewing", 1)
+    tasks = api.get("/api/v1/tasks/", {"flow": "admission_review", "step": "review"}).json()
+    assert [t["subject"]["id"] for t in tasks["results"]] == [review["id"]]
+    body = api.post(url).json()
+    assert (body["state"], body["registered"]) == ("registered", 1)

@@ -106,8 +106,9 @@ COUNTS_HELP = "admissions per state: " + ", ".join(f"`{s}`" for s in AdmissionSt
 
 
 class ReviewSerializer(serializers.Serializer[AdmissionCohort]):
-    """A cohort's re-examination: its state (`reviewing`, then `registered`), its deadline
-    (three months after the entry date) and its admissions per state."""
+    """A cohort's re-examination: its state (`reviewing`, then `registered`; `reviewing`
+    again when admissions are imported after its registration), its deadline (three months
+    after the entry date) and its admissions per state."""
 
     id = serializers.IntegerField()
     school = serializers.CharField(source="school_id")
@@ -200,8 +201,9 @@ class ReviewRegister(APIView):
     """Register the cohort: every `admitted` admission with no pending cancellation becomes
     `registered` with its student status and number; a person who already holds a current
     full-time status elsewhere stays `admitted` with an error naming that school. Ends the
-    re-examination (its task in the work list). Registering again registers admissions
-    imported since."""
+    re-examination (its task in the work list). Admissions imported after the registration
+    put the cohort back to `reviewing` with a new task (its officers are emailed); registering
+    again registers them and ends it again."""
 
     def post(self, request: Request, pk: int) -> Response:
         cohort = flow.visible_reviews(request.user).filter(pk=pk).first()  # type: ignore[arg-type]
