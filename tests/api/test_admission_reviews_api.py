@@ -119,7 +119,7 @@ def test_an_item_that_breaks_a_rule_names_the_field(w):
         ),
         ({"outcomes": [{"admission": 0, "outcome": "gave_up"}]}, "outcomes"),
         ({"outcomes": [{"admission": 1, "outcome": "gave_up"}] * 501}, "outcomes"),
-        ({"outcomes": [{"admission": 1, "outcome": "registered", "year": "2027a"}]}, "outcomes"),
+        ({"outcomes": [{"admission": 1, "outcome": "gave_up", "year": "2027a"}]}, "outcomes"),
     ],
     ids=["empty", "missing", "unknown-outcome", "bad-date", "bad-id", "too-many", "bad-year"],
 )

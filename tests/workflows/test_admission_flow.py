@@ -677,7 +677,7 @@ def test_a_cohort_reopens_each_time_admissions_come_after_a_registration(w):
     assert AuditEvent.objects.filter(action="cohort.reopened").count() == 2
 
 
-def test_a_registered_cohort_is_not_reopened_by_a_repeated_file_or_other_outcomes(w):
+def test_only_new_admissions_reopen_a_registered_cohort(w):
     from tests.records.admission_files import csv_bytes
     from tests.records.admission_files import imported
     from tests.records.admission_files import row
@@ -692,6 +692,10 @@ def test_a_registered_cohort_is_not_reopened_by_a_repeated_file_or_other_outcome
     assert c.cohort().state == "registered"
     assert not AuditEvent.objects.filter(action="cohort.reopened").exists()
     assert WorkItem.objects.filter(OPEN, step="review").count() == 0
+    # A file with one new row among them does.
+    imported(csv_bytes([row(1), row(2), row(3)]), w.officer)
+    assert c.cohort().state == "reviewing"
+    assert AuditEvent.objects.filter(action="cohort.reopened").get().data == {"unexamined": 1}
 
 
 def test_the_review_task_registers_from_the_work_list_too(w):

@@ -245,6 +245,9 @@ def test_another_schools_retained_admission_is_not_found_and_opens_no_cohort(w):
     assert (result["ok"], result["code"]) == (False, "permission_denied")
     assert _state(a) == "retained"
     assert list(AdmissionCohort.objects.values_list("year", flat=True)) == [2026]
+    # The school's own officer may.
+    (result,) = _record_at(RETURNED, w.officer, c.outcome(a, "registered"))
+    assert (result["ok"], result["state"]) == (True, "registered")
 
 
 def test_returns_are_recorded_with_other_outcomes_in_one_call(w):
