@@ -161,6 +161,13 @@ EVENTS: dict[str, Event] = {
             required=(*ADMISSION_REVIEW_CONTEXT, "past_due"),
         ),
         Event(
+            "admission_review_reopened",
+            "To the school's officers: admissions were imported into the cohort after its "
+            "registration, so its re-examination is open again (``past_due``: its deadline "
+            "has passed).",
+            required=(*ADMISSION_REVIEW_CONTEXT, "past_due"),
+        ),
+        Event(
             "admission_review_overdue",
             "To the province's administrators: a cohort's re-examination is past its "
             "three-month deadline with admissions still unexamined.",

@@ -1,5 +1,6 @@
 """Admin pages. Reference data is edited here; records that change only through services
-(students' registered qualifications, revisions, corrections, the audit log) are read-only."""
+(students' registered qualifications, revisions, corrections, admission cohorts and their
+cancellation requests, the audit log) are read-only."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from permissions.admin import ScopeObjectAdmin
 from records.accounts import announce_password_change
 from records.logins import AdminLoginForm
+from records.models import AdmissionCancellation
+from records.models import AdmissionCohort
 from records.models import AuditEvent
 from records.models import CorrectionRequest
 from records.models import Ethnicity
@@ -122,6 +125,71 @@ class QualificationRevisionAdmin(ReadOnlyAdmin):
 class CorrectionRequestAdmin(ReadOnlyAdmin):
     list_display = ("pk", "qualification", "school", "state", "created")
     list_filter = ("state",)
+
+
+@admin.register(AdmissionCohort)
+class AdmissionCohortAdmin(ReadOnlyAdmin):
+    """A school's freshmen of a year: re-examined and registered through the admission flow
+    (``workflows.flows.admission``), never here."""
+
+    list_display = (
+        "pk",
+        "school",
+        "year",
+        "state",
+        "entry_date",
+        "deadline",
+        "registered_at",
+        "registered_by",
+    )
+    list_filter = ("state", "year", "province")
+    search_fields = ("=school__code", "school__name")
+    list_select_related = ("school", "registered_by")
+    ordering = ("-year", "school")
+
+    @admin.display(description=_("deadline"))
+    def deadline(self, obj: AdmissionCohort) -> Any:
+        return obj.deadline
+
+
+@admin.register(AdmissionCancellation)
+class AdmissionCancellationAdmin(ReadOnlyAdmin):
+    """A request to cancel an admission: confirmed or refused by a second officer in the work
+    list, never here. The admission is named by its candidate number and the person's name
+    (never the ID number)."""
+
+    list_display = (
+        "pk",
+        "candidate_number",
+        "student_name",
+        "school",
+        "cohort_year",
+        "state",
+        "requester",
+        "created",
+        "decided_at",
+    )
+    list_filter = ("state", "province")
+    search_fields = (
+        "=admission__candidate_number",
+        "admission__student__name",
+        "=school__code",
+        "school__name",
+    )
+    list_select_related = ("admission__student", "school", "cohort", "requester")
+    ordering = ("-created",)
+
+    @admin.display(description=_("candidate number"), ordering="admission__candidate_number")
+    def candidate_number(self, obj: AdmissionCancellation) -> str:
+        return obj.admission.candidate_number
+
+    @admin.display(description=_("student"), ordering="admission__student__name")
+    def student_name(self, obj: AdmissionCancellation) -> str:
+        return obj.admission.student.name
+
+    @admin.display(description=_("year"), ordering="cohort__year")
+    def cohort_year(self, obj: AdmissionCancellation) -> int:
+        return obj.cohort.year
 
 
 @admin.register(AuditEvent)

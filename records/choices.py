@@ -174,6 +174,8 @@ class AdmissionOutcome(models.TextChoices):
     GAVE_UP = "gave_up", _("Give up the admission")
     RETAINED = "retained", _("Retain the admission")
     CANCELLED = "cancelled", _("Cancel the admission")
+    # A retained admission's return (DOMAIN.md §2.1 item 5): registered with a later cohort.
+    REGISTERED = "registered", _("Register the retained admission")
 
 
 class ImportMode(models.TextChoices):

@@ -27,8 +27,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db import transaction
-from django.urls import NoReverseMatch
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import lazy
 from viewflow.workflow.timers import fire_due_conditions
@@ -154,7 +152,7 @@ def _remind(item: WorkItem, now: datetime.datetime) -> dict[str, datetime.dateti
         step.remind_event,
         object_key=_reminder_key(item, step),
         recipients=takers,
-        context={**_context(item, step, subject, _task_url(item)), "past_due": item.due <= now},
+        context={**_context(item, step, subject, work.task_url(item)), "past_due": item.due <= now},
     )
     if step.timing is not None:
         later = [
@@ -188,7 +186,7 @@ def _escalate(item: WorkItem) -> bool:
     subject_url = steps.declaration(item.flow).subject_url
     others_url = subject_url(subject) if subject_url else str(settings.SITE_URL)
     for recipients, url in (
-        ([r for r in admins if r.user_id in may_take], _task_url(item)),
+        ([r for r in admins if r.user_id in may_take], work.task_url(item)),
         ([r for r in admins if r.user_id not in may_take], others_url),
     ):
         if recipients:
@@ -227,14 +225,6 @@ def _reminder_key(item: WorkItem, step: HumanStep) -> str:
     if step.timing is None:
         return _object_key(item)
     return f"{_object_key(item)}:{item.remind_at.astimezone(datetime.UTC):%Y%m%dT%H%M}"
-
-
-def _task_url(item: WorkItem) -> str:
-    try:
-        path = reverse("work:task", kwargs={"task_pk": item.pk})
-    except NoReverseMatch:  # the web pages are not mounted (an API-only deployment)
-        path = "/api/v1/tasks/"
-    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def _context(item: WorkItem, step: HumanStep, subject: Any, url: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
@@ -24,6 +25,8 @@ from django.db import connection
 from django.db import models
 from django.db import transaction
 from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -396,6 +399,16 @@ def item_for(user: User, task_pk: int) -> tuple[WorkItem, HumanStep]:
     if not may_act(user, step, item.scope_id) and item.decided_by_id != user.pk:
         raise NotVisibleError(task_pk)
     return item, step
+
+
+def task_url(item: WorkItem) -> str:
+    """The absolute link to a task's page, for emails (the task API when the web pages are
+    not mounted, an API-only deployment)."""
+    try:
+        path = reverse("work:task", kwargs={"task_pk": item.pk})
+    except NoReverseMatch:
+        path = "/api/v1/tasks/"
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def subject_of(item: WorkItem) -> Any:

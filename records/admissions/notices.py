@@ -58,8 +58,10 @@ def context(admission: AdmissionRecord) -> dict[str, Any]:
 
 
 def registered_context(admission: AdmissionRecord, status: StudentStatus) -> dict[str, Any]:
+    """The year is the status's: a retained admission registers with a later cohort."""
     return {
         **context(admission),
+        "year": status.entry_date.year,
         "student_number": status.student_number,
         "entry_date": status.entry_date,
         "expected_graduation": status.expected_graduation,

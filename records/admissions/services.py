@@ -1,14 +1,18 @@
 """The school's outcomes for its admissions, and the registration of a cohort.
 
 - ``outcomes_record``: for many admissions at once, ``gave_up`` (放弃入学资格), ``retained``
-  (保留入学资格, with a reason and an end date) or a *request* to cancel (取消入学资格, with a
-  reason): the admission stays as it is until a second officer of the school confirms it
+  (保留入学资格, with a reason and an end date), ``registered`` for a retained admission whose
+  student returns (DOMAIN.md §2.1 item 5: registered with a later year's cohort, by the same
+  code as a cohort's registration), or a *request* to cancel (取消入学资格, with a reason): the
+  admission stays as it is until a second officer of the school confirms it
   (``cancellation_confirm``, the record service of the workflow's ``confirm_cancellation``
   step, or ``cancellation_refuse``).
 - ``cohort_register``: every ``admitted`` admission of a cohort with no pending cancellation
   becomes ``registered`` and gets its student status (学籍), in chunks of ``REGISTER_CHUNK``,
   one transaction each; a person who already holds a current full-time status is left
   ``admitted`` with an error naming the other school.
+- ``cohort_reopen``: admissions imported into a registered cohort put it back under
+  re-examination, and its officers are told.
 
 Each checks the actor's permission (``records.review_school`` on the school; anything they
 may not see is not found), audits every transition in the admission's chain (the events of a
@@ -34,12 +38,15 @@ from django.db import IntegrityError
 from django.db import models
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from permissions import codenames
 from permissions.checks import holders
 from permissions.checks import may
+from permissions.checks import scope
+from records import glossary
 from records import notices
 from records.admissions import notices as admission_notices
 from records.admissions.numbering import Pattern
@@ -59,6 +66,7 @@ from records.errors import NotVisibleError
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AdmissionRecord
+from records.models import AuditEvent
 from records.models import School
 from records.models import StudentStatus
 from records.models import User
@@ -93,6 +101,15 @@ NUMBERS_EXHAUSTED = _(
     "The school's student number pattern has no number left for this cohort; give the "
     "school a pattern with a longer sequence."
 )
+REGISTERED_WITH_COHORT = _(
+    "An admitted admission is registered with its cohort (“register the cohort”); only a "
+    "retained admission is registered on its own."
+)
+ADMISSION_CHANGED = _("The admission changed meanwhile; try again.")
+YEAR_RANGE = _(
+    "Give the year of the cohort the student joins: after the admission's year "
+    "(%(admission_year)s) and at most %(latest)s."
+)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -100,12 +117,15 @@ NUMBERS_EXHAUSTED = _(
 
 @dataclass(frozen=True)
 class OutcomeItem:
-    """One outcome asked for: the admission, ``gave_up`` | ``retained`` | ``cancelled``."""
+    """One outcome asked for: the admission, ``gave_up`` | ``retained`` | ``cancelled`` |
+    ``registered`` (a retained admission; ``year``: the cohort it joins, by default this
+    year's or, when that is not later than the admission's, the next one)."""
 
     admission: int
     outcome: str
     reason: str = ""
     until: datetime.date | None = None
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +139,7 @@ class ItemResult:
     code: str = ""
     detail: str = ""
     cancellation: AdmissionCancellation | None = None
+    status: StudentStatus | None = None  # created by ``registered``
 
     def as_dict(self) -> dict[str, Any]:
         if not self.ok:
@@ -131,6 +152,8 @@ class ItemResult:
         row: dict[str, Any] = {"admission": self.admission, "ok": True, "state": self.state}
         if self.cancellation is not None:
             row["cancellation"] = self.cancellation.pk
+        if self.status is not None:
+            row["student_number"] = self.status.student_number
         return row
 
 
@@ -202,6 +225,46 @@ def unexamined(cohort: AdmissionCohort) -> int:
     return _registrable(cohort).count()
 
 
+REVIEW_REOPENED = "admission_review_reopened"
+
+
+@service
+def cohort_reopen(*, cohort: AdmissionCohort, url: str) -> AuditEvent:
+    """Admissions were written to the registered ``cohort`` (locked by the caller, loaded
+    with its school): it is re-examined again, for them (``reviewing``), and the school's
+    officers are told how many wait, until when, and where (``url``). The workflow opens the
+    new review task in the cohort's process.
+
+    The deadline stays the cohort's (three months after its entry date): the late
+    admissions' statuses take the cohort's entry date, and an admission still unexamined
+    after it is what the province is told of, whenever it came."""
+    waiting = unexamined(cohort)
+    cohort.reopen()
+    with writes():
+        cohort.save()
+        event = audit_append(
+            subject=cohort,
+            action="cohort.reopened",
+            actor=None,
+            data={"unexamined": waiting},
+            subject_locked=True,
+        )
+        context = {
+            **admission_notices.cohort_context(cohort, waiting),
+            "title": format_lazy("{} #{}", glossary.PROCESSES["admission_review"], cohort.pk),
+            "step": glossary.STEPS["review"],
+            "student": "",
+            "school": cohort.school.name,
+            "due": cohort.deadline,
+            "past_due": cohort.deadline <= timezone.now(),
+            "url": url,
+        }
+        notices.announce_many(
+            [(REVIEW_REOPENED, event, admission_notices.cohort_officers(cohort), context)]
+        )
+    return event
+
+
 def _pending_cancellation() -> models.Exists:
     return models.Exists(
         AdmissionCancellation.objects.filter(
@@ -222,6 +285,7 @@ _TRANSITIONS: dict[str, str] = {
     AdmissionOutcome.GAVE_UP: "give_up",
     AdmissionOutcome.RETAINED: "retain",
     AdmissionOutcome.CANCELLED: "cancel",
+    AdmissionOutcome.REGISTERED: "register",
 }
 _NEEDS_REASON = (AdmissionOutcome.RETAINED, AdmissionOutcome.CANCELLED)
 
@@ -249,6 +313,8 @@ def _check_allowed(admission: AdmissionRecord, item: OutcomeItem, pending: int |
         raise ConflictError(
             str(CANCELLATION_PENDING % {"id": pending}), code="cancellation_pending"
         )
+    if item.outcome == AdmissionOutcome.REGISTERED and admission.state == AdmissionState.ADMITTED:
+        raise ConflictError(str(REGISTERED_WITH_COHORT), code="not_allowed")
     if not can_proceed(getattr(admission, _TRANSITIONS[item.outcome])):
         message = NOT_ALLOWED % {
             "state": admission.get_state_display(),
@@ -268,15 +334,79 @@ def _check_other_officer(
         raise ConflictError(str(NO_OTHER_OFFICER), code="no_other_reviewer")
 
 
+def _joined_year(item: OutcomeItem, admission_year: int, today: datetime.date) -> int:
+    """The year of the cohort a returning retained admission joins (DOMAIN.md §2.1 item 5:
+    "enrolled with a later cohort"): the one asked for, or this year's, or the next one when
+    this year is the admission's own; never the admission's year, at most next year."""
+    latest = today.year + 1
+    year = item.year if item.year is not None else max(today.year, admission_year + 1)
+    if not admission_year < year <= latest:
+        message = YEAR_RANGE % {"admission_year": admission_year, "latest": latest}
+        raise ValidationError({"year": ValidationError(str(message), code="invalid")})
+    return year
+
+
+def _lock_joined_cohorts(
+    items: Sequence[OutcomeItem], user: User, today: datetime.date
+) -> dict[tuple[str, int], AdmissionCohort]:
+    """The cohorts the retained admissions registered by ``items`` join, opened if new and
+    locked (``FOR NO KEY UPDATE``, as a cohort's registration locks them: their student
+    numbers continue the cohort's sequence) before the admissions are, the order of every
+    path. Only for admissions the user may act on (nothing is opened at another school)."""
+    wanted: dict[int, OutcomeItem] = {}
+    for item in items:
+        if item.outcome == AdmissionOutcome.REGISTERED:
+            wanted.setdefault(item.admission, item)
+    if not wanted:
+        return {}
+    retained = scope(
+        user,
+        codenames.REVIEW_SCHOOL,
+        AdmissionRecord.objects.filter(pk__in=wanted, state=AdmissionState.RETAINED).exclude(
+            _pending_cancellation()
+        ),
+    ).values_list("pk", "school_id", "admission_year")
+    keys = set()
+    for pk, school_id, admission_year in retained:
+        try:
+            keys.add((school_id, _joined_year(wanted[pk], admission_year, today)))
+        except ValidationError:
+            continue  # refused with the item
+    opened = [cohort_open(school_id=school_id, year=year)[0].pk for school_id, year in sorted(keys)]
+    return {
+        (cohort.school_id, cohort.year): cohort
+        for cohort in AdmissionCohort.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("school")
+        .filter(pk__in=opened)
+        .order_by("pk")
+    }
+
+
+def _joined_cohort(
+    joined: dict[tuple[str, int], AdmissionCohort],
+    admission: AdmissionRecord,
+    item: OutcomeItem,
+    today: datetime.date,
+) -> AdmissionCohort:
+    year = _joined_year(item, admission.admission_year, today)
+    cohort = joined.get((admission.school_id, year))
+    if cohort is None:  # retained after the cohorts were locked: asked again, it is found
+        raise ConflictError(str(ADMISSION_CHANGED), code="busy")
+    return cohort
+
+
 @service
 def outcomes_record(*, items: Sequence[OutcomeItem], acting_user: User) -> list[ItemResult]:
     """Record the outcome of each item, in the caller's transaction: each item is checked on
     its own (not visible, not permitted, a field missing, a transition the admission's state
     does not allow, a cancellation pending) and refused alone; the others are written
     together: one update of their rows, their cancellation requests in one statement, their
-    audit events and emails in one statement each. Results in the order given."""
+    audit events and emails in one statement each; the returning retained admissions
+    (``registered``) through the registration of a cohort's chunk, for each cohort they join.
+    Results in the order given."""
     today = timezone.localdate()
     ids = [item.admission for item in items]
+    joined = _lock_joined_cohorts(items, acting_user, today)
     admissions = {
         a.pk: a
         for a in AdmissionRecord.objects.select_for_update(of=("self",))
@@ -291,6 +421,7 @@ def outcomes_record(*, items: Sequence[OutcomeItem], acting_user: User) -> list[
     )
     results: dict[int, ItemResult] = {}
     accepted: list[tuple[OutcomeItem, AdmissionRecord]] = []
+    returning: list[tuple[int, AdmissionRecord, AdmissionCohort]] = []
     seen: set[int] = set()
     others_kept: dict[str, bool] = {}
     for index, item in enumerate(items):
@@ -306,15 +437,58 @@ def outcomes_record(*, items: Sequence[OutcomeItem], acting_user: User) -> list[
             _check_allowed(admission, item, pending.get(admission.pk))
             if item.outcome == AdmissionOutcome.CANCELLED:
                 _check_other_officer(admission, acting_user, others_kept)
+            if item.outcome == AdmissionOutcome.REGISTERED:
+                cohort = _joined_cohort(joined, admission, item, today)
         except (NotVisibleError, PermissionDenied, ConflictError, ValidationError) as exc:
             results[index] = refused(item.admission, exc)
         else:
-            accepted.append((item, admission))
+            if item.outcome == AdmissionOutcome.REGISTERED:
+                returning.append((index, admission, cohort))
+            else:
+                accepted.append((item, admission))
     done = _write_outcomes(accepted, acting_user)
     position = {id(item): index for index, item in enumerate(items)}
     for item, result in done:
         results[position[id(item)]] = result
+    results.update(_register_returning(returning, acting_user))
     return [results[index] for index in range(len(items))]
+
+
+def _register_returning(
+    returning: list[tuple[int, AdmissionRecord, AdmissionCohort]], user: User
+) -> dict[int, ItemResult]:
+    """Register returning retained admissions (locked, checked) with the cohorts they join
+    (locked): the rules and writes of a cohort's registration (``_register_chunk``): a person
+    with a current full-time status elsewhere is refused naming it, the student numbers
+    continue the joined cohort's sequence (refused when its pattern runs out), the status
+    takes the joined cohort's entry date, and the student's email is the registration's."""
+    results: dict[int, ItemResult] = {}
+    held = _current_full_time([admission for _index, admission, _cohort in returning])
+    by_cohort: dict[int, tuple[AdmissionCohort, list[tuple[int, AdmissionRecord]]]] = {}
+    for index, admission, cohort in returning:
+        other = held.get(admission.student_id)
+        if other is not None and admission.learning_form == LearningForm.FULL_TIME:
+            detail = STATUS_ELSEWHERE % {"name": admission.student.name, **other}
+            results[index] = ItemResult(
+                admission.pk, ok=False, code="status_elsewhere", detail=str(detail)
+            )
+        else:
+            by_cohort.setdefault(cohort.pk, (cohort, []))[1].append((index, admission))
+    for cohort, group in by_cohort.values():
+        numbers = _allocate(cohort, parse_pattern(cohort.school.student_number_pattern), len(group))
+        for index, admission in group[len(numbers) :]:
+            results[index] = ItemResult(
+                admission.pk, ok=False, code="numbers_exhausted", detail=str(NUMBERS_EXHAUSTED)
+            )
+        placed = group[: len(numbers)]
+        admissions = [admission for _index, admission in placed]
+        pairs = list(zip(admissions, numbers, strict=True))
+        statuses = _write_registrations(cohort, user, pairs)
+        for (index, admission), status in zip(placed, statuses, strict=True):
+            results[index] = ItemResult(
+                admission.pk, ok=True, state=str(admission.state), status=status
+            )
+    return results
 
 
 def _write_outcomes(
@@ -624,9 +798,11 @@ def _allocate(cohort: AdmissionCohort, pattern: Pattern, count: int) -> list[str
 
 def _write_registrations(
     cohort: AdmissionCohort, user: User, pairs: list[tuple[AdmissionRecord, str]]
-) -> None:
+) -> list[StudentStatus]:
+    """Register the admissions ``pairs`` with their student numbers in ``cohort`` (locked by
+    the caller): their statuses take its entry date. The statuses created, in order."""
     if not pairs:
-        return
+        return []
     now = timezone.now()
     statuses = []
     for admission, number in pairs:
@@ -678,6 +854,7 @@ def _write_registrations(
                 if (recipients := admission_notices.student(admission))
             ]
         )
+    return statuses
 
 
 def cohort_registered(cohort: AdmissionCohort, decided: Decided) -> Mapping[str, Any]:

@@ -5,7 +5,8 @@
 - ``audit``: the audit log's rows and its chains' heads;
 - ``qualifications``: qualifications and their revisions;
 - ``corrections``: correction requests and their evidence;
-- ``admissions``: admission types, imports, admissions and student statuses;
+- ``admissions``: admission types, imports, admissions and student statuses (and the
+  ``Programme`` both declare once);
 - ``cohorts``: a school's freshmen of one year, and requests to cancel an admission.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
@@ -20,6 +21,7 @@ from records.models.admissions import AdmissionImport
 from records.models.admissions import AdmissionImportError
 from records.models.admissions import AdmissionRecord
 from records.models.admissions import AdmissionType
+from records.models.admissions import Programme
 from records.models.admissions import StudentStatus
 from records.models.audit import AUDIT_APPEND_ONLY
 from records.models.audit import GENESIS_HASH
@@ -73,6 +75,7 @@ __all__ = [
     "CorrectionRequest",
     "Ethnicity",
     "Major",
+    "Programme",
     "Province",
     "Qualification",
     "QualificationRevision",

@@ -49,6 +49,32 @@ class AdmissionType(models.Model):
         return self.name
 
 
+class Programme(models.Model):
+    """What a person was admitted to and studies: the programme an admission names and its
+    student status copies on registration (``records.admissions.services``), declared once.
+    Both records keep these fields exactly alike; a field that differs between them (the
+    candidate number, optional on a status) is declared on each model instead."""
+
+    major_code = models.CharField(_("major code"), max_length=8)
+    major_name = models.CharField(_("major"), max_length=100)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    learning_form = models.CharField(
+        _("learning form"), max_length=20, choices=LearningForm.choices
+    )
+    study_length = models.CharField(_("study length"), max_length=4, choices=StudyLength.choices)
+    admission_type = models.ForeignKey(
+        AdmissionType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("admission type"),
+    )
+
+    class Meta:
+        abstract = True
+
+
 class AdmissionImport(models.Model):
     """One uploaded admission file and its progress (``records.admissions.imports``)."""
 
@@ -114,7 +140,7 @@ class AdmissionImportError(models.Model):
         return f"{self.row} {self.column}: {self.message}"
 
 
-class AdmissionRecord(ConcurrentTransitionMixin, models.Model):
+class AdmissionRecord(ConcurrentTransitionMixin, Programme):
     """A person's admission to a school in a year, as the admission file gives it, and the
     school's outcome for it."""
 
@@ -132,21 +158,7 @@ class AdmissionRecord(ConcurrentTransitionMixin, models.Model):
         Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("origin province")
     )
     admission_year = models.PositiveSmallIntegerField(_("admission year"))
-    major_code = models.CharField(_("major code"), max_length=8)
-    major_name = models.CharField(_("major"), max_length=100)
-    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
-    learning_form = models.CharField(
-        _("learning form"), max_length=20, choices=LearningForm.choices
-    )
-    study_length = models.CharField(_("study length"), max_length=4, choices=StudyLength.choices)
-    admission_type = models.ForeignKey(
-        AdmissionType,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("admission type"),
-    )
+    # The programme: ``Programme``.
     state = FSMField(
         _("state"), choices=AdmissionState.choices, default=AdmissionState.ADMITTED, protected=True
     )
@@ -218,7 +230,7 @@ class AdmissionRecord(ConcurrentTransitionMixin, models.Model):
         """保留入学资格: no student status meanwhile."""
 
 
-class StudentStatus(ConcurrentTransitionMixin, models.Model):
+class StudentStatus(ConcurrentTransitionMixin, Programme):
     """学籍: created when an admission is registered."""
 
     student = models.ForeignKey(
@@ -242,21 +254,7 @@ class StudentStatus(ConcurrentTransitionMixin, models.Model):
     candidate_number = models.CharField(
         _("candidate number"), max_length=CANDIDATE_NUMBER_MAX, blank=True
     )
-    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
-    major_code = models.CharField(_("major code"), max_length=8)
-    major_name = models.CharField(_("major"), max_length=100)
-    learning_form = models.CharField(
-        _("learning form"), max_length=20, choices=LearningForm.choices
-    )
-    study_length = models.CharField(_("study length"), max_length=4, choices=StudyLength.choices)
-    admission_type = models.ForeignKey(
-        AdmissionType,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("admission type"),
-    )
+    # The programme (``Programme``), copied from the admission.
     entry_date = models.DateField(_("entry date"))
     expected_graduation = models.DateField(_("expected graduation date"))
     state = FSMField(

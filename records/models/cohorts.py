@@ -31,7 +31,8 @@ REVIEW_MONTHS = 3
 class AdmissionCohort(ConcurrentTransitionMixin, models.Model):
     """A school's admissions of one year: re-examined within three months of the entry date,
     then registered (``records.admissions.services.cohort_register``). Opened when its first
-    admissions are imported (``workflows.flows.admission``, which starts its review)."""
+    admissions are imported (``workflows.flows.admission``, which starts its review); reopened
+    (``registered → reviewing``) when admissions are imported after its registration."""
 
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
@@ -95,6 +96,11 @@ class AdmissionCohort(ConcurrentTransitionMixin, models.Model):
         """The re-examination is over: the cohort's admitted freshmen are registered."""
         self.registered_by = by
         self.registered_at = at
+
+    @transition(field=state, source=CohortState.REGISTERED, target=CohortState.REVIEWING)
+    def reopen(self) -> None:
+        """Admissions came after the registration: the cohort is re-examined again, for them
+        (``registered_at`` and ``registered_by`` keep its last registration)."""
 
 
 class AdmissionCancellation(ConcurrentTransitionMixin, models.Model):

@@ -119,8 +119,9 @@ def test_an_item_that_breaks_a_rule_names_the_field(w):
         ),
         ({"outcomes": [{"admission": 0, "outcome": "gave_up"}]}, "outcomes"),
         ({"outcomes": [{"admission": 1, "outcome": "gave_up"}] * 501}, "outcomes"),
+        ({"outcomes": [{"admission": 1, "outcome": "gave_up", "year": "2027a"}]}, "outcomes"),
     ],
-    ids=["empty", "missing", "unknown-outcome", "bad-date", "bad-id", "too-many"],
+    ids=["empty", "missing", "unknown-outcome", "bad-date", "bad-id", "too-many", "bad-year"],
 )
 def test_a_malformed_request_answers_400_naming_the_field(w, body, field):
     response = token_client(w.officer).post(OUTCOMES, body, format="json")
@@ -230,3 +231,55 @@ def test_registering_another_schools_cohort_is_not_found(w):
     assert_error(token_client(w.officer).post(_register_url(2**63)), 404, "not_found")
     assert not StudentStatus.objects.exists()
     assert c.cohort().state == "reviewing"
+
+
+def test_a_retained_admission_is_registered_through_the_outcomes(w):
+    back, admitted = c.admit(w.officer, [1, 2])
+    api = token_client(w.officer)
+    with time_machine.travel(c.IMPORTED, tick=False):
+        retain = {"admission": back.pk, "outcome": "retained", "reason": "病"}
+        api.post(OUTCOMES, {"outcomes": [{**retain, "until": "2027-09-01"}]}, format="json")
+    returned = datetime.datetime(2027, 9, 6, 9, tzinfo=c.SHANGHAI)
+
+    with time_machine.travel(returned, tick=False):
+        response = api.post(
+            OUTCOMES,
+            {
+                "outcomes": [
+                    {"admission": back.pk, "outcome": "registered", "year": 2027},
+                    {"admission": admitted.pk, "outcome": "registered"},
+                ]
+            },
+            format="json",
+        )
+
+    assert response.status_code == 200, response.content
+    done, refused = response.json()["results"]
+    assert done == {
+        "admission": back.pk,
+        "ok": True,
+        "state": "registered",
+        "student_number": "2027000001",
+    }
+    assert (refused["ok"], refused["code"]) == (False, "not_allowed")
+    (row,) = api.get("/api/v1/student-statuses/").json()["results"]
+    assert (row["student_number"], row["entry_date"]) == ("2027000001", "2027-09-01")
+    # The cohort it joined is listed with the school's others.
+    years = [r["year"] for r in api.get(REVIEWS).json()["results"]]
+    assert years == [2027, 2026]
+
+
+def test_a_registered_cohort_is_reviewing_again_after_a_late_import(w):
+    c.admit(w.officer, [1])
+    api = token_client(w.officer)
+    url = _register_url(c.cohort().pk)
+    assert api.post(url).json()["state"] == "registered"
+
+    c.admit(w.officer, [2], at=c.IMPORTED + datetime.timedelta(days=3))
+
+    (review,) = api.get(REVIEWS).json()["results"]
+    assert (review["state"], review["counts"]["admitted"]) == ("reviewing", 1)
+    tasks = api.get("/api/v1/tasks/", {"flow": "admission_review", "step": "review"}).json()
+    assert [t["subject"]["id"] for t in tasks["results"]] == [review["id"]]
+    body = api.post(url).json()
+    assert (body["state"], body["registered"]) == ("registered", 1)

@@ -141,3 +141,18 @@ def test_withdraw_and_resubmit_document_their_conflicts(schema):
     for action in ("withdraw", "resubmit"):
         responses = schema["paths"][f"/api/v1/corrections/{{id}}/{action}/"]["post"]["responses"]
         assert "409" in responses, action
+
+
+def test_the_outcomes_document_the_return_of_a_retained_admission(schema):
+    schemas = schema["components"]["schemas"]
+    outcome = schemas["OutcomeRequest"]["properties"]
+    enum = schemas[outcome["outcome"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]]["enum"]
+    assert set(enum) == {"gave_up", "retained", "cancelled", "registered"}
+    assert outcome["year"]["nullable"] is True
+    assert "retained admission" in outcome["year"]["description"]
+    assert "`registered`: a retained admission's return" in outcome["outcome"]["description"]
+    result = schemas["OutcomeResult"]["properties"]
+    assert "student_number" in result
+    assert "status_elsewhere" in result["code"]["description"]
+    description = schema["paths"]["/api/v1/admissions/outcomes/"]["post"]["description"]
+    assert "`registered` for a `retained`" in description

@@ -23,6 +23,7 @@ from tests.records.admission_files import imported
 from tests.records.admission_files import reference
 from tests.records.admission_files import row
 from workflows.flows import admission as flow
+from workflows.models import OPEN
 from workflows.models import WorkItem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -107,6 +108,13 @@ def record(user: User, *items: OutcomeItem) -> list[dict[str, Any]]:
 
 def review_item(cohort_obj: AdmissionCohort) -> WorkItem:
     return WorkItem.objects.get(flow="admission_review", step="review", subject_id=cohort_obj.pk)
+
+
+def review_item_open(cohort_obj: AdmissionCohort) -> WorkItem:
+    """The cohort's open review task (a reopened cohort has closed ones besides)."""
+    return WorkItem.objects.get(
+        OPEN, flow="admission_review", step="review", subject_id=cohort_obj.pk
+    )
 
 
 def confirmation_item(cancellation_pk: int) -> WorkItem:

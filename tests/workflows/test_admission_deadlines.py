@@ -217,3 +217,47 @@ def test_a_confirmation_is_due_in_five_working_days_and_reminded_before(w, fire)
     assert mail.outbox[0].subject.startswith("[Xueji] Due on 10 November: Cancellation of")
     assert fire(due) == TimerCounts(overdue=1, escalated=1)
     assert [m.to for m in mail.outbox] == [["p@bj.example"]]
+
+
+def test_a_cohort_reopened_by_late_admissions_is_reminded_and_escalated_again(w, fire):
+    c.admit(w.officer, [1, 2])
+    with time_machine.travel(c.IMPORTED + DAY, tick=False):
+        flow.cohort_register(cohort=c.cohort(), user=w.officer)
+    c.admit(w.officer, [3], at=c.IMPORTED + 10 * DAY)  # after the registration
+    item = c.review_item_open(c.cohort())
+    assert (item.due, item.remind_at) == (c.DEADLINE, c.FIRST_REMINDER)
+
+    assert fire(c.FIRST_REMINDER) == TimerCounts(reminded=1)
+    assert sorted(_mails()) == ["o1@pku.example", "o2@pku.example"]
+    assert "尚未复查或注册：1 人" in _mails()["o1@pku.example"].body
+    assert fire(c.SECOND_REMINDER) == TimerCounts(reminded=1)
+    assert fire(c.DEADLINE) == TimerCounts(overdue=1, escalated=1)
+    (told,) = mail.outbox
+    assert told.to == ["p@bj.example"]
+    assert "仍有 1 名新生尚未复查或注册" in told.body
+    assert work.recount() == work.kept_counts()
+
+
+def test_admissions_imported_after_the_deadline_reopen_a_review_past_due(
+    w, fire, django_capture_on_commit_callbacks
+):
+    c.admit(w.officer, [1])
+    with time_machine.travel(c.IMPORTED + DAY, tick=False):
+        flow.cohort_register(cohort=c.cohort(), user=w.officer)
+    imported = c.DEADLINE + 5 * DAY
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        c.admit(w.officer, [2], at=imported)
+    reopened = _mails()
+    assert reopened["o1@pku.example"].subject == (
+        "[学籍] 入学复查重新开启（已超过期限）：北京大学 2026级新生"
+    )
+    assert "且已超过复查期限" in reopened["o1@pku.example"].body
+    assert reopened["o2@pku.example"].subject.startswith("[Xueji] Re-examination open again and")
+
+    # The province hears of it at once: an admission still unexamined after the deadline.
+    assert fire(imported + 5 * SECOND) == TimerCounts(reminded=1, overdue=1, escalated=1)
+    assert "p@bj.example" in _mails()
+    with time_machine.travel(imported + DAY, tick=False):
+        flow.cohort_register(cohort=c.cohort(), user=w.officer)
+    assert fire(imported + 2 * DAY) == NOTHING

@@ -33,6 +33,7 @@ from tests.workflows import cohorts as c
 from workflows import work
 from workflows.flows import admission as flow
 from workflows.flows.admission import AdmissionReviewFlow
+from workflows.models import OPEN
 from workflows.models import AdmissionReviewProcess
 from workflows.models import WorkItem
 
@@ -607,15 +608,94 @@ def test_registering_takes_a_constant_number_of_statements_per_chunk(w, monkeypa
     assert per_chunk == expected, per_chunk
 
 
-def test_a_registered_cohort_registers_late_admissions_again(w):
+def _review_items(cohort):
+    return list(
+        WorkItem.objects.filter(flow="admission_review", step="review", subject_id=cohort.pk)
+        .order_by("pk")
+        .values_list("closed", "decided_by", "due", "remind_at")
+    )
+
+
+def test_admissions_imported_after_registration_reopen_the_cohort_with_a_new_task(w, mailed):
     c.admit(w.officer, [1, 2])
     flow.cohort_register(cohort=c.cohort(), user=w.officer)
-    c.admit(w.officer, [3])
-    result = flow.cohort_register(cohort=c.cohort(), user=w.officer_b)
-    assert result.registered == 1
-    late = StudentStatus.objects.get(admission__candidate_number="26110000000003")
-    assert late.student_number == "2026000003"
-    assert c.cohort().registered_by == w.officer  # the first registration closed the review
+    assert c.cohort().state == "registered"
+
+    late = c.IMPORTED + datetime.timedelta(days=10)
+    mailed(c.admit, w.officer, [3], at=late)
+
+    cohort = c.cohort()
+    assert cohort.state == "reviewing"  # its late admission is unexamined
+    assert services.unexamined(cohort) == 1
+    (first, again) = _review_items(cohort)
+    assert first[:2] != (None, None)  # the registration's
+    # A new task in the cohort's process, due on the cohort's deadline as the first was.
+    assert again == (None, None, c.DEADLINE, c.FIRST_REMINDER)
+    process = AdmissionReviewProcess.objects.get(cohort=cohort)
+    open_tasks = Task.objects.filter(process=process, status=STATUS.NEW)
+    assert sorted(t.flow_task.name for t in open_tasks) == ["cancellation_requested", "review"]
+    event = AuditEvent.objects.get(subject_type__model="admissioncohort", action="cohort.reopened")
+    assert (event.data, event.actor) == ({"unexamined": 1}, None)
+    # The school's officers are told, each in their language, with the task's link.
+    by = {m.to[0]: m for m in mail.outbox if m.to[0] in ("o1@pku.example", "o2@pku.example")}
+    zh, en = by["o1@pku.example"], by["o2@pku.example"]
+    assert zh.subject == "[学籍] 入学复查重新开启：北京大学 2026级新生"
+    assert "学籍注册完成后，又导入了新的录取数据" in zh.body
+    assert "请在 2026年12月1日 00:00 前" in zh.body
+    assert "尚未复查或注册：1 人" in zh.body
+    item = c.review_item_open(cohort)
+    assert f"/work/{item.pk}/" in zh.body
+    assert en.subject == "[Xueji] Re-examination open again: the 2026 freshmen of 北京大学"
+    assert "Not yet examined or registered: 1" in en.body
+    assert work.recount() == work.kept_counts()
+
+    # Registering again registers it and ends the re-examination again.
+    result = flow.cohort_register(cohort=cohort, user=w.officer_b)
+    assert (result.registered, result.errors) == (1, [])
+    status = StudentStatus.objects.get(admission__candidate_number="26110000000003")
+    assert status.student_number == "2026000003"
+    cohort = c.cohort()
+    assert (cohort.state, cohort.registered_by) == ("registered", w.officer_b)
+    assert [row[:2] for row in _review_items(cohort)][1] != (None, None)
+    assert WorkItem.objects.filter(OPEN, flow="admission_review", step="review").count() == 0
+    assert work.recount() == work.kept_counts()
+    assert verify_chains().first_break is None
+
+
+def test_a_cohort_reopens_each_time_admissions_come_after_a_registration(w):
+    c.admit(w.officer, [1])
+    flow.cohort_register(cohort=c.cohort(), user=w.officer)
+    for number in (2, 3):
+        c.admit(w.officer, [number])
+        assert c.cohort().state == "reviewing"
+        # Decided from the work list this time: the same registration.
+        item = c.review_item_open(c.cohort())
+        work.decide(task_pk=item.pk, user=w.officer_b, decision="register")
+        assert c.cohort().state == "registered"
+    assert StudentStatus.objects.count() == 3
+    assert len(_review_items(c.cohort())) == 3
+    assert AuditEvent.objects.filter(action="cohort.reopened").count() == 2
+
+
+def test_only_new_admissions_reopen_a_registered_cohort(w):
+    from tests.records.admission_files import csv_bytes
+    from tests.records.admission_files import imported
+    from tests.records.admission_files import row
+
+    content = csv_bytes([row(1), row(2)])
+    imported(content, w.officer)
+    a = AdmissionRecord.objects.get(candidate_number="26110000000001")
+    c.record(w.officer, c.outcome(a, "retained", reason="病", until=datetime.date(2027, 9, 1)))
+    flow.cohort_register(cohort=c.cohort(), user=w.officer)
+    imported(content, w.officer)  # every row a duplicate: nothing written
+    c.record(w.officer, c.outcome(a, "cancelled", reason="材料不符"))
+    assert c.cohort().state == "registered"
+    assert not AuditEvent.objects.filter(action="cohort.reopened").exists()
+    assert WorkItem.objects.filter(OPEN, step="review").count() == 0
+    # A file with one new row among them does.
+    imported(csv_bytes([row(1), row(2), row(3)]), w.officer)
+    assert c.cohort().state == "reviewing"
+    assert AuditEvent.objects.filter(action="cohort.reopened").get().data == {"unexamined": 1}
 
 
 def test_the_review_task_registers_from_the_work_list_too(w):

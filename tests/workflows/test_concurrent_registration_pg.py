@@ -4,6 +4,7 @@ requests and registrations of one cohort at once never deadlock."""
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable
 
@@ -121,3 +122,41 @@ def test_cancellation_requests_and_a_registration_at_once_never_deadlock(w, monk
         else:
             assert (result["code"], states[admission.pk]) == ("not_allowed", "registered")
     assert len(pending) + StudentStatus.objects.count() == 40
+
+
+def test_returning_retained_admissions_and_their_new_cohorts_registration_at_once(w, monkeypatch):
+    """The returns lock the cohort they join before their admissions, as a registration
+    does: numbers stay unique and contiguous, and a chunk of outcomes that also touches the
+    new cohort's admissions never deadlocks with its registration."""
+    monkeypatch.setattr(services, "REGISTER_CHUNK", 5)
+    retained = c.admit(w.officer, range(1, 11))
+    until = datetime.date(2027, 9, 1)
+    assert all(
+        r["ok"]
+        for r in c.record(
+            w.officer, *[c.outcome(a, "retained", reason="病", until=until) for a in retained]
+        )
+    )
+    joining = c.admit(w.officer, range(11, 41), admission_year="2027")
+    given_up = joining[-1]
+    joined = c.cohort(year=2027)
+
+    results = _at_once(
+        lambda: flow.cohort_register(cohort=joined, user=w.officer_b),
+        lambda: c.record(
+            w.officer,
+            c.outcome(given_up, "gave_up"),
+            *[c.outcome(a, "registered", year=2027) for a in retained],
+        ),
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    outcomes = results[1]
+    assert isinstance(outcomes, list)
+    assert all(r["ok"] for r in outcomes[1:]), outcomes
+    registered = StudentStatus.objects.filter(school_id="10001")
+    expected = 10 + 29 + (0 if outcomes[0]["ok"] else 1)
+    numbers = sorted(registered.values_list("student_number", flat=True))
+    assert numbers == [f"2027{n:06d}" for n in range(1, expected + 1)]
+    assert c.cohort(year=2027).last_sequence == expected
+    assert verify_chains().first_break is None

@@ -36,7 +36,14 @@ BAD_YEAR = _("Give a year as four digits.")
 
 class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     admission = object_id_field()
-    outcome = serializers.ChoiceField(choices=AdmissionOutcome.values)
+    outcome = serializers.ChoiceField(
+        choices=AdmissionOutcome.values,
+        help_text=(
+            "`gave_up`; `retained` (with `reason` and `until`); `cancelled` (with `reason`: "
+            "asks a second officer to confirm); `registered`: a retained admission's return, "
+            "registered with a later cohort (`year`)"
+        ),
+    )
     reason = serializers.CharField(
         allow_blank=True,
         required=False,
@@ -46,6 +53,18 @@ class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     )
     until = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="to retain: a later day"
+    )
+    year = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1900,
+        max_value=9999,
+        help_text=(
+            "to register a retained admission: the year of the cohort the student joins, "
+            "after the admission's and at most next year (default: this year, or next year "
+            "when this is the admission's own)"
+        ),
     )
 
 
@@ -62,7 +81,17 @@ class OutcomeResultSerializer(serializers.Serializer[dict[str, Any]]):
     cancellation = serializers.IntegerField(
         required=False, help_text="a cancellation's request, waiting for a second officer"
     )
-    code = serializers.CharField(required=False)
+    student_number = serializers.CharField(
+        required=False, help_text="a registered retained admission's new student number"
+    )
+    code = serializers.CharField(
+        required=False,
+        help_text=(
+            "`not_found`, `permission_denied`, `invalid`, `not_allowed`, "
+            "`cancellation_pending`, `no_other_reviewer`, `repeated`, `busy`; registering "
+            "a retained admission also `status_elsewhere`, `numbers_exhausted`"
+        ),
+    )
     detail = serializers.CharField(required=False)
 
 
@@ -74,8 +103,12 @@ class AdmissionOutcomes(APIView):
     """Record outcomes for up to 500 admissions, each on its own: `gave_up`; `retained` with
     a `reason` and an `until` date; `cancelled` with a `reason`, which asks for a
     cancellation: the admission stays `admitted` until a second officer of the school
-    confirms it (a task of step `confirm_cancellation`). One refusal never undoes the
-    others."""
+    confirms it (a task of step `confirm_cancellation`); `registered` for a `retained`
+    admission whose student returns: registered with a later cohort (`year`), its student
+    status created as a cohort's registration creates it (student number of that cohort's
+    year, its entry date; the student's email), or refused as there (`status_elsewhere`,
+    `numbers_exhausted`); an `admitted` one is registered with its cohort
+    (`/admission-reviews/{id}/register/`). One refusal never undoes the others."""
 
     @extend_schema(
         tags=["admissions"],
@@ -95,6 +128,7 @@ class AdmissionOutcomes(APIView):
                 outcome=row["outcome"],
                 reason=row["reason"],
                 until=row["until"],
+                year=row["year"],
             )
             for row in data.validated_data["outcomes"]
         ]
@@ -106,8 +140,9 @@ COUNTS_HELP = "admissions per state: " + ", ".join(f"`{s}`" for s in AdmissionSt
 
 
 class ReviewSerializer(serializers.Serializer[AdmissionCohort]):
-    """A cohort's re-examination: its state (`reviewing`, then `registered`), its deadline
-    (three months after the entry date) and its admissions per state."""
+    """A cohort's re-examination: its state (`reviewing`, then `registered`; `reviewing`
+    again when admissions are imported after its registration), its deadline (three months
+    after the entry date) and its admissions per state."""
 
     id = serializers.IntegerField()
     school = serializers.CharField(source="school_id")
@@ -200,8 +235,9 @@ class ReviewRegister(APIView):
     """Register the cohort: every `admitted` admission with no pending cancellation becomes
     `registered` with its student status and number; a person who already holds a current
     full-time status elsewhere stays `admitted` with an error naming that school. Ends the
-    re-examination (its task in the work list). Registering again registers admissions
-    imported since."""
+    re-examination (its task in the work list). Admissions imported after the registration
+    put the cohort back to `reviewing` with a new task (its officers are emailed); registering
+    again registers them and ends it again."""
 
     def post(self, request: Request, pk: int) -> Response:
         cohort = flow.visible_reviews(request.user).filter(pk=pk).first()  # type: ignore[arg-type]

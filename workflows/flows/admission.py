@@ -5,19 +5,24 @@ cohort's first admissions are imported (``records.admissions.signals.admissions_
 
 ```
 start ──▶ begin (Split) ──▶ review (View: the cohort, due three months after its entry
-  │                                   date; completed by registering the cohort) ──▶ end
+  │                     │     ▲       date; completed by registering the cohort)
+  │                     │     │                 │
+  │                     │     └── reopened (MessageCatch: admissions imported after the
+  │                     │                      registration) ◀┘
   │                     └─▶ cancellation_requested (MessageCatch: an officer asks to cancel
   │                           an admission) ──▶ requested (Split) ──▶ confirm_cancellation
   │                                    ▲                (View: a second officer confirms or
   │                                    └──── (armed again) ◀┘ refuses) ──▶ end
 ```
 
-The outcomes of single admissions (gave up, retained) are record transitions inside the
-cohort's review, written in chunks (``records.admissions.services``), never a process per
-student; a cancellation request is the exception that needs a second officer, so each is a
-task of ``confirm_cancellation`` in the work list. The process stays open while the cohort
-may still receive cancellation requests (a retained admission may be cancelled later); its
-re-examination ends when its ``review`` task is completed by the registration.
+The outcomes of single admissions (gave up, retained, a retained one's return) are record
+transitions inside the cohort's review, written in chunks (``records.admissions.services``),
+never a process per student; a cancellation request is the exception that needs a second
+officer, so each is a task of ``confirm_cancellation`` in the work list. The process stays
+open while the cohort may still receive cancellation requests (a retained admission may be
+cancelled later); its re-examination ends when its ``review`` task is completed by the
+registration, and begins again (``reopened``: a new ``review`` task, due on the cohort's
+deadline, its officers told) when admissions are imported into the registered cohort.
 """
 
 from __future__ import annotations
@@ -103,7 +108,12 @@ class AdmissionReviewFlow(flow.Flow):
         flow.View(nodes.task_view)
         .Annotation(title=glossary.STEPS["review"])
         .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
-        .Next(this.end)
+        .Next(this.reopened)
+    )
+    reopened = (
+        flow.MessageCatch(this.on_reopened)
+        .Annotation(title=_("Admissions imported after the registration"))
+        .Next(this.review)
     )
     cancellation_requested = (
         flow.MessageCatch(this.on_cancellation_requested)
@@ -126,6 +136,11 @@ class AdmissionReviewFlow(flow.Flow):
         process.province_id = cohort.province_id
         steps.remember_subject(process, cohort)  # the review's work item reads it
         return process
+
+    def on_reopened(self, activation: Any, *, cohort: AdmissionCohort) -> AdmissionCohort:
+        """The cohort, reopened, is the subject of the ``review`` task opened next."""
+        steps.remember_subject(activation.process, cohort)
+        return cohort
 
     def on_cancellation_requested(
         self, activation: Any, *, cancellation: AdmissionCancellation
@@ -302,17 +317,40 @@ DECLARATION = work.register(
 def review_open(*, school_id: str, year: int) -> AdmissionCohort:
     """The cohort of a school's admissions of a year with its review running: the cohort
     and its process are created together if new (under the cohort's row lock, so two
-    imports finishing at once start one process)."""
+    imports finishing at once start one process); a registered cohort with admissions
+    unexamined (imported after its registration) is reopened (``_reopen``). Locks the
+    process first, then the cohort, the order of every path."""
     with transaction.atomic():
         cohort, _created = services.cohort_open(school_id=school_id, year=year)
+        process = (
+            AdmissionReviewProcess.objects.select_for_update().filter(cohort_id=cohort.pk).first()
+        )
         locked: AdmissionCohort = (
             AdmissionCohort.objects.select_for_update(of=("self",))
             .select_related("school")
             .get(pk=cohort.pk)
         )
-        if not AdmissionReviewProcess.objects.filter(cohort=locked).exists():
-            AdmissionReviewFlow.start.run(cohort=locked)
+        if process is None:
+            if not AdmissionReviewProcess.objects.filter(cohort=locked).exists():
+                AdmissionReviewFlow.start.run(cohort=locked)
+        elif locked.state == CohortState.REGISTERED and services.unexamined(locked) > 0:
+            _reopen(process, locked)
     return locked
+
+
+def _reopen(process: AdmissionReviewProcess, cohort: AdmissionCohort) -> None:
+    """Admissions came into the registered ``cohort`` (both locked): the process's
+    ``reopened`` catch, waiting since the registration, opens a new ``review`` task (its work
+    item due on the cohort's deadline, reminded and escalated as the first), and the cohort
+    goes back under re-examination with its officers told where the task is
+    (``records.admissions.services.cohort_reopen``)."""
+    task = Task.objects.get(
+        process_id=process.pk, flow_task=AdmissionReviewFlow.reopened, status=STATUS.NEW
+    )
+    AdmissionReviewFlow.reopened.run(task, cohort=cohort)
+    item = work.open_item_of(FLOW_KEY, cohort.pk, step=REVIEW.key)
+    assert item is not None  # noqa: S101  (opened just now by the review's node)
+    services.cohort_reopen(cohort=cohort, url=work.task_url(item))
 
 
 @receiver(admissions_added, dispatch_uid="workflows.admission.open_reviews")
@@ -436,9 +474,9 @@ def _request_confirmation(
 
 def cohort_register(*, cohort: AdmissionCohort, user: User) -> Registration:
     """Register the cohort (``records.admissions.services.cohort_register``: chunks, one
-    transaction each), then complete its ``review`` task, which ends its re-examination. A
-    cohort registered before (admissions imported late) has no open task: its new
-    admissions are registered all the same."""
+    transaction each), then complete its ``review`` task, which ends its re-examination (a
+    reopened cohort's too). A registered cohort has no open task: anything admitted left in
+    it (an admission refused before, now unblocked) is registered all the same."""
     result = services.cohort_register(cohort_pk=cohort.pk, acting_user=user)
     item = work.open_item_of(FLOW_KEY, cohort.pk, step=REVIEW.key)
     if item is not None:
