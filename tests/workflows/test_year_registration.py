@@ -328,7 +328,7 @@ def test_deferred_with_a_reason_then_registered_later_audited_and_told(w, mailed
 
 
 def test_the_registration_email_of_a_bulk_registration_goes_to_students_with_an_account(w, mailed):
-    a, b = y.enrolled(2)
+    a, _b = y.enrolled(2)
     y.with_account(a, "stu_a", language="en")
     year_round = y.open_round()
 
