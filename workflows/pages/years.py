@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from permissions import codenames
 from permissions.checks import granted_ids
@@ -131,7 +132,7 @@ class OutcomesForm(forms.Form):
 
     statuses = forms.TypedMultipleChoiceField(coerce=int, error_messages=_PICK_ERRORS)
     outcome = forms.ChoiceField(
-        label=_("Outcome"),
+        label=pgettext_lazy("year registration", "Outcome"),
         choices=[
             (YearOutcome.DEFERRED, _("Defer their registration (暂缓注册)")),
             (YearOutcome.REGISTERED, _("Register them")),
