@@ -133,6 +133,21 @@ def test_the_window_is_edited_in_the_admin(places, admin_client):
     assert 'name="year_registration_closes" value="09-30"' in html
 
 
+def test_rounds_and_registrations_are_read_only_in_the_admin(w, admin_client):
+    (one,) = y.enrolled(1)
+    year_round = y.open_round()
+    flow.register_all(year_round=year_round, user=w.officer)
+    listed = admin_client.get("/admin/records/yearregistrationround/")
+    assert listed.status_code == 200
+    assert "北京大学" in listed.content.decode()
+    assert admin_client.get("/admin/records/yearregistration/").status_code == 200
+    assert admin_client.get("/admin/records/yearregistration/add/").status_code == 403
+    row = YearRegistration.objects.get(status=one)
+    shown = admin_client.get(f"/admin/records/yearregistration/{row.pk}/change/")
+    assert shown.status_code == 200
+    assert 'name="state"' not in shown.content.decode()
+
+
 # --- registering everyone -------------------------------------------------------------------
 
 
