@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -38,10 +39,10 @@ def w() -> y.World:
     return y.world(places)
 
 
-def _at_once(*calls: Callable[[], object]) -> list[object]:
+def _at_once(*calls: Callable[[], object]) -> list[Any]:
     """Run the calls in threads released together; each one's result or exception."""
     barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
+    results: list[Any] = [None] * len(calls)
 
     def run(index: int) -> None:
         try:
