@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.workflow_timers",
         "schedule": timedelta(minutes=5),
     },
+    # Academic-year registrations whose school's window has opened (workflows.flows).
+    "year-registration-open": {
+        "task": "workflows.tasks.year_registration_open",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Notifications: broker outages and lost workers --------------------------------------------
@@ -375,6 +380,8 @@ SPECTACULAR_SETTINGS = {
         "AdmissionStateEnum": "records.choices.AdmissionState",
         "StudentStatusStateEnum": "records.choices.StatusState",
         "ImportStateEnum": "records.choices.ImportState",
+        "YearRoundStateEnum": "records.choices.YearRoundState",
+        "YearRegistrationStateEnum": "records.choices.YearRegistrationState",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }

@@ -78,6 +78,13 @@ ADMISSION_CONTEXT = (
 # The re-examination's deadline emails (notifications/admission_review/<lang>/base.*): the
 # task's context, the cohort's year and entry date, and how many are still unexamined.
 ADMISSION_REVIEW_CONTEXT = (*TASK_CONTEXT, "year", "entry_date", "unexamined")
+# A student's academic-year registration (notifications/year/<lang>/base.*): the school, the
+# academic year ("2027–2028"), the student number and major (never the ID number), a
+# deferral's reason, and a link.
+YEAR_CONTEXT = ("school", "academic_year", "student_number", "major", "reason", "url")
+# The round's deadline emails (notifications/year_registration/<lang>/base.*): the task's
+# context, the academic year, its window, and how many are neither registered nor deferred.
+YEAR_ROUND_CONTEXT = (*TASK_CONTEXT, "academic_year", "opens", "closes", "unregistered", "deferred")
 
 EVENTS: dict[str, Event] = {
     event.slug: event
@@ -172,6 +179,29 @@ EVENTS: dict[str, Event] = {
             "To the province's administrators: a cohort's re-examination is past its "
             "three-month deadline with admissions still unexamined.",
             required=ADMISSION_REVIEW_CONTEXT,
+        ),
+        Event(
+            "year_registered",
+            "To the student: they are registered for the academic year.",
+            required=YEAR_CONTEXT,
+        ),
+        Event(
+            "year_deferred",
+            "To the student: their registration for the academic year is deferred (暂缓注册), "
+            "with the reason.",
+            required=YEAR_CONTEXT,
+        ),
+        Event(
+            "year_registration_due_soon",
+            "To the school's officers: the academic year's registration closes in 7 or 2 days "
+            "(``past_due``: it already has).",
+            required=(*YEAR_ROUND_CONTEXT, "past_due"),
+        ),
+        Event(
+            "year_registration_overdue",
+            "To the province's administrators: a school's academic-year registration is past "
+            "its deadline with students neither registered nor deferred.",
+            required=YEAR_ROUND_CONTEXT,
         ),
     )
 }

@@ -29,6 +29,8 @@ from records.models import School
 from records.models import SchoolMajor
 from records.models import Student
 from records.models import User
+from records.models import YearRegistration
+from records.models import YearRegistrationRound
 from records.validators import mask_id_number
 
 # The admin's login form says when a lockout ends (records.logins), as the site's does.
@@ -196,3 +198,17 @@ class AdmissionCancellationAdmin(ReadOnlyAdmin):
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("subject_type", "subject_id", "seq", "action", "actor", "created")
     list_filter = ("subject_type", "action")
+
+
+@admin.register(YearRegistrationRound)
+class YearRegistrationRoundAdmin(ReadOnlyAdmin):
+    list_display = ("school", "academic_year", "state", "opens", "closes", "registered_count")
+    list_filter = ("state", "academic_year")
+    search_fields = ("school__name", "school__code")
+
+
+@admin.register(YearRegistration)
+class YearRegistrationAdmin(ReadOnlyAdmin):
+    list_display = ("status", "academic_year", "state", "registered_at", "deferred_at")
+    list_filter = ("state", "academic_year")
+    raw_id_fields = ("status", "student")

@@ -188,3 +188,27 @@ class ImportState(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class YearRoundState(models.TextChoices):
+    """A school's academic-year registration (学年注册) of one year (``YearRegistrationRound``):
+    open until everyone enrolled is registered or deferred, then completed."""
+
+    OPEN = "open", pgettext_lazy("year registration", "Open")
+    COMPLETED = "completed", pgettext_lazy("year registration", "Completed")
+
+
+class YearRegistrationState(models.TextChoices):
+    """One enrolled student's registration for an academic year (DOMAIN.md §2.2)."""
+
+    REGISTERED = "registered", pgettext_lazy("year registration", "Registered")
+    DEFERRED = "deferred", _("Registration deferred")
+
+
+# What an officer records for one student of a round (``records.years.services``): the
+# student's registration state after it.
+YearOutcome = YearRegistrationState
+
+# A student of a round neither registered nor deferred (no registration row): a filter of the
+# round's lists, never a stored state.
+UNREGISTERED = "unregistered"

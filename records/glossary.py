@@ -12,6 +12,7 @@ from records.choices import CorrectionState
 PROCESSES: dict[str, StrOrPromise] = {
     "correction": _("Qualification correction"),
     "admission_review": _("Admission re-examination"),
+    "year_registration": _("Academic-year registration"),
 }
 
 STEPS: dict[str, StrOrPromise] = {
@@ -20,6 +21,7 @@ STEPS: dict[str, StrOrPromise] = {
     "revise": _("Revision by the requester"),
     "review": _("Re-examination and registration"),
     "confirm_cancellation": _("Confirmation of a cancellation"),
+    "registration": _("Registration of the enrolled students"),
 }
 
 APPROVE = "approve"
@@ -40,6 +42,12 @@ ADMISSION_DECISIONS: dict[str, StrOrPromise] = {
     CONFIRM: _("Confirm the cancellation"),
     REFUSE: _("Refuse the cancellation"),
 }
+# The decision of the academic-year registration's step (its code is ``REGISTER`` too).
+YEAR_DECISIONS: dict[str, StrOrPromise] = {
+    REGISTER: _("Register everyone enrolled"),
+}
+# What a work item of the academic-year registration is about: "2027–2028".
+YEAR_SUMMARY = _("Academic year %(year)s")
 # What a work item of each admission step is about.
 COHORT_SUMMARY = _("Freshmen of %(year)s")
 CANCELLATION_SUMMARY = _("Cancellation of an admission")

@@ -12,6 +12,7 @@ from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import shell
 from workflows.pages import worklist
+from workflows.pages import years
 
 
 class HomeApp(Application):
@@ -72,7 +73,20 @@ class AdmissionsApp(Application):
     )
 
 
+class YearsApp(Application):
+    """Academic-year registration (学年注册): the rounds' list, a round's page with its students,
+    deferrals and "register everyone enrolled"."""
+
+    title = _("Year registration")
+    icon = "how_to_reg"
+    app_name = "years"
+    menu_template_name = None
+
+    index_path = path("", years.rounds, name="index")
+    round_path = path("<id:pk>/", years.round_page, name="round")
+
+
 site = Site(
     title=_("Xueji student records"),
-    viewsets=[HomeApp(), WorkApp(), AdmissionsApp(), CorrectionsApp()],
+    viewsets=[HomeApp(), WorkApp(), AdmissionsApp(), YearsApp(), CorrectionsApp()],
 )

@@ -6,6 +6,7 @@ import dataclasses
 
 from celery import shared_task
 
+from workflows.flows.year_registration import rounds_open_due
 from workflows.timers import timers_fire
 from workflows.timers import viewflow_timers_fire
 
@@ -16,3 +17,11 @@ def workflow_timers() -> dict[str, int]:
     run by celery beat every five minutes. A run that overlaps another shares the work
     (``timers_fire``)."""
     return {**dataclasses.asdict(timers_fire()), **viewflow_timers_fire()}
+
+
+@shared_task
+def year_registration_open() -> int:
+    """Open the academic-year registration of every school whose window has opened today
+    (``workflows.flows.year_registration.rounds_open_due``): run by celery beat every hour,
+    idempotent. How many rounds it opened."""
+    return len(rounds_open_due())

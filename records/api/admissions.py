@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from typing import Any
+from typing import cast
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -42,10 +43,12 @@ from records.api.schema import error_responses
 from records.choices import AdmissionState
 from records.choices import ImportMode
 from records.choices import StatusState
+from records.choices import YearRegistrationState
 from records.models import AdmissionImport
 from records.models import AdmissionRecord
 from records.models import School
 from records.models import StudentStatus
+from records.models import YearRegistration
 from records.tasks import queue_admission_import
 from records.validators import mask_id_number
 
@@ -262,6 +265,17 @@ class AdmissionSerializer(serializers.ModelSerializer[AdmissionRecord]):
         return {"id": found.pk, "student_number": found.student_number} if found else None
 
 
+class YearRegistrationRefSerializer(serializers.Serializer[YearRegistration]):
+    """A status's registration for one academic year (学年注册)."""
+
+    academic_year = serializers.IntegerField(help_text="2027 is the academic year 2027–2028")
+    year_label = serializers.CharField(source="label", help_text="`2027–2028`")
+    state = serializers.ChoiceField(choices=YearRegistrationState.choices)
+    reason = serializers.CharField(help_text="why it was deferred")
+    registered_at = serializers.DateTimeField(allow_null=True)
+    deferred_at = serializers.DateTimeField(allow_null=True)
+
+
 class StudentStatusSerializer(serializers.ModelSerializer[StudentStatus]):
     name = serializers.CharField(source="student.name")
     id_number_masked = serializers.SerializerMethodField()
@@ -269,6 +283,7 @@ class StudentStatusSerializer(serializers.ModelSerializer[StudentStatus]):
     school_name = serializers.CharField(source="school.name")
     admission_type = serializers.CharField(source="admission_type_id", allow_null=True)
     state_label = serializers.CharField(source="get_state_display")
+    year_registrations = serializers.SerializerMethodField()
 
     class Meta:
         model = StudentStatus
@@ -290,11 +305,18 @@ class StudentStatusSerializer(serializers.ModelSerializer[StudentStatus]):
             "expected_graduation",
             "state",
             "state_label",
+            "year_registrations",
         ]
         read_only_fields = fields
 
     def get_id_number_masked(self, obj: StudentStatus) -> str:
         return mask_id_number(obj.student.id_number)
+
+    @extend_schema_field(YearRegistrationRefSerializer(many=True))
+    def get_year_registrations(self, obj: StudentStatus) -> Any:
+        """Its registration of each academic year, the newest first (prefetched)."""
+        found = sorted(obj.year_registrations.all(), key=lambda r: -r.academic_year)
+        return YearRegistrationRefSerializer(cast(Any, found), many=True).data
 
 
 @extend_schema(
@@ -332,7 +354,8 @@ class AdmissionList(generics.ListAPIView[AdmissionRecord]):
     ],
 )
 class StudentStatusList(generics.ListAPIView[StudentStatus]):
-    """The student statuses the caller may see, by school and student number."""
+    """The student statuses the caller may see, by school and student number, each with its
+    academic-year registrations (学年注册)."""
 
     serializer_class = StudentStatusSerializer
 
@@ -340,7 +363,9 @@ class StudentStatusList(generics.ListAPIView[StudentStatus]):
         statuses = scope(
             self.request.user,
             codenames.VIEW,
-            StudentStatus.objects.select_related("student", "school"),
+            StudentStatus.objects.select_related("student", "school").prefetch_related(
+                "year_registrations"
+            ),
         )
         return _filtered(
             statuses,

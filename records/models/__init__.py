@@ -7,7 +7,8 @@
 - ``corrections``: correction requests and their evidence;
 - ``admissions``: admission types, imports, admissions and student statuses (and the
   ``Programme`` both declare once);
-- ``cohorts``: a school's freshmen of one year, and requests to cancel an admission.
+- ``cohorts``: a school's freshmen of one year, and requests to cancel an admission;
+- ``years``: academic-year registration: a school's round of a year, and its registrations.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -50,6 +51,8 @@ from records.models.reference import Major
 from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
+from records.models.years import YearRegistration
+from records.models.years import YearRegistrationRound
 
 __all__ = [
     "AUDIT_APPEND_ONLY",
@@ -84,5 +87,7 @@ __all__ = [
     "Student",
     "StudentStatus",
     "User",
+    "YearRegistration",
+    "YearRegistrationRound",
     "evidence_path",
 ]

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from records.admissions import numbering
+from records.years import window
 
 PROVINCE_CODE_RULE = _("A province code is 2 digits (GB/T 2260).")
 SCHOOL_CODE_RULE = _("A school code is 5 digits.")
@@ -74,6 +75,24 @@ class School(models.Model):
         validators=[numbering.validate_entry_day],
         help_text=_(
             "MM-DD: the freshmen's entry date each year; re-examination ends three months later."
+        ),
+    )
+    # The window of its academic-year registration (``records.years.window``).
+    year_registration_opens = models.CharField(
+        _("year registration opens"),
+        max_length=5,
+        default=window.DEFAULT_OPENS,
+        validators=[window.validate_day],
+        help_text=_("MM-DD: the first day of each academic year's registration (学年注册)."),
+    )
+    year_registration_closes = models.CharField(
+        _("year registration closes"),
+        max_length=5,
+        default=window.DEFAULT_CLOSES,
+        validators=[window.validate_day],
+        help_text=_(
+            "MM-DD: its last day, the deadline of the school's officers; a day before the "
+            "opening day falls in the next calendar year."
         ),
     )
 

@@ -1,5 +1,5 @@
 """``/api/v1/`` routes of the workflows: corrections, admissions' outcomes and cohorts'
-reviews, and the work list (mounted before records')."""
+reviews, academic-year registration, and the work list (mounted before records')."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.urls import path
 from workflows.api import admissions
 from workflows.api import corrections as api
 from workflows.api import tasks
+from workflows.api import years
 
 app_name = "workflows_api"
 urlpatterns: list[URLPattern] = [
@@ -35,6 +36,27 @@ urlpatterns: list[URLPattern] = [
         "admission-reviews/<id:pk>/register/",
         admissions.ReviewRegister.as_view(),
         name="admission-review-register",
+    ),
+    path("year-registrations/", years.RoundList.as_view(), name="year-registration-list"),
+    path(
+        "year-registrations/<id:pk>/",
+        years.RoundDetail.as_view(),
+        name="year-registration-detail",
+    ),
+    path(
+        "year-registrations/<id:pk>/register/",
+        years.RoundRegister.as_view(),
+        name="year-registration-register",
+    ),
+    path(
+        "year-registrations/<id:pk>/outcomes/",
+        years.RoundOutcomes.as_view(),
+        name="year-registration-outcomes",
+    ),
+    path(
+        "year-registrations/<id:pk>/students/",
+        years.RoundStudents.as_view(),
+        name="year-registration-students",
     ),
     path("tasks/", tasks.TaskList.as_view(), name="task-list"),
     path("tasks/counts/", tasks.TaskCounts.as_view(), name="task-counts"),

@@ -8,5 +8,13 @@ from workflows.models.correction import CorrectionProcess
 from workflows.models.work import OPEN
 from workflows.models.work import WorkCount
 from workflows.models.work import WorkItem
+from workflows.models.year_registration import YearRegistrationProcess
 
-__all__ = ["OPEN", "AdmissionReviewProcess", "CorrectionProcess", "WorkCount", "WorkItem"]
+__all__ = [
+    "OPEN",
+    "AdmissionReviewProcess",
+    "CorrectionProcess",
+    "WorkCount",
+    "WorkItem",
+    "YearRegistrationProcess",
+]

@@ -45,15 +45,17 @@ def page(request: HttpRequest, template: str, context: dict[str, Any]) -> Templa
 
 
 def own_admissions(person: Student | None) -> dict[str, Any]:
-    """A person's admissions and their student statuses (学籍), newest first: what a
-    student sees of them on their home page."""
+    """A person's admissions and their student statuses (学籍) with their academic-year
+    registrations, newest first: what a student sees of them on their home page."""
     if person is None:
         return {"admissions": [], "statuses": []}
     admissions = AdmissionRecord.objects.filter(student=person).select_related(
         "school", "admission_type"
     )
-    statuses = StudentStatus.objects.filter(student=person).select_related(
-        "school", "admission_type"
+    statuses = (
+        StudentStatus.objects.filter(student=person)
+        .select_related("school", "admission_type")
+        .prefetch_related("year_registrations")
     )
     return {
         "admissions": list(admissions.order_by("-admission_year", "-pk")),
