@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0010_year_registrations'),
+        ('records', '0008_year_registrations'),
         ('viewflow', '0015_task_scheduled'),
         ('workflows', '0007_admission_review_process'),
     ]
