@@ -29,6 +29,7 @@ from django.db.models import Max
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from records.models import GENESIS_HASH
 from records.models import AuditEvent
@@ -139,10 +140,11 @@ def audit_together() -> Iterator[None]:
 def _write(events: Sequence[AuditEvent]) -> None:
     """Link each event to its chain's head (or the event before it here) and write them.
 
-    The heads are read in one query and the events written in one statement. On PostgreSQL
-    the insert moves the heads itself (``AuditEvent``'s ``keep_head`` trigger, which also
-    refuses an event that does not follow its head); elsewhere the heads of the batch are
-    upserted in one more statement.
+    The heads are read in one query and the events written in one statement (on PostgreSQL,
+    from ``COPY_FROM`` events, by ``COPY`` after their ids are drawn). On PostgreSQL the insert
+    moves the heads itself (``AuditEvent``'s ``keep_head`` trigger, which also refuses an
+    event that does not follow its head); elsewhere the heads of the batch are upserted in
+    one more statement.
     """
     if not events:
         return
@@ -169,6 +171,8 @@ def _write(events: Sequence[AuditEvent]) -> None:
     with transaction.atomic(savepoint=False):
         if len(events) == 1:
             events[0].save()
+        elif len(events) >= COPY_FROM and connection.vendor == "postgresql":
+            _copy(events)
         else:
             AuditEvent.objects.bulk_create(events)
         if connection.vendor != "postgresql":
@@ -183,6 +187,46 @@ def _write(events: Sequence[AuditEvent]) -> None:
                 unique_fields=["subject_type", "subject_id"],
                 update_fields=["seq", "hash"],
             )
+
+
+# From this many events, a batch is written on PostgreSQL by ``COPY``, its ids drawn from their
+# sequence first: one statement more than ``bulk_create``, which spent longer compiling a
+# chunk's ``INSERT`` than the database spent writing it (and running ``keep_head``).
+COPY_FROM = 100
+
+_COPY_EVENTS = (
+    "COPY records_auditevent (id, subject_type_id, subject_id, seq, action, actor_id, data, "
+    "created, prev_hash, hash) FROM STDIN"
+)
+
+
+def _copy(events: Sequence[AuditEvent]) -> None:
+    # Django's exceptions (``IntegrityError``) also for COPY, which its wrapper leaves raw.
+    with connection.wrap_database_errors, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [AuditEvent._meta.db_table, len(events)],
+        )
+        ids = cursor.fetchall()
+        with cursor.copy(_COPY_EVENTS) as copy:
+            for event, (pk,) in zip(events, ids, strict=True):
+                event.pk = pk
+                event._state.adding = False
+                event._state.db = connection.alias
+                copy.write_row(
+                    (
+                        pk,
+                        event.subject_type_id,
+                        event.subject_id,
+                        event.seq,
+                        event.action,
+                        event.actor_id,
+                        Jsonb(event.data),
+                        event.created,
+                        event.prev_hash,
+                        event.hash,
+                    )
+                )
 
 
 def subject_label(subject_type_id: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import pgtrigger
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -14,9 +15,11 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.db import connection
 from django.db import transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import records.migrations
+from records import audit
 from records.audit import audit_append
 from records.audit import audit_together
 from records.audit import verify_chains
@@ -161,6 +164,30 @@ def test_a_batch_costs_one_statement_more_on_sqlite_and_none_on_postgresql(
     assert _heads() == _last_rows()
 
 
+def test_a_batch_of_many_events_is_written_in_one_go(subjects):
+    """A batch of ``COPY_FROM`` events or more (a chunk of a bulk decision): the heads read,
+    then on PostgreSQL the events' ids and their ``COPY``, whose one statement moves the
+    heads of every chain, several events of one chain included."""
+    people = [*subjects, *(factories.student(name) for name in ("丙", "丁", "戊"))]
+    audit_append(subject=people[0], action="first", actor=None)
+    count = audit.COPY_FROM + 5
+    with CaptureQueriesContext(connection) as written, transaction.atomic(), audit_together():
+        events = [
+            audit_append(
+                subject=people[n % len(people)], action="many", actor=None, subject_locked=True
+            )
+            for n in range(count)
+        ]
+    if connection.vendor == "postgresql":
+        statements = [q["sql"].split()[0] for q in written.captured_queries]
+        assert statements == ["SAVEPOINT", "SELECT", "SELECT", "COPY", "RELEASE"], statements
+    assert AuditEvent.objects.filter(pk__in=[e.pk for e in events]).count() == count
+    assert _heads() == _last_rows()
+    assert AuditHead.objects.get(**chain_of(people[0])).seq == 1 + count // len(people)
+    result = verify_chains()
+    assert (result.events, result.first_break) == (count + 1, None)
+
+
 def test_the_model_never_writes_a_head(subjects):
     audit_append(subject=subjects[0], action="a", actor=None)
     head = AuditHead.objects.get()
@@ -219,6 +246,74 @@ def test_postgres_refuses_any_write_of_a_head_but_an_append(subjects):
     with pytest.raises(DatabaseError, match="Cannot delete"), transaction.atomic():
         AuditHead.objects.all().delete()
     assert AuditHead.objects.values_list("seq", "hash").get() == (1, event.hash)
+
+
+def _keep_head_function() -> str:
+    ((model, trigger),) = pgtrigger.registered("records.AuditEvent:keep_head")
+    return trigger.get_pgid(model)
+
+
+@pytest.mark.postgres
+def test_postgres_keep_head_plans_its_statements_for_each_insert():
+    """Migration 0009's setting, which a new version of the trigger (CREATE OR REPLACE
+    FUNCTION) would drop: plans cached for the session, costed while the heads were few,
+    made each append read every head of its subject type."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proconfig FROM pg_proc WHERE proname = %s",
+            [_keep_head_function()],
+        )
+        (config,) = cursor.fetchone()
+    assert "plan_cache_mode=force_custom_plan" in (config or [])
+
+
+def test_the_heads_are_found_by_their_chain_alone():
+    """The heads' one index leading with the subject type is the unique (type, id): one on
+    the type alone drew the planner to read every head of the type for each append."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "records_audithead")
+    leading = [
+        c["columns"]
+        for c in constraints.values()
+        if c["columns"][0] == "subject_type_id" and not c["foreign_key"]
+    ]
+    assert leading == [["subject_type_id", "subject_id"]]
+
+
+def _insert_two(*rows: tuple[int | str, ...]) -> None:
+    """Two events written by SQL of one's own, in one statement (``subject_type_id,
+    subject_id, seq, prev_hash, hash`` each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO records_auditevent "
+            "(subject_type_id, subject_id, seq, action, data, created, prev_hash, hash) "
+            "VALUES (%s, %s, %s, 'raw', '{}', now(), %s, %s), "
+            "(%s, %s, %s, 'raw', '{}', now(), %s, %s)",
+            [value for row in rows for value in row],
+        )
+
+
+@pytest.mark.postgres
+def test_postgres_checks_every_event_of_a_statement_against_the_one_before(subjects):
+    first = audit_append(subject=subjects[0], action="a", actor=None)
+    chain = chain_of(subjects[0])
+    type_id, subject_id = chain["subject_type"].pk, chain["subject_id"]
+    # The second event of the statement does not follow the first: nothing is written.
+    with (
+        pytest.raises(DatabaseError, match=r"audit event 3 of .* does not follow"),
+        transaction.atomic(),
+    ):
+        _insert_two(
+            (type_id, subject_id, 2, first.hash, "2" * 64),
+            (type_id, subject_id, 3, first.hash, "3" * 64),
+        )
+    assert AuditEvent.objects.count() == 1
+    # Each following the one before, the first following the head: the head moves to the last.
+    _insert_two(
+        (type_id, subject_id, 3, "2" * 64, "3" * 64),
+        (type_id, subject_id, 2, first.hash, "2" * 64),
+    )
+    assert AuditHead.objects.values_list("seq", "hash").get(**chain) == (3, "3" * 64)
 
 
 @pytest.mark.postgres
