@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -46,6 +47,7 @@ from records.models import AdmissionImport
 from records.models import AdmissionRecord
 from records.models import School
 from records.models import StudentStatus
+from records.status_changes.periods import past_max_study_period
 from records.tasks import queue_admission_import
 from records.validators import mask_id_number
 
@@ -329,6 +331,12 @@ class AdmissionList(generics.ListAPIView[AdmissionRecord]):
     parameters=[
         *LIST_PARAMETERS,
         OpenApiParameter("state", str, enum=StatusState.values, description="a state"),
+        OpenApiParameter(
+            "past_max_period",
+            bool,
+            description="only current statuses past their maximum study period (study length "
+            "plus the school's extension): those for a withdrawal review",
+        ),
     ],
 )
 class StudentStatusList(generics.ListAPIView[StudentStatus]):
@@ -342,6 +350,8 @@ class StudentStatusList(generics.ListAPIView[StudentStatus]):
             codenames.VIEW,
             StudentStatus.objects.select_related("student", "school"),
         )
+        if self.request.query_params.get("past_max_period") in ("true", "1"):
+            statuses = past_max_study_period(statuses, timezone.localdate())
         return _filtered(
             statuses,
             self.request.query_params,

@@ -6,7 +6,8 @@
 - ``qualifications``: qualifications and their revisions;
 - ``corrections``: correction requests and their evidence;
 - ``admissions``: admission types, imports, admissions and student statuses;
-- ``cohorts``: a school's freshmen of one year, and requests to cancel an admission.
+- ``cohorts``: a school's freshmen of one year, and requests to cancel an admission;
+- ``status_changes``: status change requests (学籍异动).
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -48,6 +49,7 @@ from records.models.reference import Major
 from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
+from records.models.status_changes import StatusChangeRequest
 
 __all__ = [
     "AUDIT_APPEND_ONLY",
@@ -78,6 +80,7 @@ __all__ = [
     "QualificationRevision",
     "School",
     "SchoolMajor",
+    "StatusChangeRequest",
     "Student",
     "StudentStatus",
     "User",

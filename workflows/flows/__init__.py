@@ -6,5 +6,6 @@ from __future__ import annotations
 
 from workflows.flows import admission
 from workflows.flows import correction
+from workflows.flows import status_change
 
-__all__ = ["admission", "correction"]
+__all__ = ["admission", "correction", "status_change"]

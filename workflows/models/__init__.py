@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from workflows.models.admission import AdmissionReviewProcess
 from workflows.models.correction import CorrectionProcess
+from workflows.models.status_change import StatusChangeProcess
 from workflows.models.work import OPEN
 from workflows.models.work import WorkCount
 from workflows.models.work import WorkItem
 
-__all__ = ["OPEN", "AdmissionReviewProcess", "CorrectionProcess", "WorkCount", "WorkItem"]
+__all__ = [
+    "OPEN",
+    "AdmissionReviewProcess",
+    "CorrectionProcess",
+    "StatusChangeProcess",
+    "WorkCount",
+    "WorkItem",
+]
