@@ -375,6 +375,7 @@ SPECTACULAR_SETTINGS = {
         "AdmissionStateEnum": "records.choices.AdmissionState",
         "StudentStatusStateEnum": "records.choices.StatusState",
         "ImportStateEnum": "records.choices.ImportState",
+        "StatusChangeStateEnum": "records.choices.StatusChangeState",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }

@@ -36,6 +36,12 @@ API_PATHS = {
     "/api/v1/admission-imports/{id}/errors/",
     "/api/v1/admissions/",
     "/api/v1/student-statuses/",
+    "/api/v1/student-statuses/{id}/",
+    "/api/v1/status-changes/",
+    "/api/v1/status-changes/types/",
+    "/api/v1/status-changes/{id}/",
+    "/api/v1/status-changes/{id}/withdraw/",
+    "/api/v1/status-changes/{id}/resubmit/",
 }
 
 
@@ -141,3 +147,14 @@ def test_withdraw_and_resubmit_document_their_conflicts(schema):
     for action in ("withdraw", "resubmit"):
         responses = schema["paths"][f"/api/v1/corrections/{{id}}/{action}/"]["post"]["responses"]
         assert "409" in responses, action
+
+
+def test_status_changes_document_their_answers(schema):
+    filing = schema["paths"]["/api/v1/status-changes/"]["post"]["responses"]
+    assert {"201", "400", "403", "404", "409"} <= set(filing)
+    for action in ("withdraw", "resubmit"):
+        path = f"/api/v1/status-changes/{{id}}/{action}/"
+        assert "409" in schema["paths"][path]["post"]["responses"], action
+    types = schema["paths"]["/api/v1/status-changes/types/"]["get"]["responses"]["200"]
+    assert types["content"]["application/json"]["schema"]["type"] == "array"
+    assert "404" in schema["paths"]["/api/v1/student-statuses/{id}/"]["get"]["responses"]

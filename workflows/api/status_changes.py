@@ -5,6 +5,7 @@ answers 404. Decisions go through ``/api/v1/tasks/``."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -26,7 +27,6 @@ from permissions.checks import scope
 from records.api.schema import error_responses
 from records.api.serializers import object_id_field
 from records.choices import StatusChangeState
-from records.corrections.history import HistoryEntry
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.status_changes.history import request_history
@@ -34,20 +34,15 @@ from records.status_changes.types import TYPES
 from records.status_changes.types import StatusChangeType
 from records.validators import mask_id_numbers_in
 from workflows import work
+from workflows.api.corrections import HistorySerializer
 from workflows.flows import status_change as flow
 
 BAD_CHOICE = _("Choose one of: %(choices)s.")
+ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
 FIELDS_HELP = (
     "Field name → value, as the type declares (`GET /api/v1/status-changes/types/`): dates "
     "as YYYY-MM-DD, a major as its code, a choice as its code."
 )
-
-
-class HistorySerializer(serializers.Serializer[HistoryEntry]):
-    action = serializers.CharField()
-    actor = serializers.CharField()
-    at = serializers.DateTimeField()
-    comment = serializers.CharField(allow_blank=True)
 
 
 class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
@@ -131,14 +126,14 @@ def _fields_field() -> serializers.DictField:
     )
 
 
-class FileSerializer(serializers.Serializer[dict[str, Any]]):
+class StatusChangeFileSerializer(serializers.Serializer[dict[str, Any]]):
     status = object_id_field(help_text="The student status (`/api/v1/student-statuses/`).")
     type = serializers.CharField(help_text="A type's key (`/api/v1/status-changes/types/`).")
     fields = _fields_field()  # type: ignore[assignment]
     reason = serializers.CharField(allow_blank=True)
 
 
-class ResubmitSerializer(serializers.Serializer[dict[str, Any]]):
+class StatusChangeResubmitSerializer(serializers.Serializer[dict[str, Any]]):
     fields = _fields_field()  # type: ignore[assignment]
     reason = serializers.CharField(allow_blank=True)
 
@@ -191,7 +186,7 @@ class StatusChangeListCreate(generics.ListAPIView[StatusChangeRequest]):
         if school := params.get("school"):
             requests = requests.filter(school_id=school)
         if (status_id := params.get("status")) is not None:
-            if not status_id.isdigit() or len(status_id) > 18:  # noqa: PLR2004
+            if not ID_PATTERN.fullmatch(status_id):
                 errors["status"] = [str(_("Give a student status's id."))]
             else:
                 requests = requests.filter(status_id=int(status_id))
@@ -204,11 +199,11 @@ class StatusChangeListCreate(generics.ListAPIView[StatusChangeRequest]):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request=FileSerializer,
+        request=StatusChangeFileSerializer,
         responses={201: StatusChangeDetailSerializer, **error_responses(404, 409)},
     )
     def post(self, request: Request) -> Response:
-        data = FileSerializer(data=request.data)
+        data = StatusChangeFileSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         found = (
             scope(request.user, codenames.VIEW, StudentStatus.objects)
@@ -254,7 +249,7 @@ class StatusChangeWithdraw(APIView):
 
 @extend_schema(
     tags=["status changes"],
-    request=ResubmitSerializer,
+    request=StatusChangeResubmitSerializer,
     responses={200: StatusChangeDetailSerializer, **error_responses(409)},
 )
 class StatusChangeResubmit(APIView):
@@ -263,7 +258,7 @@ class StatusChangeResubmit(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         found = _visible(request, pk)
-        data = ResubmitSerializer(data=request.data)
+        data = StatusChangeResubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         done = flow.status_change_resubmit(
             request=found,
