@@ -24,6 +24,7 @@ from records.models import Qualification
 from records.models import QualificationRevision
 from records.models import School
 from records.models import SchoolMajor
+from records.models import StatusChangeRequest
 from records.models import Student
 from records.models import User
 from records.validators import mask_id_number
@@ -122,6 +123,12 @@ class QualificationRevisionAdmin(ReadOnlyAdmin):
 class CorrectionRequestAdmin(ReadOnlyAdmin):
     list_display = ("pk", "qualification", "school", "state", "created")
     list_filter = ("state",)
+
+
+@admin.register(StatusChangeRequest)
+class StatusChangeRequestAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "type", "status", "school", "state", "created")
+    list_filter = ("state", "type")
 
 
 @admin.register(AuditEvent)

@@ -427,3 +427,46 @@ def test_every_decision_is_audited_on_the_request(w):
         .values_list("action", flat=True)
     )
     assert actions == ["status_change.filed", "status_change.approved"]
+
+
+def test_emails_of_return_rejection_withdrawal_and_the_province(
+    w, provincial_type, django_capture_on_commit_callbacks
+):
+    w.student.language = "en"
+    w.student.save()
+    returned = sc.file(w, "suspension", sc.SUSPENSION)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(returned, StatusChangeFlow.school_review, w.officer, "return", "日期有误")
+    [message] = mail.outbox
+    assert message.to == [w.student.email]
+    assert message.subject.startswith("[Xueji] Status change request")
+    assert "returned" in message.subject
+    assert "日期有误" in message.body
+    assert "Suspension of studies" in message.body  # the type, in the recipient's language
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        flow.status_change_withdraw(request=returned, user=w.student)
+    assert mail.outbox == []  # it waited for the requester alone
+    waiting = sc.file(w, "suspension", sc.SUSPENSION)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        flow.status_change_withdraw(request=waiting, user=w.student)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        u.email for u in (w.officer, w.officer_b, w.officer_c)
+    )
+    assert all("撤回" in m.subject for m in mail.outbox)
+
+    forwarded = sc.file(w, provincial_type.key, sc.SUSPENSION)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(forwarded, StatusChangeFlow.school_review, w.officer)
+    assert [m.to[0] for m in mail.outbox] == [w.province.email]
+    assert "待确认" in mail.outbox[0].subject
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _decide(forwarded, StatusChangeFlow.province_confirm, w.province, "reject", "不符合条件")
+    assert [m.to[0] for m in mail.outbox] == [w.student.email]
+    assert "rejected" in mail.outbox[0].subject
