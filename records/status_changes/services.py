@@ -321,7 +321,7 @@ def _apply(
     status = request.status
     _check_current(status)
     values = kind.load(request.fields)
-    broken = kind.broken_rules(Check(status, values, decided.at.date()))
+    broken = kind.broken_rules(Check(status, values, timezone.localdate(decided.at)))
     if broken:
         rules = "; ".join(rule.error() for rule in broken)
         raise ConflictError(str(RULES_BROKEN % {"rules": rules}), code="rules_broken")

@@ -171,11 +171,11 @@ class Rule:
         return self.field if self.field in ("status", "type") else f"fields.{self.field}"
 
 
-def _in_state(state: str, code: str, message: StrOrPromise, number: int) -> Rule:
+def _in_state(state: str, code: str, message: StrOrPromise, number: int | None) -> Rule:
     return Rule(
         code=code,
         message=message,
-        source=article(number),
+        source=article(number) if number else "",
         field="status",
         holds=lambda c: c.status.state == state,
     )
@@ -353,9 +353,10 @@ class StatusChangeType:
             raise ValidationError(errors)
 
 
+# "Only an enrolled status", citing the article of the type where it has one.
 _ENROLLED_RULE = {
     number: _in_state(StatusState.ENROLLED, "only_enrolled", ONLY_ENROLLED, number)
-    for number in (21, 25, 27, 32, 15)
+    for number in (21, 25, 27, 32, None)
 }
 
 _TYPES = (
@@ -455,7 +456,7 @@ _TYPES = (
         fields=(NEW_GRADUATION,),
         rules=(
             CREDIT_SYSTEM,
-            _ENROLLED_RULE[15],
+            _ENROLLED_RULE[None],
             Rule(
                 code="graduation_later",
                 message=_("The new expected graduation date must be later than the current one."),
@@ -473,7 +474,7 @@ _TYPES = (
         fields=(NEW_GRADUATION,),
         rules=(
             CREDIT_SYSTEM,
-            _ENROLLED_RULE[15],
+            _ENROLLED_RULE[None],
             Rule(
                 code="graduation_later",
                 message=_("The new expected graduation date must be later than the current one."),
@@ -491,7 +492,7 @@ _TYPES = (
         fields=(NEW_GRADUATION,),
         rules=(
             CREDIT_SYSTEM,
-            _ENROLLED_RULE[15],
+            _ENROLLED_RULE[None],
             Rule(
                 code="graduation_earlier",
                 message=_("The new expected graduation date must be earlier than the current one."),

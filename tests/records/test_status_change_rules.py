@@ -178,7 +178,7 @@ RULES = [
         {"expected_graduation": "2029-07-01"},
         "status",
         "only_enrolled",
-        "第15条",
+        "",
     ),
     (
         "skip",
@@ -187,7 +187,7 @@ RULES = [
         {"expected_graduation": "2027-07-01"},
         "status",
         "only_enrolled",
-        "第15条",
+        "",
     ),
     (
         "repetition",
@@ -196,7 +196,7 @@ RULES = [
         {"expected_graduation": "2029-07-01"},
         "status",
         "only_enrolled",
-        "第15条",
+        "",
     ),
     (
         "reservation",
