@@ -33,6 +33,7 @@ def test_a_suspension_is_decided_on_its_task_page(places):
     assert "休学" in html
     assert "2026-02-28" in html
     assert "个人原因" in html
+    assert "提交申请" in html  # the timeline, in the page's words
     assert w.status.student_number in html
     assert w.status.student.id_number not in html
     assert _client(w.foreign_officer).get(f"/work/{item.pk}/").status_code == 404

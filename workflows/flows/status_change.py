@@ -271,7 +271,10 @@ def _panel(request: StatusChangeRequest, user: User) -> dict[str, Any]:
         "change_label": _type_label(request.type),
         "values": [(f.label, request.fields.get(f.name)) for f in (kind.fields if kind else ())],
         "reason": mask_id_numbers_in(request.reason),
-        "history": request_history(request),
+        "history": [
+            (glossary.STATUS_CHANGE_ACTIONS.get(e.action, e.action), e)
+            for e in request_history(request)
+        ],
         "in_full": False,
     }
 
