@@ -15,6 +15,7 @@ from django.db import IntegrityError
 from django.db import transaction
 from viewflow.workflow.status import PROCESS
 
+from records.audit import verify_chains
 from records.choices import StatusChangeState
 from records.choices import StatusState
 from records.errors import ConflictError
@@ -427,6 +428,10 @@ def test_every_decision_is_audited_on_the_request(w):
         .values_list("action", flat=True)
     )
     assert actions == ["status_change.filed", "status_change.approved"]
+    # The request's chain and the status's, written in one decision, both hold.
+    result = verify_chains()
+    assert result.first_break is None
+    assert result.chains == 2
 
 
 def test_emails_of_return_rejection_withdrawal_and_the_province(
