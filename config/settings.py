@@ -382,6 +382,7 @@ SPECTACULAR_SETTINGS = {
         "ImportStateEnum": "records.choices.ImportState",
         "YearRoundStateEnum": "records.choices.YearRoundState",
         "YearRegistrationStateEnum": "records.choices.YearRegistrationState",
+        "StatusChangeStateEnum": "records.choices.StatusChangeState",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }

@@ -57,6 +57,19 @@ CORRECTION_CONTEXT = (
     "comment",
     "url",
 )
+# Status change events share one layout (notifications/status_change/<lang>/base.*): the
+# request's number, school, student (by name) and type (``change``, its label), its state
+# and the step it now waits for, the decider's comment, and a link.
+STATUS_CHANGE_CONTEXT = (
+    "request_id",
+    "school",
+    "student",
+    "change",
+    "state",
+    "waiting_for",
+    "comment",
+    "url",
+)
 # Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
 # step, whose subject it is (student, school), when it is due, and a link.
 TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")
@@ -122,6 +135,21 @@ EVENTS: dict[str, Event] = {
                 ("correction_rejected", "To the requester and student: rejected."),
                 ("correction_approved", "To the requester and student: approved and applied."),
                 ("correction_withdrawn", "To whoever holds the open task: withdrawn."),
+            )
+        ),
+        *(
+            Event(slug, description, required=STATUS_CHANGE_CONTEXT)
+            for slug, description in (
+                ("status_change_received", "Receipt to the requester and student: filed."),
+                (
+                    "status_change_review_needed",
+                    "To the school's officers who may take its next school step.",
+                ),
+                ("status_change_forwarded", "To the province's administrators: to confirm."),
+                ("status_change_returned", "To the requester and student: returned."),
+                ("status_change_rejected", "To the requester and student: rejected."),
+                ("status_change_approved", "To the requester and student: approved, applied."),
+                ("status_change_withdrawn", "To whoever could take the open task: withdrawn."),
             )
         ),
         Event(

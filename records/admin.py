@@ -27,6 +27,7 @@ from records.models import Qualification
 from records.models import QualificationRevision
 from records.models import School
 from records.models import SchoolMajor
+from records.models import StatusChangeRequest
 from records.models import Student
 from records.models import User
 from records.models import YearRegistration
@@ -192,6 +193,12 @@ class AdmissionCancellationAdmin(ReadOnlyAdmin):
     @admin.display(description=_("year"), ordering="cohort__year")
     def cohort_year(self, obj: AdmissionCancellation) -> int:
         return obj.cohort.year
+
+
+@admin.register(StatusChangeRequest)
+class StatusChangeRequestAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "type", "status", "school", "state", "created")
+    list_filter = ("state", "type")
 
 
 @admin.register(AuditEvent)

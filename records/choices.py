@@ -212,3 +212,33 @@ YearOutcome = YearRegistrationState
 # A student of a round neither registered nor deferred (no registration row): a filter of the
 # round's lists, never a stored state.
 UNREGISTERED = "unregistered"
+
+
+class StatusChangeState(models.TextChoices):
+    """A status change request (学籍异动, DESIGN.md §2): the school decides in one or two
+    levels (``department_approved`` between them), then the province where the type says so
+    (``school_approved`` waits for it)."""
+
+    SUBMITTED = "submitted", _("Submitted")
+    DEPARTMENT_APPROVED = "department_approved", _("Approved at the first school level")
+    SCHOOL_APPROVED = "school_approved", _("Approved by the school")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    RETURNED = "returned", _("Returned for revision")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUS_CHANGE_STATES = (
+    StatusChangeState.SUBMITTED,
+    StatusChangeState.DEPARTMENT_APPROVED,
+    StatusChangeState.SCHOOL_APPROVED,
+    StatusChangeState.RETURNED,
+)
+
+
+class ApprovalLevels(models.IntegerChoices):
+    """How many levels of the school decide a status change (e.g. the department, then the
+    registry office)."""
+
+    ONE = 1, _("One level (the registry office)")
+    TWO = 2, _("Two levels (the department, then the registry office)")

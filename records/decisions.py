@@ -46,6 +46,9 @@ BAD_DECISION = _("The decision must be one of: %(choices)s.")
 MAY_NOT_DECIDE = _("You may not decide this step.")
 REQUESTER_NEVER_DECIDES = _("The requester of a request cannot decide it.")
 WRONG_STEP = _("This request is not waiting for this decision.")
+DECIDED_EARLIER_LEVEL = _(
+    "You decided an earlier level of this request; another officer decides this one."
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class StepRule:
     outcomes: tuple[Outcome, ...] = ()
     state_field: str = "state"
     requester_field: str | None = "requester_id"
+    # Fields of the subject naming other users who may not decide this step: the decider of
+    # a request's first school level never decides its second.
+    excluded_deciders: tuple[str, ...] = ()
     # What the checks, the record services and the notices read of the subject, loaded with
     # the lock (``select_related``).
     related: tuple[str, ...] = ()
@@ -175,14 +181,16 @@ def lock_subject(rule: StepRule, pk: Any) -> Any:
 
 
 def check_decider(rule: StepRule, subject: Any, user: User) -> None:
-    """404 when ``user`` may not see ``subject``, 403 when they may not take the step or
-    filed the request themselves."""
+    """404 when ``user`` may not see ``subject``, 403 when they may not take the step, filed
+    the request themselves or are excluded from it (``excluded_deciders``)."""
     if not may(user, codenames.VIEW, subject):
         raise NotVisibleError(subject.pk)
     if not may(user, rule.perm, subject):
         raise PermissionDenied(MAY_NOT_DECIDE)
     if rule.requester_field and getattr(subject, rule.requester_field) == user.pk:
         raise PermissionDenied(REQUESTER_NEVER_DECIDES)
+    if any(getattr(subject, name) == user.pk for name in rule.excluded_deciders):
+        raise PermissionDenied(DECIDED_EARLIER_LEVEL)
 
 
 def _check_waiting(rule: StepRule, subject: Any) -> None:

@@ -27,6 +27,7 @@ from permissions.services import ensure_roles
 from permissions.services import grant_role
 from records.admissions.imports import queue_import
 from records.admissions.imports import run_import
+from records.admissions.numbering import expected_graduation
 from records.choices import AdmissionState
 from records.choices import EducationType
 from records.choices import Gender
@@ -42,6 +43,7 @@ from records.models import Province
 from records.models import Qualification
 from records.models import School
 from records.models import Student
+from records.models import StudentStatus
 from records.models import User
 from records.names import split_name
 from records.qualifications import qualification_create
@@ -95,6 +97,9 @@ DEMO_ACCOUNTS = (
     DemoUser("student_a", roles.STUDENT, ""),
     DemoUser("student_b", roles.STUDENT, "", language="en"),
     DemoUser("student_c", roles.STUDENT, ""),
+    # Enrolled students (``DEMO_ENROLLED``), who file status changes.
+    DemoUser("student_d", roles.STUDENT, ""),
+    DemoUser("student_e", roles.STUDENT, "", language="en"),
 )
 DEMO_PEOPLE = (
     DemoPerson(
@@ -144,6 +149,61 @@ DEMO_PEOPLE = (
     ),
 )
 DEMO_USERS = tuple(account.username for account in DEMO_ACCOUNTS)
+
+
+@dataclass(frozen=True)
+class DemoEnrolled:
+    """An enrolled student of the demo: a person, a login and a current student status."""
+
+    username: str
+    name: str
+    gender: str
+    birth_date: datetime.date
+    region: str
+    serial: int
+    ethnicity: str
+    school: str
+    student_number: str
+    major_code: str
+    major_name: str
+    entry_date: datetime.date
+    study_length: str
+
+
+DEMO_ENROLLED = (
+    DemoEnrolled(
+        username="student_d",
+        name="刘子轩",
+        gender=Gender.MALE,
+        birth_date=datetime.date(2005, 4, 18),
+        region="110102",
+        serial=73,
+        ethnicity="01",
+        school="10001",
+        student_number="2024000101",
+        major_code="080901",
+        major_name="计算机科学与技术",
+        entry_date=datetime.date(2024, 9, 1),
+        study_length="4",
+    ),
+    DemoEnrolled(
+        username="student_e",
+        name="周雨桐",
+        gender=Gender.FEMALE,
+        birth_date=datetime.date(2005, 10, 6),
+        region="310104",
+        serial=52,
+        ethnicity="01",
+        school="10246",
+        student_number="24300100021",
+        major_code="020101",
+        major_name="经济学",
+        entry_date=datetime.date(2024, 9, 1),
+        study_length="4",
+    ),
+)
+# Named in the README: the demo school that records no 留级, 降级 or 跳级.
+CREDIT_SYSTEM_SCHOOL = "10246"
 
 
 @dataclass(frozen=True)
@@ -236,7 +296,7 @@ DEMO_FRESHMEN = (
 DEMO_FRESHMAN = DEMO_FRESHMEN[0]
 
 
-def demo_id_number(person: DemoPerson | DemoFreshman) -> str:
+def demo_id_number(person: DemoPerson | DemoFreshman | DemoEnrolled) -> str:
     body = f"{person.region}{person.birth_date:%Y%m%d}{person.serial:03d}"
     return body + ric.calc_check_digit(body + "0")
 
@@ -249,7 +309,8 @@ def _demo_name(account: DemoUser, user: User) -> str:
     person = Student.objects.filter(user=user).only("name").first()
     if person is not None:
         return person.name
-    return next(p.name for p in DEMO_PEOPLE if p.username == account.username)
+    people: tuple[DemoPerson | DemoEnrolled, ...] = (*DEMO_PEOPLE, *DEMO_ENROLLED)
+    return next(p.name for p in people if p.username == account.username)
 
 
 @transaction.atomic
@@ -260,8 +321,9 @@ def seed_demo() -> list[str]:
     ensure_roles()
     for code, principal in PRINCIPALS.items():
         School.objects.filter(pk=code).update(principal_name=principal)
+    School.objects.filter(pk=CREDIT_SYSTEM_SCHOOL).update(credit_system=True)
     lines = []
-    school_of = {person.username: person.school for person in DEMO_PEOPLE}
+    school_of = {person.username: person.school for person in (*DEMO_PEOPLE, *DEMO_ENROLLED)}
     for account in DEMO_ACCOUNTS:
         user, created = User.objects.get_or_create(
             username=account.username,
@@ -301,6 +363,8 @@ def seed_demo() -> list[str]:
         )
         if not Qualification.objects.filter(certificate_number=person.certificate_number).exists():
             _demo_qualification(person, student)
+    for enrolled in DEMO_ENROLLED:
+        _demo_status(enrolled)
     _demo_cohort()
     return lines
 
@@ -399,3 +463,36 @@ def _demo_qualification(person: DemoPerson, student: Student) -> Qualification:
         certificate_number=person.certificate_number,
     )
     return qualification_register(qualification=qualification, acting_user=None)
+
+
+def _demo_status(enrolled: DemoEnrolled) -> StudentStatus:
+    """The enrolled student's person and current status (kept when seeded before)."""
+    user = User.objects.get(username=enrolled.username)
+    student = Student.objects.filter(user=user).first() or student_create(
+        name=enrolled.name,
+        gender=enrolled.gender,
+        birth_date=enrolled.birth_date,
+        id_type=IdType.RESIDENT_ID,
+        id_number=demo_id_number(enrolled),
+        ethnicity=Ethnicity.objects.get(pk=enrolled.ethnicity),
+        email=user.email,
+        user=user,
+    )
+    school = School.objects.get(pk=enrolled.school)
+    status: StudentStatus
+    status, _created = StudentStatus.objects.get_or_create(
+        school=school,
+        student_number=enrolled.student_number,
+        defaults={
+            "student": student,
+            "province_id": school.province_id,
+            "level": Level.BACHELOR,
+            "major_code": enrolled.major_code,
+            "major_name": enrolled.major_name,
+            "learning_form": LearningForm.FULL_TIME,
+            "study_length": enrolled.study_length,
+            "entry_date": enrolled.entry_date,
+            "expected_graduation": expected_graduation(enrolled.entry_date, enrolled.study_length),
+        },
+    )
+    return status

@@ -8,11 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from records.choices import CorrectionState
+from records.choices import StatusChangeState
 
 PROCESSES: dict[str, StrOrPromise] = {
     "correction": _("Qualification correction"),
     "admission_review": _("Admission re-examination"),
     "year_registration": _("Academic-year registration"),
+    "status_change": _("Student status change"),
 }
 
 STEPS: dict[str, StrOrPromise] = {
@@ -22,6 +24,8 @@ STEPS: dict[str, StrOrPromise] = {
     "review": _("Re-examination and registration"),
     "confirm_cancellation": _("Confirmation of a cancellation"),
     "registration": _("Registration of the enrolled students"),
+    "school_final": _("Final school review"),
+    "province_confirm": _("Provincial confirmation"),
 }
 
 APPROVE = "approve"
@@ -77,4 +81,25 @@ ACTIONS: dict[str, StrOrPromise] = {
     "withdrawn": _("Withdrawn"),
     "stale": _("Returned to school review: the record changed"),
     "evidence_added": _("Evidence added"),
+}
+
+# Status changes (``workflows.flows.status_change``): their states, the step each open state
+# waits for, and what a request's history says of each step (``status_change.<action>``).
+STATUS_CHANGE_STATES: dict[str, StrOrPromise] = dict(StatusChangeState.choices)
+STATUS_CHANGE_WAITING_FOR: dict[str, StrOrPromise] = {
+    StatusChangeState.SUBMITTED: STEPS["school_review"],
+    StatusChangeState.DEPARTMENT_APPROVED: STEPS["school_final"],
+    StatusChangeState.SCHOOL_APPROVED: STEPS["province_confirm"],
+    StatusChangeState.RETURNED: STEPS["revise"],
+}
+STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
+    "filed": _("Request filed"),
+    "first_level_approved": _("Approved at the first school level"),
+    "forwarded": _("Forwarded to the province"),
+    "returned": _("Returned for revision"),
+    "returned_to_school": _("Returned to the school by the province"),
+    "resubmitted": _("Submitted again"),
+    "rejected": _("Rejected"),
+    "approved": _("Approved"),
+    "withdrawn": _("Withdrawn"),
 }

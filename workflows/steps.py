@@ -40,6 +40,9 @@ class Facts:
     # certificate number).
     reference: str = ""
     requester_id: int | None = None
+    # Another user who may not take the task (the decider of the request's first school
+    # level, at its second): left out of their work list as the requester is.
+    excluded_id: int | None = None
     # Keys the flow's ``summary_label`` turns into words (a correction: the changed fields).
     summary: tuple[str, ...] = ()
 

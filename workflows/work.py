@@ -106,6 +106,7 @@ def open_item(activation: Any) -> WorkItem:
         student_name=facts.student_name,
         reference=facts.reference,
         requester_id=facts.requester_id,
+        excluded_id=facts.excluded_id,
         summary=list(facts.summary),
         created=opened,
         due=due,
@@ -272,9 +273,13 @@ def _in_scope(user: User) -> models.Q:
 
 def open_items(user: User) -> models.QuerySet[WorkItem]:
     """The open work items ``user`` may act on, for every flow, never the user's own
-    requests (``workitem_open_scope`` serves them in waiting order)."""
+    requests nor those they are excluded from (``workitem_open_scope`` serves them in
+    waiting order)."""
     items: models.QuerySet[WorkItem] = (
-        WorkItem.objects.filter(OPEN).filter(_in_scope(user)).exclude(requester_id=user.pk)
+        WorkItem.objects.filter(OPEN)
+        .filter(_in_scope(user))
+        .exclude(requester_id=user.pk)
+        .exclude(excluded_id=user.pk)
     )
     return items
 
@@ -437,7 +442,7 @@ def may_decide(user: User, flow: str, subject_id: Any) -> bool:
         .first()
     )
     step = step_of(item) if item else None
-    if item is None or step is None or item.requester_id == user.pk:
+    if item is None or step is None or user.pk in (item.requester_id, item.excluded_id):
         return False
     if item.task.owner_id is not None and item.task.owner_id != user.pk:
         return False

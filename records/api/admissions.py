@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -49,6 +50,7 @@ from records.models import AdmissionRecord
 from records.models import School
 from records.models import StudentStatus
 from records.models import YearRegistration
+from records.status_changes.periods import past_max_study_period
 from records.tasks import queue_admission_import
 from records.validators import mask_id_number
 
@@ -351,6 +353,12 @@ class AdmissionList(generics.ListAPIView[AdmissionRecord]):
     parameters=[
         *LIST_PARAMETERS,
         OpenApiParameter("state", str, enum=StatusState.values, description="a state"),
+        OpenApiParameter(
+            "past_max_period",
+            bool,
+            description="only current statuses past their maximum study period (study length "
+            "plus the school's extension): those for a withdrawal review",
+        ),
     ],
 )
 class StudentStatusList(generics.ListAPIView[StudentStatus]):
@@ -367,6 +375,8 @@ class StudentStatusList(generics.ListAPIView[StudentStatus]):
                 "year_registrations"
             ),
         )
+        if self.request.query_params.get("past_max_period") in ("true", "1"):
+            statuses = past_max_study_period(statuses, timezone.localdate())
         return _filtered(
             statuses,
             self.request.query_params,

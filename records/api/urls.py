@@ -14,6 +14,7 @@ from records.api import admissions
 from records.api import claim
 from records.api import qualifications
 from records.api import reference
+from records.api import statuses
 from records.api import views
 from records.api.errors import api_not_found
 
@@ -47,5 +48,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("admissions/", admissions.AdmissionList.as_view(), name="admission-list"),
     path("student-statuses/", admissions.StudentStatusList.as_view(), name="student-status-list"),
+    path(
+        "student-statuses/<id:pk>/",
+        statuses.StudentStatusDetail.as_view(),
+        name="student-status-detail",
+    ),
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

@@ -8,7 +8,8 @@
 - ``admissions``: admission types, imports, admissions and student statuses (and the
   ``Programme`` both declare once);
 - ``cohorts``: a school's freshmen of one year, and requests to cancel an admission;
-- ``years``: academic-year registration: a school's round of a year, and its registrations.
+- ``years``: academic-year registration: a school's round of a year, and its registrations;
+- ``status_changes``: status change requests (学籍异动).
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -51,6 +52,7 @@ from records.models.reference import Major
 from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
+from records.models.status_changes import StatusChangeRequest
 from records.models.years import YearRegistration
 from records.models.years import YearRegistrationRound
 
@@ -84,6 +86,7 @@ __all__ = [
     "QualificationRevision",
     "School",
     "SchoolMajor",
+    "StatusChangeRequest",
     "Student",
     "StudentStatus",
     "User",

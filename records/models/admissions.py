@@ -292,3 +292,35 @@ class StudentStatus(ConcurrentTransitionMixin, Programme):
 
     def __str__(self) -> str:
         return f"{self.student_number} {self.school_id}"
+
+    @property
+    def is_current(self) -> bool:
+        """Enrolled, suspended or reserved: a status that ended (退学, 死亡, …) takes no
+        change any more."""
+        return self.state in OPEN_STATUS_STATES
+
+    # The moves a status change makes (``records.status_changes.types`` names them). Each is
+    # the graph only: the approval's record service saves, audits and mails.
+    @transition(field=state, source=StatusState.ENROLLED, target=StatusState.SUSPENDED)
+    def suspend(self) -> None:
+        """休学."""
+
+    @transition(field=state, source=StatusState.SUSPENDED, target=StatusState.ENROLLED)
+    def resume(self) -> None:
+        """复学."""
+
+    @transition(field=state, source=StatusState.ENROLLED, target=StatusState.RESERVED)
+    def reserve(self) -> None:
+        """保留学籍."""
+
+    @transition(field=state, source=StatusState.RESERVED, target=StatusState.ENROLLED)
+    def end_reservation(self) -> None:
+        """Back from a reserved status (保留学籍期满复学)."""
+
+    @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.WITHDRAWN)
+    def withdraw(self) -> None:
+        """退学: the status ends (学籍注销)."""
+
+    @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.DECEASED)
+    def record_death(self) -> None:
+        """死亡: the status ends (学籍注销)."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.core.validators import MaxValueValidator
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from records.admissions import numbering
+from records.choices import ApprovalLevels
 from records.years import window
 
 PROVINCE_CODE_RULE = _("A province code is 2 digits (GB/T 2260).")
@@ -57,6 +59,23 @@ class School(models.Model):
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
     principal_name = models.CharField(_("principal's name"), max_length=40, blank=True)
     credit_system = models.BooleanField(_("credit system"), default=False)
+    # Status changes (``records.status_changes``): how many school levels decide them, and
+    # how many years past the study length a student may take (the maximum study period,
+    # counting suspension and reservation: 《普通高等学校学生管理规定》第28条).
+    status_change_levels = models.PositiveSmallIntegerField(
+        _("status change approval levels"),
+        choices=ApprovalLevels.choices,
+        default=ApprovalLevels.ONE,
+    )
+    max_extension_years = models.PositiveSmallIntegerField(
+        _("years allowed beyond the study length"),
+        default=2,
+        validators=[MaxValueValidator(6)],
+        help_text=_(
+            "The maximum study period is the study length plus these years, suspension and "
+            "reservation included."
+        ),
+    )
     # The school's rules for its freshmen (``records.admissions.numbering``).
     student_number_pattern = models.CharField(
         _("student number pattern"),

@@ -41,6 +41,12 @@ API_PATHS = {
     "/api/v1/admission-imports/{id}/errors/",
     "/api/v1/admissions/",
     "/api/v1/student-statuses/",
+    "/api/v1/student-statuses/{id}/",
+    "/api/v1/status-changes/",
+    "/api/v1/status-changes/types/",
+    "/api/v1/status-changes/{id}/",
+    "/api/v1/status-changes/{id}/withdraw/",
+    "/api/v1/status-changes/{id}/resubmit/",
 }
 
 
@@ -161,3 +167,14 @@ def test_the_outcomes_document_the_return_of_a_retained_admission(schema):
     assert "status_elsewhere" in result["code"]["description"]
     description = schema["paths"]["/api/v1/admissions/outcomes/"]["post"]["description"]
     assert "`registered` for a `retained`" in description
+
+
+def test_status_changes_document_their_answers(schema):
+    filing = schema["paths"]["/api/v1/status-changes/"]["post"]["responses"]
+    assert {"201", "400", "403", "404", "409"} <= set(filing)
+    for action in ("withdraw", "resubmit"):
+        path = f"/api/v1/status-changes/{{id}}/{action}/"
+        assert "409" in schema["paths"][path]["post"]["responses"], action
+    types = schema["paths"]["/api/v1/status-changes/types/"]["get"]["responses"]["200"]
+    assert types["content"]["application/json"]["schema"]["type"] == "array"
+    assert "404" in schema["paths"]["/api/v1/student-statuses/{id}/"]["get"]["responses"]

@@ -11,6 +11,8 @@ from django.test import RequestFactory
 
 from permissions import codenames as c
 from permissions.checks import may
+from records.demo import DEMO_ENROLLED
+from records.demo import DEMO_PEOPLE
 from records.demo import DEMO_USERS
 from records.demo import seed_demo
 from records.models import AdmissionType
@@ -85,7 +87,10 @@ def test_seed_demo_is_idempotent_and_gives_every_role_its_scope(reference, setti
     call_command("seed_demo")
     call_command("seed_demo")
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_USERS)
-    assert Student.objects.filter(user__isnull=False).count() == 3  # and the cohort's freshmen
+    # and the cohort's freshmen have none
+    assert Student.objects.filter(user__isnull=False).count() == len(DEMO_PEOPLE) + len(
+        DEMO_ENROLLED
+    )
     login = RequestFactory().post("/accounts/login/")  # axes counts logins by their request
     for username in DEMO_USERS:
         assert authenticate(login, username=username, password="s3cret-demo") is not None

@@ -1,5 +1,6 @@
 """``/api/v1/`` routes of the workflows: corrections, admissions' outcomes and cohorts'
-reviews, academic-year registration, and the work list (mounted before records')."""
+reviews, academic-year registration, status changes, and the work list (mounted before
+records')."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.urls import path
 
 from workflows.api import admissions
 from workflows.api import corrections as api
+from workflows.api import status_changes
 from workflows.api import tasks
 from workflows.api import years
 
@@ -57,6 +59,31 @@ urlpatterns: list[URLPattern] = [
         "year-registrations/<id:pk>/students/",
         years.RoundStudents.as_view(),
         name="year-registration-students",
+    ),
+    path(
+        "status-changes/",
+        status_changes.StatusChangeListCreate.as_view(),
+        name="status-change-list",
+    ),
+    path(
+        "status-changes/types/",
+        status_changes.StatusChangeTypes.as_view(),
+        name="status-change-types",
+    ),
+    path(
+        "status-changes/<id:pk>/",
+        status_changes.StatusChangeDetail.as_view(),
+        name="status-change-detail",
+    ),
+    path(
+        "status-changes/<id:pk>/withdraw/",
+        status_changes.StatusChangeWithdraw.as_view(),
+        name="status-change-withdraw",
+    ),
+    path(
+        "status-changes/<id:pk>/resubmit/",
+        status_changes.StatusChangeResubmit.as_view(),
+        name="status-change-resubmit",
     ),
     path("tasks/", tasks.TaskList.as_view(), name="task-list"),
     path("tasks/counts/", tasks.TaskCounts.as_view(), name="task-counts"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from workflows.flows import admission
 from workflows.flows import correction
+from workflows.flows import status_change
 from workflows.flows import year_registration
 
-__all__ = ["admission", "correction", "year_registration"]
+__all__ = ["admission", "correction", "status_change", "year_registration"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from workflows.models.admission import AdmissionReviewProcess
 from workflows.models.correction import CorrectionProcess
+from workflows.models.status_change import StatusChangeProcess
 from workflows.models.work import OPEN
 from workflows.models.work import WorkCount
 from workflows.models.work import WorkItem
@@ -14,6 +15,7 @@ __all__ = [
     "OPEN",
     "AdmissionReviewProcess",
     "CorrectionProcess",
+    "StatusChangeProcess",
     "WorkCount",
     "WorkItem",
     "YearRegistrationProcess",

@@ -49,6 +49,15 @@ class WorkItem(models.Model):
         related_name="+",
         db_index=False,
     )
+    # Another user who may not take the task besides the requester (``Facts.excluded_id``).
+    excluded = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     summary = models.JSONField(default=list)
     created = models.DateTimeField(_("waiting since"))
     due = models.DateTimeField(_("due"))

@@ -1,0 +1,631 @@
+"""Every type of status change (学籍异动, DOMAIN.md §2.3), declared once, as data.
+
+A type says who may file it, the fields it asks for (parsed and validated here), its rules
+(each naming the article of the regulation it comes from), whether the province confirms it
+after the school, and its effect on the student status on approval: the ``StudentStatus``
+transition and the fields it sets. The filing, the approval, the types endpoint and the
+emails read these declarations; nothing else names a type. Adding a type is a declaration
+here and its tests.
+
+Adverse decisions (退学 by the school, 取消学籍, 开除学籍) and transfers (转学) are declared as
+slots (``available=False``): they need the hearing, the written decision and the appeal
+window, or the receiving school, the public notice and both provinces, which later steps of
+issue 10 add (docs/architecture.md, "Status changes").
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from records.choices import StatusState
+from records.models import Major
+from records.models import SchoolMajor
+from records.models import StudentStatus
+from records.status_changes.periods import max_study_end
+
+STUDENT = "student"
+OFFICER = "officer"
+
+# The regulations the rules cite.
+RULES_41 = _(
+    "Regulations on the Administration of Students of Regular Institutions of Higher Education"
+)
+MEASURES = _("Measures for the Electronic Registration of Student Status and Qualifications")
+
+REQUIRED = _("This field is required.")
+NOT_A_DATE = _("Give a date as YYYY-MM-DD.")
+TOO_LONG = _("At most %(max)d characters.")
+NOT_A_CHOICE = _("Choose one of: %(choices)s.")
+UNKNOWN_MAJOR = _("No major %(code)s in the catalogue or among the school's own majors.")
+UNKNOWN_FIELD = _("This type has no field %(name)s; its fields are: %(fields)s.")
+RULE_FAILED = _("%(message)s (rule %(code)s, %(source)s)")
+RULE_FAILED_NO_SOURCE = _("%(message)s (rule %(code)s)")
+TEXT_MAX = 500
+
+
+def article(number: int) -> StrOrPromise:
+    """An article of 教育部令第41号 (DOMAIN.md's S2, read in full)."""
+    return format_lazy(_("{regulation}, article {number}"), regulation=RULES_41, number=number)
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """One field of a type's request: its kind, and how a raw value is read."""
+
+    name: str
+    label: StrOrPromise
+    kind: str  # "date", "text", "major" or "choice"
+    required: bool = True
+    choices: tuple[tuple[str, StrOrPromise], ...] = ()
+    help: StrOrPromise = ""
+
+    def parse(self, raw: Any, status: StudentStatus) -> Any:
+        """The value of ``raw`` (a date, a major's code, a choice's code, a text), or a
+        ``ValidationError`` with the field's message."""
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            if self.required:
+                raise ValidationError(REQUIRED, code="required")
+            return None
+        if self.kind == "date":
+            try:
+                return datetime.date.fromisoformat(text)
+            except ValueError:
+                raise ValidationError(NOT_A_DATE, code="invalid_date") from None
+        if self.kind == "choice":
+            codes = [code for code, _label in self.choices]
+            if text not in codes:
+                raise ValidationError(
+                    NOT_A_CHOICE, code="invalid_choice", params={"choices": ", ".join(codes)}
+                )
+            return text
+        if self.kind == "major":
+            if major_name(status, text) is None:
+                raise ValidationError(UNKNOWN_MAJOR, code="unknown_major", params={"code": text})
+            return text
+        if len(text) > TEXT_MAX:
+            raise ValidationError(TOO_LONG, code="too_long", params={"max": TEXT_MAX})
+        return text
+
+    def dump(self, value: Any) -> Any:
+        """The value as stored in the request's JSON."""
+        return value.isoformat() if isinstance(value, datetime.date) else value
+
+    def load(self, stored: Any) -> Any:
+        if stored is not None and self.kind == "date":
+            return datetime.date.fromisoformat(stored)
+        return stored
+
+
+def major_name(status: StudentStatus, code: str) -> str | None:
+    """The name of major ``code`` in the national catalogue, or among the status's school's
+    own majors."""
+    name = Major.objects.filter(pk=code).values_list("name", flat=True).first()
+    if name is None:
+        name = (
+            SchoolMajor.objects.filter(school_id=status.school_id, code=code)
+            .values_list("name", flat=True)
+            .first()
+        )
+    return name
+
+
+def _date(name: str, label: StrOrPromise, **kw: Any) -> Field:
+    return Field(name=name, label=label, kind="date", **kw)
+
+
+FROM = _date("from", _("From"))
+UNTIL = _date("until", _("Until"))
+EFFECTIVE = _date("date", _("Effective date"))
+NEW_GRADUATION = _date("expected_graduation", _("New expected graduation date"))
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a rule reads: the status (with its school), the parsed fields, today."""
+
+    status: StudentStatus
+    values: Mapping[str, Any]
+    today: datetime.date
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """A rule of a type: ``holds`` is true when the request may go on; otherwise the error
+    names the rule and the article it comes from, on ``field`` (a field of the request,
+    ``status`` or ``type``)."""
+
+    code: str
+    message: StrOrPromise
+    holds: Callable[[Check], bool]
+    source: StrOrPromise = ""
+    field: str = "type"
+
+    def error(self) -> str:
+        if self.source:
+            return str(
+                RULE_FAILED
+                % {"message": self.message, "code": self.code, "source": str(self.source)}
+            )
+        return str(RULE_FAILED_NO_SOURCE % {"message": self.message, "code": self.code})
+
+    @property
+    def key(self) -> str:
+        """The error's key: ``fields.<name>`` for a field of the request."""
+        return self.field if self.field in ("status", "type") else f"fields.{self.field}"
+
+
+def _in_state(state: str, code: str, message: StrOrPromise, number: int | None) -> Rule:
+    return Rule(
+        code=code,
+        message=message,
+        source=article(number) if number else "",
+        field="status",
+        holds=lambda c: c.status.state == state,
+    )
+
+
+def _later(first: str, second: str) -> Callable[[Check], bool]:
+    def holds(c: Check) -> bool:
+        a, b = c.values.get(first), c.values.get(second)
+        return a is None or b is None or b > a
+
+    return holds
+
+
+def _within_max(name: str) -> Callable[[Check], bool]:
+    def holds(c: Check) -> bool:
+        value = c.values.get(name)
+        return value is None or value <= max_study_end(c.status)
+
+    return holds
+
+
+def _graduation(later: bool) -> Callable[[Check], bool]:
+    def holds(c: Check) -> bool:
+        new = c.values.get("expected_graduation")
+        if new is None:
+            return True
+        current = c.status.expected_graduation
+        return bool(new > current if later else new < current)
+
+    return holds
+
+
+ONLY_ENROLLED = _("Only an enrolled status can take this change.")
+UNTIL_AFTER_FROM = Rule(
+    code="until_after_from",
+    message=_("The end date must be after the start date."),
+    field="until",
+    holds=_later("from", "until"),
+)
+
+
+def within_max_period(name: str) -> Rule:
+    return Rule(
+        code="max_study_period",
+        message=_(
+            "The date passes the maximum study period (the study length plus the school's "
+            "extension, suspension and reservation included)."
+        ),
+        source=article(28),
+        field=name,
+        holds=_within_max(name),
+    )
+
+
+CREDIT_SYSTEM = Rule(
+    code="credit_system",
+    message=_("A credit-system school does not record repetition, demotion or skipping."),
+    source=format_lazy(_("{measures}; {rules}"), measures=MEASURES, rules=article(15)),
+    holds=lambda c: not c.status.school.credit_system,
+)
+
+# 特殊招生类型 whose national rules or pre-admission agreement forbid a change of major
+# (DOMAIN.md §2.3, 第21条): directed and agreement-bound admissions.
+MAJOR_CHANGE_BARRED_TYPES = frozenset(
+    {
+        "directed",
+        "free_medical",
+        "rural_order_medical",
+        "public_funded_teacher",
+        "excellent_teacher",
+        "directed_sergeant",
+        "strong_army",
+        "tibet_aid",
+        "ethnic_backbone",
+        "political_legal_pilot",
+        "national_defense",
+    }
+)
+
+
+# --- effects and types ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What an approval does to the status: the ``StudentStatus`` transition (its method's
+    name), and the fields it sets (a function of the status and the parsed values)."""
+
+    transition: str = ""
+    changes: Callable[[StudentStatus, Mapping[str, Any]], dict[str, Any]] = field(
+        default=lambda status, values: {}
+    )
+
+    def target(self) -> str:
+        """The state the transition leads to ("" when the state stays)."""
+        if not self.transition:
+            return ""
+        meta = getattr(StudentStatus, self.transition)._django_fsm
+        return str(next(iter(meta.transitions.values())).target)
+
+    def sources(self) -> list[str]:
+        if not self.transition:
+            return []
+        meta = getattr(StudentStatus, self.transition)._django_fsm
+        return [str(source) for source in meta.transitions]
+
+
+def _set_graduation(status: StudentStatus, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {"expected_graduation": values["expected_graduation"]}
+
+
+def _set_major(status: StudentStatus, values: Mapping[str, Any]) -> dict[str, Any]:
+    code = values["major_code"]
+    return {"major_code": code, "major_name": major_name(status, code) or ""}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChangeType:
+    key: str
+    label: StrOrPromise
+    filers: frozenset[str]
+    fields: tuple[Field, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    effect: Effect = Effect()
+    # The province confirms after the school (transfers, DOMAIN.md §2.3).
+    province: bool = False
+    # An adverse decision: hearing, written decision, appeal window (a later step).
+    adverse: bool = False
+    available: bool = True
+    # Why it cannot be filed yet (an unavailable slot).
+    unavailable: StrOrPromise = ""
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def parse(self, raw: Mapping[str, Any], status: StudentStatus) -> dict[str, Any]:
+        """The parsed values of ``raw``; every field's error at once, keyed
+        ``fields.<name>``."""
+        errors: dict[str, list[ValidationError]] = {}
+        names = [f.name for f in self.fields]
+        for name in raw:
+            if name not in names:
+                errors[f"fields.{name}"] = [
+                    ValidationError(
+                        UNKNOWN_FIELD,
+                        code="unknown_field",
+                        params={"name": name, "fields": ", ".join(names) or "-"},
+                    )
+                ]
+        values: dict[str, Any] = {}
+        for f in self.fields:
+            try:
+                values[f.name] = f.parse(raw.get(f.name), status)
+            except ValidationError as exc:
+                errors[f"fields.{f.name}"] = [exc]
+        if errors:
+            raise ValidationError(errors)
+        return values
+
+    def dump(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {f.name: f.dump(values.get(f.name)) for f in self.fields}
+
+    def load(self, stored: Mapping[str, Any]) -> dict[str, Any]:
+        return {f.name: f.load(stored.get(f.name)) for f in self.fields}
+
+    def broken_rules(self, check: Check) -> list[Rule]:
+        return [rule for rule in self.rules if not rule.holds(check)]
+
+    def check(self, check: Check) -> None:
+        """A ``ValidationError`` naming every rule the request breaks."""
+        errors: dict[str, list[str]] = {}
+        for rule in self.broken_rules(check):
+            errors.setdefault(rule.key, []).append(rule.error())
+        if errors:
+            raise ValidationError(errors)
+
+
+# "Only an enrolled status", citing the article of the type where it has one.
+_ENROLLED_RULE = {
+    number: _in_state(StatusState.ENROLLED, "only_enrolled", ONLY_ENROLLED, number)
+    for number in (21, 25, 27, 32, None)
+}
+
+_TYPES = (
+    StatusChangeType(
+        key="suspension",
+        label=_("Suspension of studies"),
+        filers=frozenset({STUDENT, OFFICER}),
+        fields=(FROM, UNTIL),
+        rules=(_ENROLLED_RULE[25], UNTIL_AFTER_FROM, within_max_period("until")),
+        effect=Effect("suspend"),
+    ),
+    StatusChangeType(
+        key="resumption",
+        label=_("Resumption of studies"),
+        filers=frozenset({STUDENT, OFFICER}),
+        fields=(FROM,),
+        rules=(
+            _in_state(
+                StatusState.SUSPENDED,
+                "resumption_only_from_suspended",
+                _("Only a suspended status can resume."),
+                29,
+            ),
+        ),
+        effect=Effect("resume"),
+    ),
+    StatusChangeType(
+        key="reservation",
+        label=_("Reservation of student status"),
+        filers=frozenset({STUDENT, OFFICER}),
+        fields=(
+            Field(
+                name="kind",
+                label=_("Ground"),
+                kind="choice",
+                choices=(
+                    ("military", _("Military service")),
+                    ("joint_training", _("Joint training at another school")),
+                    ("other", _("Other ground the school accepts")),
+                ),
+            ),
+            FROM,
+            UNTIL,
+        ),
+        rules=(_ENROLLED_RULE[27], UNTIL_AFTER_FROM, within_max_period("until")),
+        effect=Effect("reserve"),
+    ),
+    StatusChangeType(
+        key="reservation_end",
+        label=_("Return from a reserved status"),
+        filers=frozenset({STUDENT, OFFICER}),
+        fields=(FROM,),
+        rules=(
+            _in_state(
+                StatusState.RESERVED,
+                "return_only_from_reserved",
+                _("Only a reserved status can return."),
+                29,
+            ),
+        ),
+        effect=Effect("end_reservation"),
+    ),
+    StatusChangeType(
+        key="major_change",
+        label=_("Change of major"),
+        filers=frozenset({STUDENT, OFFICER}),
+        fields=(
+            Field(
+                name="major_code",
+                label=_("New major"),
+                kind="major",
+                help=_("A code of the major catalogue, or one of the school's own majors."),
+            ),
+        ),
+        rules=(
+            _ENROLLED_RULE[21],
+            Rule(
+                code="major_change_barred",
+                message=_("The student's admission type does not allow a change of major."),
+                source=article(21),
+                field="status",
+                holds=lambda c: c.status.admission_type_id not in MAJOR_CHANGE_BARRED_TYPES,
+            ),
+            Rule(
+                code="same_major",
+                message=_("The new major is the current one."),
+                field="major_code",
+                holds=lambda c: c.values.get("major_code") != c.status.major_code,
+            ),
+        ),
+        effect=Effect(changes=_set_major),
+    ),
+    StatusChangeType(
+        key="repetition",
+        label=_("Repetition of a year"),
+        filers=frozenset({OFFICER}),
+        fields=(NEW_GRADUATION,),
+        rules=(
+            CREDIT_SYSTEM,
+            _ENROLLED_RULE[None],
+            Rule(
+                code="graduation_later",
+                message=_("The new expected graduation date must be later than the current one."),
+                field="expected_graduation",
+                holds=_graduation(later=True),
+            ),
+            within_max_period("expected_graduation"),
+        ),
+        effect=Effect(changes=_set_graduation),
+    ),
+    StatusChangeType(
+        key="demotion",
+        label=_("Demotion to a lower year"),
+        filers=frozenset({OFFICER}),
+        fields=(NEW_GRADUATION,),
+        rules=(
+            CREDIT_SYSTEM,
+            _ENROLLED_RULE[None],
+            Rule(
+                code="graduation_later",
+                message=_("The new expected graduation date must be later than the current one."),
+                field="expected_graduation",
+                holds=_graduation(later=True),
+            ),
+            within_max_period("expected_graduation"),
+        ),
+        effect=Effect(changes=_set_graduation),
+    ),
+    StatusChangeType(
+        key="skip",
+        label=_("Skipping a year"),
+        filers=frozenset({OFFICER}),
+        fields=(NEW_GRADUATION,),
+        rules=(
+            CREDIT_SYSTEM,
+            _ENROLLED_RULE[None],
+            Rule(
+                code="graduation_earlier",
+                message=_("The new expected graduation date must be earlier than the current one."),
+                field="expected_graduation",
+                holds=_graduation(later=False),
+            ),
+        ),
+        effect=Effect(changes=_set_graduation),
+    ),
+    StatusChangeType(
+        key="withdrawal",
+        label=_("Withdrawal at the student's request"),
+        filers=frozenset({STUDENT}),
+        fields=(EFFECTIVE,),
+        rules=(
+            Rule(
+                code="date_after_entry",
+                message=_("The date must not be before the entry date."),
+                source=article(30),
+                field="date",
+                holds=lambda c: (
+                    c.values.get("date") is None or c.values["date"] >= c.status.entry_date
+                ),
+            ),
+        ),
+        effect=Effect("withdraw"),
+    ),
+    StatusChangeType(
+        key="death",
+        label=_("Death"),
+        filers=frozenset({OFFICER}),
+        fields=(EFFECTIVE,),
+        rules=(
+            Rule(
+                code="date_not_future",
+                message=_("The date of death cannot be in the future."),
+                field="date",
+                holds=lambda c: c.values.get("date") is None or c.values["date"] <= c.today,
+            ),
+        ),
+        effect=Effect("record_death"),
+    ),
+    StatusChangeType(
+        key="early_graduation",
+        label=_("Early graduation"),
+        filers=frozenset({STUDENT, OFFICER}),
+        fields=(NEW_GRADUATION,),
+        rules=(
+            _ENROLLED_RULE[32],
+            Rule(
+                code="graduation_earlier",
+                message=_("The new expected graduation date must be earlier than the current one."),
+                source=article(32),
+                field="expected_graduation",
+                holds=_graduation(later=False),
+            ),
+            Rule(
+                code="not_in_the_past",
+                message=_("The new expected graduation date cannot be in the past."),
+                field="expected_graduation",
+                holds=lambda c: (
+                    c.values.get("expected_graduation") is None
+                    or c.values["expected_graduation"] >= c.today
+                ),
+            ),
+        ),
+        effect=Effect(changes=_set_graduation),
+    ),
+    StatusChangeType(
+        key="deferred_graduation",
+        label=_("Deferred graduation"),
+        filers=frozenset({STUDENT, OFFICER}),
+        fields=(NEW_GRADUATION,),
+        rules=(
+            _ENROLLED_RULE[32],
+            Rule(
+                code="graduation_later",
+                message=_("The new expected graduation date must be later than the current one."),
+                source=article(32),
+                field="expected_graduation",
+                holds=_graduation(later=True),
+            ),
+            within_max_period("expected_graduation"),
+        ),
+        effect=Effect(changes=_set_graduation),
+    ),
+    # Slots of later steps: declared so the types endpoint lists them and a filing is refused
+    # with the reason; each becomes available with its process.
+    StatusChangeType(
+        key="withdrawal_by_school",
+        label=_("Withdrawal by decision of the school"),
+        filers=frozenset({OFFICER}),
+        adverse=True,
+        effect=Effect("withdraw"),
+        available=False,
+        unavailable=_(
+            "An adverse decision needs a hearing, a written decision and an appeal window, "
+            "which are not available yet."
+        ),
+    ),
+    StatusChangeType(
+        key="cancellation",
+        label=_("Cancellation of student status"),
+        filers=frozenset({OFFICER}),
+        adverse=True,
+        available=False,
+        unavailable=_(
+            "An adverse decision needs a hearing, a written decision and an appeal window, "
+            "which are not available yet."
+        ),
+    ),
+    StatusChangeType(
+        key="expulsion",
+        label=_("Expulsion"),
+        filers=frozenset({OFFICER}),
+        adverse=True,
+        available=False,
+        unavailable=_(
+            "An adverse decision needs a hearing, a written decision and an appeal window, "
+            "which are not available yet."
+        ),
+    ),
+    StatusChangeType(
+        key="transfer",
+        label=_("Transfer to another school"),
+        filers=frozenset({STUDENT}),
+        province=True,
+        available=False,
+        unavailable=_(
+            "A transfer needs the receiving school, a public notice and the provinces' "
+            "confirmation, which are not available yet."
+        ),
+    ),
+)
+
+TYPES: dict[str, StatusChangeType] = {kind.key: kind for kind in _TYPES}

@@ -1,0 +1,361 @@
+"""Student status changes (学籍异动): the school decides in one or two levels, then the province
+where the type's declaration says so; the last approval applies the change to the status.
+
+The flow says who acts in what order; the step declarations below say what each human step
+offers. What a type asks for, its rules and its effect are declared in
+``records.status_changes.types``; records change only in the ``records.status_changes``
+services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow import lock
+from viewflow.workflow.models import Task
+
+from notifications.services import Recipient
+from permissions import codenames
+from records import glossary
+from records.choices import StatusChangeState
+from records.decisions import Choice
+from records.decisions import Notice
+from records.decisions import Outcome
+from records.errors import ConflictError
+from records.models import Province
+from records.models import School
+from records.models import StatusChangeRequest
+from records.models import StudentStatus
+from records.models import User
+from records.notices import recipient_of
+from records.status_changes import notices
+from records.status_changes import services
+from records.status_changes.history import request_history
+from records.status_changes.services import RELATED
+from records.status_changes.types import TYPES
+from records.validators import mask_id_numbers_in
+from workflows import nodes
+from workflows import steps
+from workflows import work
+from workflows.models import StatusChangeProcess
+from workflows.steps import Facts
+from workflows.steps import HumanStep
+from workflows.steps import ProcessDeclaration
+
+FLOW_KEY = "status_change"
+
+
+def _school_of(process: Any) -> School:
+    """The scope object of the school's steps, built from the id the process holds."""
+    return School(pk=process.coerced.school_id)
+
+
+def _province_of(process: Any) -> Province:
+    return Province(pk=process.coerced.province_id)
+
+
+def _state_is(state: str) -> Any:
+    def condition(activation: Any) -> bool:
+        pk = activation.process.request_id
+        request = steps.remembered_subject(activation.process, pk)
+        if request is None:
+            request = StatusChangeRequest.objects.only("state").get(pk=pk)
+        return bool(request.state == state)
+
+    return condition
+
+
+class StatusChangeFlow(flow.Flow):
+    """A status change: the school's first level, its second at a two-level school, the
+    province where the type says so; a returned request waits in ``revise`` for the
+    requester, then goes to the first level again; withdrawal cancels the process."""
+
+    process_class = StatusChangeProcess
+    process_title = _("Student status change")
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.school_review)
+    school_review = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["school_review"])
+        .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
+        .Next(this.after_school_review)
+    )
+    after_school_review = (
+        flow.Switch()
+        .Case(this.school_final, _state_is(StatusChangeState.DEPARTMENT_APPROVED))
+        .Case(this.province_confirm, _state_is(StatusChangeState.SCHOOL_APPROVED))
+        .Case(this.revise, _state_is(StatusChangeState.RETURNED))
+        .Default(this.end)
+    )
+    school_final = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["school_final"])
+        .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
+        .Next(this.after_school_final)
+    )
+    after_school_final = (
+        flow.Switch()
+        .Case(this.province_confirm, _state_is(StatusChangeState.SCHOOL_APPROVED))
+        .Case(this.revise, _state_is(StatusChangeState.RETURNED))
+        .Default(this.end)
+    )
+    province_confirm = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["province_confirm"])
+        .Permission(codenames.SIGNOFF_PROVINCE, obj=_province_of)
+        .Next(this.after_province)
+    )
+    after_province = (
+        flow.Switch()
+        .Case(this.school_review, _state_is(StatusChangeState.SUBMITTED))
+        .Default(this.end)
+    )
+    revise = (
+        flow.Handle(this.do_revise)
+        .Annotation(title=glossary.STEPS["revise"])
+        .Next(this.school_review)
+    )
+    end = flow.End()
+
+    def start_process(self, activation: Any, *, request: StatusChangeRequest) -> Any:
+        process = activation.process
+        process.request = request
+        process.school_id = request.school_id
+        process.province_id = request.province_id
+        return process
+
+    def do_revise(self, activation: Any, *, resubmit: Any) -> Any:
+        """Run the requester's resubmission inside the task's lock and transaction."""
+        return resubmit()
+
+
+# --- the human steps ------------------------------------------------------------------------
+
+_APPROVE = Choice(
+    glossary.APPROVE,
+    glossary.DECISIONS[glossary.APPROVE],
+    services.approve,
+    Outcome(
+        "approved",
+        "status_change.approved",
+        Notice("status_change_approved", notices.requester_and_student),
+    ),
+)
+_REJECT = Choice(
+    glossary.REJECT,
+    glossary.DECISIONS[glossary.REJECT],
+    services.reject,
+    Outcome(
+        "rejected",
+        "status_change.rejected",
+        Notice("status_change_rejected", notices.requester_and_student),
+    ),
+    needs_comment=True,
+)
+_RETURN = Choice(
+    glossary.RETURN,
+    glossary.DECISIONS[glossary.RETURN],
+    services.send_back,
+    Outcome(
+        "returned",
+        "status_change.returned",
+        Notice("status_change_returned", notices.requester_and_student),
+    ),
+    needs_comment=True,
+)
+# Where an approval that is not the last one leads (``services.approve`` diverts to them).
+_PASSED_ON = (
+    Outcome(
+        "first_level_approved",
+        "status_change.first_level_approved",
+        Notice("status_change_review_needed", notices.school_officers),
+    ),
+    Outcome(
+        "forwarded",
+        "status_change.forwarded",
+        Notice("status_change_forwarded", notices.provincial_admins),
+    ),
+)
+# Every step may apply the change (the last one does), so each locks the status too.
+_SUBJECT: Mapping[str, Any] = {
+    "subject_model": StatusChangeRequest,
+    "related": RELATED,
+    "lock_related": ("status",),
+    "notice_context": notices.context,
+}
+
+SCHOOL_REVIEW = HumanStep(
+    key="school_review",
+    label=glossary.STEPS["school_review"],
+    node=StatusChangeFlow.school_review,
+    scope="school",
+    due_days=5,
+    assignees=notices.school_officers,
+    perm=codenames.REVIEW_SCHOOL,
+    waits_in=(StatusChangeState.SUBMITTED,),
+    choices=(_APPROVE, _REJECT, _RETURN),
+    outcomes=_PASSED_ON,
+    **_SUBJECT,
+)
+
+SCHOOL_FINAL = HumanStep(
+    key="school_final",
+    label=glossary.STEPS["school_final"],
+    node=StatusChangeFlow.school_final,
+    scope="school",
+    due_days=5,
+    assignees=notices.school_officers,
+    perm=codenames.REVIEW_SCHOOL,
+    waits_in=(StatusChangeState.DEPARTMENT_APPROVED,),
+    excluded_deciders=("first_decided_by_id",),
+    choices=(_APPROVE, _REJECT, _RETURN),
+    outcomes=_PASSED_ON,
+    **_SUBJECT,
+)
+
+PROVINCE_CONFIRM = HumanStep(
+    key="province_confirm",
+    label=glossary.STEPS["province_confirm"],
+    node=StatusChangeFlow.province_confirm,
+    scope="province",
+    due_days=10,
+    assignees=notices.provincial_admins,
+    perm=codenames.SIGNOFF_PROVINCE,
+    waits_in=(StatusChangeState.SCHOOL_APPROVED,),
+    choices=(
+        _APPROVE,
+        _REJECT,
+        Choice(
+            glossary.RETURN,
+            glossary.RETURN_TO_SCHOOL_LABEL,
+            services.return_to_school,
+            Outcome(
+                "returned_to_school",
+                "status_change.returned_to_school",
+                Notice("status_change_review_needed", notices.school_officers),
+            ),
+            needs_comment=True,
+        ),
+    ),
+    **_SUBJECT,
+)
+
+
+def _facts(request: StatusChangeRequest) -> Facts:
+    return Facts(
+        student_name=request.student.name,
+        school_id=request.school_id,
+        province_id=request.province_id,
+        reference=request.status.student_number,
+        requester_id=request.requester_id,
+        excluded_id=request.first_decided_by_id,
+        summary=(request.type,),
+    )
+
+
+def _type_label(key: str) -> Any:
+    kind = TYPES.get(key)
+    return kind.label if kind else key
+
+
+def _panel(request: StatusChangeRequest, user: User) -> dict[str, Any]:
+    kind = TYPES.get(request.type)
+    return {
+        "change": request,
+        "change_label": _type_label(request.type),
+        "values": [(f.label, request.fields.get(f.name)) for f in (kind.fields if kind else ())],
+        "reason": mask_id_numbers_in(request.reason),
+        "history": [
+            (glossary.STATUS_CHANGE_ACTIONS.get(e.action, e.action), e)
+            for e in request_history(request)
+        ],
+        "in_full": False,
+    }
+
+
+DECLARATION = work.register(
+    ProcessDeclaration(
+        key=FLOW_KEY,
+        label=glossary.PROCESSES[FLOW_KEY],
+        flow_class=StatusChangeFlow,
+        process_model=StatusChangeProcess,
+        subject_field="request",
+        describe=_facts,
+        summary_label=_type_label,
+        panel_template="workflows/status_changes/_task_panel.html",
+        panel_context=_panel,
+        subject_url=notices.request_url,
+        steps=(SCHOOL_REVIEW, SCHOOL_FINAL, PROVINCE_CONFIRM),
+    )
+)
+
+
+# --- driving the flow -----------------------------------------------------------------------
+
+
+def status_change_start(
+    *,
+    status: StudentStatus,
+    type_key: str,
+    fields: Mapping[str, Any],
+    reason: str,
+    requester: User,
+) -> StatusChangeRequest:
+    """File a status change and start its flow, in one transaction."""
+    with transaction.atomic():  # the start callback runs before viewflow's own transaction
+        request = services.status_change_file(
+            status=status, type_key=type_key, fields=fields, reason=reason, requester=requester
+        )
+        StatusChangeFlow.start.run(request=request)
+    return request
+
+
+def status_change_resubmit(
+    *,
+    request: StatusChangeRequest,
+    fields: Mapping[str, Any],
+    reason: str,
+    user: User,
+) -> StatusChangeRequest:
+    """The requester revises a returned request; the flow goes back to the first level."""
+    task = Task.objects.filter(
+        process__statuschangeprocess__request=request,
+        flow_task=StatusChangeFlow.revise,
+        status__in=work.OPEN_TASK_STATES,
+    ).first()
+    if task is None:
+        raise ConflictError(str(services.NOT_RETURNED), code="not_returned")
+
+    def resubmit() -> StatusChangeRequest:
+        return services.status_change_resubmit(
+            request=request, fields=fields, reason=reason, acting_user=user
+        )
+
+    with work.flow_contention():
+        result: StatusChangeRequest = StatusChangeFlow.revise.run(task, resubmit=resubmit)
+    return result
+
+
+def status_change_withdraw(*, request: StatusChangeRequest, user: User) -> StatusChangeRequest:
+    """The requester withdraws an open request; its process is cancelled, and whoever could
+    take its open step hears of it."""
+    process = StatusChangeProcess.objects.get(request=request)
+    with work.flow_contention(), StatusChangeFlow.lock(process.pk), transaction.atomic():
+        item = work.open_item_of(FLOW_KEY, request.pk)
+        waiting_on: list[Recipient] = []
+        if item is not None:
+            holder = item.task.owner  # a task claimed through viewflow: only its holder
+            step = next(s for s in DECLARATION.steps if s.key == item.step)
+            waiting_on = [recipient_of(holder)] if holder else step.assignees(request)
+        withdrawn = services.status_change_withdraw(
+            request=request, acting_user=user, waiting_on=waiting_on
+        )
+        StatusChangeFlow.instance.cancel(process)
+        work.close_items_of(process.pk)
+    return withdrawn
