@@ -131,6 +131,12 @@ def granted_ids(user: AnyUser, perm: str) -> frozenset[Any] | None:
     return grants.get(perm, frozenset())
 
 
+def sees_by_grant(user: AnyUser) -> bool:
+    """Whether ``user`` sees records by a grant on a school or a province (an officer, an
+    administrator, a superuser), not only their own as a student does."""
+    return any(granted_ids(user, perm) != frozenset() for perm in codenames.VIEW_GRANTS)
+
+
 def forget(user: Any) -> None:
     """Drop the cached grants of this user object."""
     user.__dict__.pop(_CACHE_ATTR, None)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application
 from viewflow.urls import Site
 
+from permissions.checks import sees_by_grant
 from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import shell
@@ -62,6 +63,8 @@ class AdmissionsApp(Application):
     icon = "school"
     app_name = "admissions"
     menu_template_name = None
+    # In the menu of officers and administrators: a student reads their own on the home page.
+    permission = staticmethod(sees_by_grant)
 
     index_path = path("", admissions.index, name="index")
     cohorts_path = path("cohorts/", admissions.cohorts, name="cohorts")
@@ -81,6 +84,8 @@ class YearsApp(Application):
     icon = "how_to_reg"
     app_name = "years"
     menu_template_name = None
+    # In the menu of officers and administrators: a student reads their own on the home page.
+    permission = staticmethod(sees_by_grant)
 
     index_path = path("", years.rounds, name="index")
     round_path = path("<id:pk>/", years.round_page, name="round")

@@ -195,3 +195,18 @@ def test_a_control_character_in_a_page_query_is_the_400_page(places, url):
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_menu_offers_admissions_and_year_registration_to_whoever_sees_them_by_grant(world):
+    """A student reads their admission and registrations on the home page: the lists of a
+    school's or province's are in the menu of officers and administrators only."""
+    student = _client(world["student"]).get("/home/").content.decode()
+    officer = _client(world["officer"]).get("/home/").content.decode()
+    province = _client(world["province"]).get("/home/").content.decode()
+
+    for page in (officer, province):
+        assert 'href="/admissions/"' in page
+        assert 'href="/years/"' in page
+    assert 'href="/admissions/"' not in student
+    assert 'href="/years/"' not in student
+    assert 'href="/work/"' in student  # the shared work list stays
