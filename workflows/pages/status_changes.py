@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -210,17 +211,26 @@ def _values(request: StatusChangeRequest) -> list[tuple[Any, Any]]:
     return [(f.label, _shown_value(f, request.fields.get(f.name), request)) for f in fields]
 
 
-def _status_label(name: str) -> Any:
+def _status_value(name: str, value: Any) -> Any:
+    """A status's value as people read it: a choice by its label (休学, not ``suspended``)."""
     try:
-        return StudentStatus._meta.get_field(name).verbose_name
-    except Exception:  # a value the model no longer has: its name
-        return name
+        model_field = StudentStatus._meta.get_field(name)
+    except FieldDoesNotExist:  # a value the model no longer has: as stored
+        return name, value
+    label = model_field.verbose_name
+    choices = dict(getattr(model_field, "flatchoices", None) or ())
+    return label, choices.get(value, value)
 
 
 def _before_after(request: StatusChangeRequest) -> list[tuple[Any, Any, Any]]:
+    """(label, before, after) of each value of the status the approved request changed."""
     before, after = request.before or {}, request.after or {}
-    names = [*before, *(n for n in after if n not in before)]
-    return [(_status_label(n), before.get(n), after.get(n)) for n in names]
+    rows = []
+    for name in [*before, *(n for n in after if n not in before)]:
+        label, old = _status_value(name, before.get(name))
+        _label, new = _status_value(name, after.get(name))
+        rows.append((label, old, new))
+    return rows
 
 
 def _history(request: StatusChangeRequest) -> list[tuple[Any, Any]]:
