@@ -12,6 +12,9 @@ from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.status_changes.types import TYPES
 from tests import status_changes as sc
+from workflows import work
+from workflows.flows.status_change import StatusChangeFlow
+from workflows.models import WorkItem
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +144,6 @@ def test_the_list_shows_what_each_may_see(places):
 def test_an_approved_request_shows_the_values_before_and_after(places):
     w = sc.world(places)
     request = sc.file(w, "suspension", sc.SUSPENSION)
-    from workflows.models import WorkItem
-
     item = WorkItem.objects.get(flow="status_change", subject_id=request.pk)
     _client(w.officer).post(f"/work/{item.pk}/", {"decision": "approve", "comment": ""})
     assert StudentStatus.objects.get(pk=w.status.pk).state == "suspended"
@@ -164,3 +165,28 @@ def test_the_pages_speak_english_to_an_english_user(places):
     assert str(TYPES["suspension"].label) in html
     request = sc.file(w, "suspension", sc.SUSPENSION)
     assert "Withdraw the request" in client.get(f"/status-changes/{request.pk}/").content.decode()
+
+
+def test_a_returned_request_is_revised_and_submitted_again_from_its_page(places):
+    w = sc.world(places)
+    request = sc.file(w, "suspension", sc.SUSPENSION)
+    review = sc.task(request, StatusChangeFlow.school_review)
+    work.decide(task_pk=review.pk, user=w.officer, decision="return", comment="日期有误")
+    client = _client(w.student)
+
+    html = client.get(f"/status-changes/{request.pk}/").content.decode()
+    assert 'id="resubmit"' in html
+    assert 'value="2026-02-28"' in html  # the form, prefilled
+    assert "日期有误" in html  # the officer's comment, in the timeline
+
+    refused = {"action": "resubmit", "field_from": "2025-03-01", "field_until": "2025-02-01"}
+    html = client.post(f"/status-changes/{request.pk}/", {**refused, "reason": "身体原因"})
+    assert "until_after_from" in html.content.decode().split('id="row-field_until"')[1]
+    request.refresh_from_db()
+    assert request.state == "returned"
+
+    revised = {**refused, "field_until": "2026-01-31", "reason": "身体原因"}
+    assert client.post(f"/status-changes/{request.pk}/", revised).status_code == 302
+    request.refresh_from_db()
+    assert request.state == "submitted"
+    assert request.fields["until"] == "2026-01-31"
