@@ -24,6 +24,7 @@ def test_a_suspension_from_filing_to_approval(live_server, demo, browser_page, t
     page.set_viewport_size(PHONE)
     log_in(page, base, "student_d")
     page.click("#admissions a:has-text('申请学籍异动')")
+    page.screenshot(path=shots / "status_change_types.png", full_page=True)
     page.click("#type-suspension")
     page.fill("input[name=field_from]", "2026-03-01")
     page.fill("input[name=field_until]", "2026-01-01")  # before the start: refused
@@ -55,6 +56,9 @@ def test_a_suspension_from_filing_to_approval(live_server, demo, browser_page, t
     assert "在籍" in applied
     assert "休学" in applied
     page.screenshot(path=shots / "status_change_request.png", full_page=True)
+    page.goto(f"{base}/status-changes/")
+    assert "休学" in page.locator("#status-changes").inner_text()
+    page.screenshot(path=shots / "status_change_list.png", full_page=True)
     page.goto(f"{base}/home/")
     status = page.locator(".xj-status").first.inner_text()
     assert "休学" in status
