@@ -12,6 +12,7 @@ from permissions.checks import sees_by_grant
 from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import shell
+from workflows.pages import status_changes
 from workflows.pages import worklist
 from workflows.pages import years
 
@@ -91,7 +92,29 @@ class YearsApp(Application):
     round_path = path("<id:pk>/", years.round_page, name="round")
 
 
+class StatusChangesApp(Application):
+    """Status changes (学籍异动): the student files a request from their status and follows
+    it; everyone lists the requests they may see. Officers decide on the work list."""
+
+    title = _("Status changes")
+    icon = "swap_horiz"
+    app_name = "status-changes"  # the URL: /status-changes/
+    namespace = "status_changes"
+    menu_template_name = None
+
+    index_path = path("", status_changes.index, name="index")
+    new_path = path("new/", status_changes.new, name="new")
+    detail_path = path("<id:pk>/", status_changes.detail, name="detail")
+
+
 site = Site(
     title=_("Xueji student records"),
-    viewsets=[HomeApp(), WorkApp(), AdmissionsApp(), YearsApp(), CorrectionsApp()],
+    viewsets=[
+        HomeApp(),
+        WorkApp(),
+        AdmissionsApp(),
+        YearsApp(),
+        StatusChangesApp(),
+        CorrectionsApp(),
+    ],
 )
