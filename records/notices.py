@@ -15,6 +15,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
+from django.urls import NoReverseMatch
+from django.urls import reverse
+
 from notifications.services import Announcement
 from notifications.services import Recipient
 from notifications.services import notify_many
@@ -24,6 +28,27 @@ from records.models import AuditEvent
 from records.models import Province
 from records.models import School
 from records.models import User
+
+
+def page_url(view: str, kwargs: dict[str, Any], api_path: str) -> str:
+    """The absolute link an email gives to a page of the site (``view`` by its URL name), or
+    to ``api_path`` where the web pages are not mounted (an API-only deployment)."""
+    try:
+        path = reverse(view, kwargs=kwargs)
+    except NoReverseMatch:
+        path = api_path
+    return str(settings.SITE_URL).rstrip("/") + path
+
+
+def requester_and_student(request: Any) -> list[Recipient]:
+    """The requester and the student of a request (``requester``, ``student``): one person
+    when the student filed it."""
+    people: dict[int, Recipient] = {}
+    student_user = request.student.user
+    if student_user is not None:
+        people[student_user.pk] = recipient_of(student_user, request.student.name)
+    people.setdefault(request.requester_id, recipient_of(request.requester))
+    return list(people.values())
 
 
 def recipient_of(user: User, name: str = "") -> Recipient:

@@ -17,7 +17,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
@@ -25,8 +24,6 @@ from django.db import connection
 from django.db import models
 from django.db import transaction
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch
-from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +38,7 @@ from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import School
 from records.models import User
+from records.notices import page_url
 from workflows import steps
 from workflows.models import OPEN
 from workflows.models import WorkCount
@@ -409,11 +407,7 @@ def item_for(user: User, task_pk: int) -> tuple[WorkItem, HumanStep]:
 def task_url(item: WorkItem) -> str:
     """The absolute link to a task's page, for emails (the task API when the web pages are
     not mounted, an API-only deployment)."""
-    try:
-        path = reverse("work:task", kwargs={"task_pk": item.pk})
-    except NoReverseMatch:
-        path = "/api/v1/tasks/"
-    return str(settings.SITE_URL).rstrip("/") + path
+    return page_url("work:task", {"task_pk": item.pk}, "/api/v1/tasks/")
 
 
 def subject_of(item: WorkItem) -> Any:

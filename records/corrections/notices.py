@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.urls import NoReverseMatch
-from django.urls import reverse
 from django.utils import translation
 
 from notifications.services import Recipient
@@ -19,21 +16,13 @@ from records.models import Qualification
 
 
 def correction_url(request: CorrectionRequest) -> str:
-    try:
-        path = reverse("corrections:detail", kwargs={"pk": request.pk})
-    except NoReverseMatch:  # the web pages are not mounted (e.g. an API-only deployment)
-        path = f"/api/v1/corrections/{request.pk}/"
-    return str(settings.SITE_URL).rstrip("/") + path
+    return notices.page_url(
+        "corrections:detail", {"pk": request.pk}, f"/api/v1/corrections/{request.pk}/"
+    )
 
 
-def requester_and_student(request: CorrectionRequest) -> list[Recipient]:
-    """The requester and the student (one person when the student filed it)."""
-    people: dict[int, Recipient] = {}
-    student_user = request.student.user
-    if student_user is not None:
-        people[student_user.pk] = notices.recipient_of(student_user, request.student.name)
-    people.setdefault(request.requester_id, notices.recipient_of(request.requester))
-    return list(people.values())
+# The requester and the student (one person when the student filed it).
+requester_and_student = notices.requester_and_student
 
 
 def school_officers(request: CorrectionRequest) -> list[Recipient]:

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.urls import NoReverseMatch
-from django.urls import reverse
-
 from notifications.services import Recipient
 from records import glossary
 from records import notices
@@ -18,21 +14,13 @@ from records.status_changes.types import TYPES
 
 
 def request_url(request: StatusChangeRequest) -> str:
-    try:
-        path = reverse("status_changes:detail", kwargs={"pk": request.pk})
-    except NoReverseMatch:  # no web pages for status changes (yet): the API's
-        path = f"/api/v1/status-changes/{request.pk}/"
-    return str(settings.SITE_URL).rstrip("/") + path
+    return notices.page_url(
+        "status_changes:detail", {"pk": request.pk}, f"/api/v1/status-changes/{request.pk}/"
+    )
 
 
-def requester_and_student(request: StatusChangeRequest) -> list[Recipient]:
-    """The requester and the student (one person when the student filed it)."""
-    people: dict[int, Recipient] = {}
-    student_user = request.student.user
-    if student_user is not None:
-        people[student_user.pk] = notices.recipient_of(student_user, request.student.name)
-    people.setdefault(request.requester_id, notices.recipient_of(request.requester))
-    return list(people.values())
+# The requester and the student (one person when the student filed it).
+requester_and_student = notices.requester_and_student
 
 
 def school_officers(request: StatusChangeRequest) -> list[Recipient]:

@@ -33,13 +33,10 @@ from collections.abc import Sequence
 from typing import Any
 from typing import cast
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.db import models
 from django.db import transaction
 from django.dispatch import receiver
-from django.urls import NoReverseMatch
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -70,6 +67,7 @@ from records.models import AdmissionCohort
 from records.models import AdmissionRecord
 from records.models import School
 from records.models import User
+from records.notices import page_url
 from workflows import nodes
 from workflows import steps
 from workflows import work
@@ -287,11 +285,11 @@ def _reviews_url(subject: AdmissionCohort | AdmissionCancellation) -> str:
         if isinstance(subject, AdmissionCohort)
         else cast(AdmissionCancellation, subject).cohort
     )
-    try:
-        path = reverse("admissions:cohort", kwargs={"pk": cohort.pk})
-    except NoReverseMatch:
-        path = f"/api/v1/admission-reviews/?school={cohort.school_id}&year={cohort.year}"
-    return str(settings.SITE_URL).rstrip("/") + path
+    return page_url(
+        "admissions:cohort",
+        {"pk": cohort.pk},
+        f"/api/v1/admission-reviews/?school={cohort.school_id}&year={cohort.year}",
+    )
 
 
 DECLARATION = work.register(

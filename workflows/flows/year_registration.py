@@ -23,11 +23,8 @@ import datetime
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db import transaction
-from django.urls import NoReverseMatch
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
@@ -47,6 +44,7 @@ from records.models import School
 from records.models import StudentStatus
 from records.models import User
 from records.models import YearRegistrationRound
+from records.notices import page_url
 from records.years import notices as year_notices
 from records.years import services
 from records.years.window import label
@@ -164,11 +162,9 @@ def _panel(year_round: YearRegistrationRound, user: User) -> dict[str, Any]:
 def round_url(year_round: YearRegistrationRound) -> str:
     """Where an email about the round leads: the round's page, or its row of the API where
     the web pages are not mounted."""
-    try:
-        path = reverse("years:round", kwargs={"pk": year_round.pk})
-    except NoReverseMatch:
-        path = f"/api/v1/year-registrations/{year_round.pk}/"
-    return str(settings.SITE_URL).rstrip("/") + path
+    return page_url(
+        "years:round", {"pk": year_round.pk}, f"/api/v1/year-registrations/{year_round.pk}/"
+    )
 
 
 DECLARATION = work.register(
