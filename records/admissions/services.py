@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
@@ -43,6 +44,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
+from notifications.services import Announcement
+from notifications.services import notify_many
 from permissions import codenames
 from permissions.checks import holders
 from permissions.checks import may
@@ -61,6 +64,7 @@ from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
 from records.choices import CancellationState
 from records.choices import LearningForm
+from records.choices import StatusState
 from records.decisions import Decided
 from records.errors import ConflictError
 from records.errors import NotVisibleError
@@ -69,6 +73,7 @@ from records.models import AdmissionCohort
 from records.models import AdmissionRecord
 from records.models import AuditEvent
 from records.models import School
+from records.models import Student
 from records.models import StudentStatus
 from records.models import User
 from records.transactions import service
@@ -76,7 +81,7 @@ from records.transactions import writes
 
 logger = logging.getLogger(__name__)
 
-REGISTER_CHUNK = 500
+REGISTER_CHUNK = 1000
 OUTCOMES_MAX = 500
 
 MAY_NOT_REVIEW = _("You may not record the outcomes of this school's admissions.")
@@ -482,12 +487,24 @@ def _register_returning(
                 admission.pk, ok=False, code="numbers_exhausted", detail=str(NUMBERS_EXHAUSTED)
             )
         placed = group[: len(numbers)]
-        admissions = [admission for _index, admission in placed]
-        pairs = list(zip(admissions, numbers, strict=True))
-        statuses = _write_registrations(cohort, user, pairs)
-        for (index, admission), status in zip(placed, statuses, strict=True):
+        rows = [
+            Registering(
+                admission.pk,
+                admission.student_id,
+                number,
+                expected_graduation(cohort.entry_date, admission.study_length),
+            )
+            for (_index, admission), number in zip(placed, numbers, strict=True)
+        ]
+        created = _write_registrations(cohort, user, rows)
+        statuses = StudentStatus.objects.in_bulk(list(created.values()))
+        for index, admission in placed:
+            admission.register()  # the transition's rule, in memory: the row moved with it
             results[index] = ItemResult(
-                admission.pk, ok=True, state=str(admission.state), status=status
+                admission.pk,
+                ok=True,
+                state=str(admission.state),
+                status=statuses[created[admission.pk]],
             )
     return results
 
@@ -706,97 +723,94 @@ def register_chunk(
     return _retrying(chunk)
 
 
-# What registering reads of an admission, of its person and of the person's login: the
-# status's values, the rules' and the email's. Nothing else of the rows is loaded: building
-# the chunk's instances was the largest share of registration's time in Python.
-_REGISTRATION_FIELDS = (
-    "student",
-    "school",
-    "province",
-    "candidate_number",
-    "admission_year",
-    "major_code",
-    "major_name",
-    "level",
-    "learning_form",
-    "study_length",
-    "admission_type",
-    "state",
-    "reason",
-    "retained_until",
-    "student__name",
-    "student__user",
-    "student__user__username",
-    "student__user__first_name",
-    "student__user__last_name",
-    "student__user__email",
-    "student__user__language",
-)
-
-
 def _register_chunk(
     cohort: AdmissionCohort, user: User, after: int, result: Registration
 ) -> int | None:
+    """The next ``REGISTER_CHUNK`` admitted admissions of the cohort after ``after``, locked
+    and registered by set-based statements: no model instance per admission (building them,
+    and the per-admission audit events, were most of registration's time)."""
     pattern = parse_pattern(cohort.school.student_number_pattern)
-    # The chunk's rows locked in key order by a statement of their own: locked together with
-    # their persons and logins, PostgreSQL joined every admission left in the cohort before
-    # sorting them and keeping a chunk (each chunk's cost grew with the cohort).
-    locked = list(
+    # The chunk's rows locked in key order by a statement of their own, their own columns
+    # only: locked together with their persons and logins, PostgreSQL joined every admission
+    # left in the cohort before sorting them and keeping a chunk.
+    chunk = list(
         cohort.admissions()
         .filter(state=AdmissionState.ADMITTED, pk__gt=after)
         .select_for_update(of=("self",))
         .order_by("pk")
-        .values_list("pk", flat=True)[:REGISTER_CHUNK]
+        .values_list("pk", "student_id", "learning_form", "study_length")[:REGISTER_CHUNK]
     )
-    if not locked:
+    if not chunk:
         return None
-    chunk: list[AdmissionRecord] = list(
-        AdmissionRecord.objects.filter(pk__in=locked)
-        .select_related("student__user")
-        .only(*_REGISTRATION_FIELDS)
-        .order_by("pk")
-    )
-    for admission in chunk:
-        admission.school = cohort.school  # the cohort's: one row read, not one a chunk's row
+    last = chunk[-1][0]
     # Read after the rows are locked, so that a request committed while this waited for
     # them is seen (a cancellation request locks its admission before it is written).
     waiting = set(
         AdmissionCancellation.objects.filter(
-            admission_id__in=[a.pk for a in chunk], state=CancellationState.PENDING
+            admission_id__in=[pk for pk, *_rest in chunk], state=CancellationState.PENDING
         ).values_list("admission_id", flat=True)
     )
+    held = _current_full_time_of(
+        [student for _pk, student, form, _length in chunk if form == LearningForm.FULL_TIME]
+    )
     errors: list[ItemError] = []
-    held = _current_full_time(chunk)
-    accepted = []
-    for admission in chunk:
-        other = held.get(admission.student_id)
-        if admission.pk in waiting:
+    accepted: list[tuple[int, int, str]] = []
+    elsewhere: list[tuple[int, int]] = []
+    for pk, student_id, learning_form, study_length in chunk:
+        if pk in waiting:
             continue  # registered once its cancellation is refused
-        if other is not None and admission.learning_form == LearningForm.FULL_TIME:
-            errors.append(
-                ItemError(
-                    admission.pk,
-                    "status_elsewhere",
-                    str(STATUS_ELSEWHERE % {"name": admission.student.name, **other}),
-                )
-            )
+        if student_id in held and learning_form == LearningForm.FULL_TIME:
+            elsewhere.append((pk, student_id))
         else:
-            accepted.append(admission)
+            accepted.append((pk, student_id, study_length))
+    if elsewhere:
+        names = dict(
+            AdmissionRecord.objects.filter(pk__in=[pk for pk, _s in elsewhere]).values_list(
+                "pk", "student__name"
+            )
+        )
+        errors += [
+            ItemError(
+                pk,
+                "status_elsewhere",
+                str(STATUS_ELSEWHERE % {"name": names[pk], **held[student_id]}),
+            )
+            for pk, student_id in elsewhere
+        ]
     numbers = _allocate(cohort, pattern, len(accepted))
     errors += [
-        ItemError(admission.pk, "numbers_exhausted", str(NUMBERS_EXHAUSTED))
-        for admission in accepted[len(numbers) :]
+        ItemError(pk, "numbers_exhausted", str(NUMBERS_EXHAUSTED))
+        for pk, _student, _length in accepted[len(numbers) :]
     ]
     accepted = accepted[: len(numbers)]
-    _write_registrations(cohort, user, list(zip(accepted, numbers, strict=True)))
+    graduation: dict[str, datetime.date] = {}
+    for _pk, _student, length in accepted:
+        if length not in graduation:
+            graduation[length] = expected_graduation(cohort.entry_date, length)
+    _write_registrations(
+        cohort,
+        user,
+        [
+            Registering(pk, student, number, graduation[length])
+            for (pk, student, length), number in zip(accepted, numbers, strict=True)
+        ],
+    )
     result.registered += len(accepted)
     result.errors += errors
-    return chunk[-1].pk
+    return last
 
 
 def _current_full_time(chunk: list[AdmissionRecord]) -> dict[int, dict[str, str]]:
     """The current full-time status held by each person of the chunk who holds one."""
-    people = [a.student_id for a in chunk if a.learning_form == LearningForm.FULL_TIME]
+    return _current_full_time_of(
+        [a.student_id for a in chunk if a.learning_form == LearningForm.FULL_TIME]
+    )
+
+
+def _current_full_time_of(people: list[int]) -> dict[int, dict[str, str]]:
+    """The current full-time status held by each of ``people`` who holds one (by their keys:
+    a subquery over the chunk's admissions was planned as a scan for each status when the
+    tables' statistics were older than the rows)."""
     if not people:
         return {}
     return {
@@ -826,131 +840,229 @@ def _allocate(cohort: AdmissionCohort, pattern: Pattern, count: int) -> list[str
             batch.append(
                 pattern.number(year=cohort.year, school=cohort.school_id, sequence=sequence)
             )
-        taken = set(
-            StudentStatus.objects.filter(
-                school_id=cohort.school_id, student_number__in=batch
-            ).values_list("student_number", flat=True)
-        )
+        taken = _taken_numbers(cohort.school_id, batch)
         numbers += [number for number in batch if number not in taken]
     cohort.last_sequence = sequence
     return numbers
 
 
+def _taken_numbers(school_id: str, numbers: list[str]) -> set[str]:
+    """Which of ``numbers`` the school has given already (on PostgreSQL one array
+    parameter: a list of a thousand parameters cost more to send than to look up)."""
+    if connection.vendor != "postgresql":
+        return set(
+            StudentStatus.objects.filter(
+                school_id=school_id, student_number__in=numbers
+            ).values_list("student_number", flat=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKEN, [school_id, numbers])
+        return {number for (number,) in cursor.fetchall()}
+
+
+_TAKEN = (
+    f"SELECT student_number FROM {StudentStatus._meta.db_table} "  # noqa: S608  (model metadata)
+    "WHERE school_id = %s AND student_number = ANY(%s::varchar[])"
+)
+
+# The status of each admission of ``_write_registrations`` and the admission's move to
+# ``registered``, in one statement: the values come from the admission's row (no Python row
+# per student), the student number and expected graduation date from the arrays.
+_STATUS_COLUMNS = (
+    "student_id, admission_id, school_id, province_id, student_number, candidate_number, "
+    "level, major_code, major_name, learning_form, study_length, admission_type_id, "
+    "entry_date, expected_graduation, state, created, updated"
+)
+# Table names from the models' metadata; every value is a parameter.
+_REGISTER = (
+    "WITH chunk (id, number, graduation) AS ("  # noqa: S608
+    "SELECT * FROM unnest(%(ids)s::bigint[], %(numbers)s::varchar[], "
+    "%(graduations)s::date[])"
+    "), moved AS ("
+    "UPDATE {admissions} a SET state = %(registered)s, updated = %(now)s FROM chunk "
+    "WHERE a.id = chunk.id "
+    "RETURNING a.id, a.student_id, a.school_id, a.province_id, a.candidate_number, a.level, "
+    "a.major_code, a.major_name, a.learning_form, a.study_length, a.admission_type_id, "
+    "chunk.number, chunk.graduation"
+    ") "
+    "INSERT INTO {statuses} (" + _STATUS_COLUMNS + ") "
+    "SELECT student_id, id, school_id, province_id, number, candidate_number, level, "
+    "major_code, major_name, learning_form, study_length, admission_type_id, %(entry)s, "
+    "graduation, %(enrolled)s, %(now)s, %(now)s FROM moved ORDER BY id "
+    "RETURNING id, admission_id"
+).format(admissions=AdmissionRecord._meta.db_table, statuses=StudentStatus._meta.db_table)
+
+
+class Registering(NamedTuple):
+    """An admission to register: its person, its student number, its status's expected
+    graduation date."""
+
+    admission: int
+    student: int
+    number: str
+    graduation: datetime.date
+
+
 def _write_registrations(
-    cohort: AdmissionCohort, user: User, pairs: list[tuple[AdmissionRecord, str]]
-) -> list[StudentStatus]:
-    """Register the admissions ``pairs`` with their student numbers in ``cohort`` (locked by
-    the caller): their statuses take its entry date. The statuses created, in order."""
-    if not pairs:
-        return []
+    cohort: AdmissionCohort, user: User, rows: list[Registering]
+) -> dict[int, int]:
+    """Register the admissions ``rows`` (each with its person, student number and expected
+    graduation date), locked and checked by the caller) in ``cohort`` (locked by the caller): their
+    statuses, with its entry date, and the admissions moved to ``registered``; the cohort's
+    sequence; one audit event on the cohort's chain naming every admission, status and
+    number (``cohort.admissions_registered``); the emails of the students with an account.
+    The key of each admission's new status."""
+    if not rows:
+        return {}
     now = timezone.now()
-    statuses = []
-    graduation: dict[str, datetime.date] = {}
-    for admission, number in pairs:
-        admission.register()  # the transition's rule, in memory; the rows move in one update
-        length = admission.study_length
-        if length not in graduation:
-            graduation[length] = expected_graduation(cohort.entry_date, length)
-        statuses.append(
-            StudentStatus(
-                student_id=admission.student_id,
-                admission=admission,
-                school_id=admission.school_id,
-                province_id=admission.province_id,
-                student_number=number,
-                candidate_number=admission.candidate_number,
-                level=admission.level,
-                major_code=admission.major_code,
-                major_name=admission.major_name,
-                learning_form=admission.learning_form,
-                study_length=length,
-                admission_type_id=admission.admission_type_id,
-                entry_date=cohort.entry_date,
-                expected_graduation=graduation[length],
-            )
-        )
     with writes():
-        _insert_statuses(statuses, now)
-        AdmissionRecord.objects.filter(pk__in=[admission.pk for admission, _n in pairs]).update(
-            state=AdmissionState.REGISTERED, updated=now
-        )
+        statuses = _insert_statuses(cohort, rows, now)
         AdmissionCohort.objects.filter(pk=cohort.pk).update(last_sequence=cohort.last_sequence)
-        events = []
-        with audit_together():
-            for (admission, number), status in zip(pairs, statuses, strict=True):
-                event = audit_append(
-                    subject=admission,
-                    action="admission.registered",
-                    actor=user,
-                    data={"cohort": cohort.pk, "status": status.pk, "student_number": number},
-                    subject_locked=True,
-                )
-                events.append((admission, status, event))
-        notices.announce_many(
-            [
-                (
-                    "admission_registered",
-                    event,
-                    recipients,
-                    admission_notices.registered_context(admission, status),
-                )
-                for admission, status, event in events
-                if (recipients := admission_notices.student(admission))
-            ]
+        audit_append(
+            subject=cohort,
+            action=ADMISSIONS_REGISTERED,
+            actor=user,
+            data={
+                "count": len(rows),
+                "registered": [[r.admission, statuses[r.admission], r.number] for r in rows],
+            },
+            subject_locked=True,
         )
+        _announce_registered(cohort, rows, statuses)
     return statuses
 
 
-_COPY_STATUSES = (
-    "COPY records_studentstatus (id, student_id, admission_id, school_id, province_id, "
-    "student_number, candidate_number, level, major_code, major_name, learning_form, "
-    "study_length, admission_type_id, entry_date, expected_graduation, state, created, "
-    "updated) FROM STDIN"
-)
+# The event of a cohort's chain that records a registration's admissions, each with its
+# status and student number (``records.status_changes.history`` reads it back for a status).
+ADMISSIONS_REGISTERED = "cohort.admissions_registered"
 
 
-def _insert_statuses(statuses: list[StudentStatus], now: datetime.datetime) -> None:
-    """The chunk's statuses in one statement. On PostgreSQL by ``COPY``, their ids drawn from
-    their sequence first (as an import writes its admissions): ``bulk_create`` spent more
-    time compiling its ``INSERT`` than the database spent writing the rows."""
-    if connection.vendor != "postgresql":
-        StudentStatus.objects.bulk_create(statuses)
-        return
-    # Django's exceptions (``IntegrityError``) also for COPY, which its wrapper leaves raw.
-    with connection.wrap_database_errors, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [StudentStatus._meta.db_table, len(statuses)],
+def _insert_statuses(
+    cohort: AdmissionCohort, rows: list[Registering], now: datetime.datetime
+) -> dict[int, int]:
+    """The statuses of ``rows`` and their admissions' move; the key of each new status by
+    its admission. PostgreSQL: one statement (``_REGISTER``); elsewhere an update and an
+    insert of instances built from the admissions' values."""
+    ids = [row.admission for row in rows]
+    if connection.vendor == "postgresql":
+        params = {
+            "ids": ids,
+            "numbers": [row.number for row in rows],
+            "graduations": [row.graduation for row in rows],
+            "registered": AdmissionState.REGISTERED.value,
+            "now": now,
+            "entry": cohort.entry_date,
+            "enrolled": StatusState.ENROLLED.value,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_REGISTER, params)
+            return {admission: pk for pk, admission in cursor.fetchall()}
+    values = {
+        row[0]: row
+        for row in AdmissionRecord.objects.filter(pk__in=ids).values_list(
+            "pk",
+            "student_id",
+            "school_id",
+            "province_id",
+            "candidate_number",
+            "level",
+            "major_code",
+            "major_name",
+            "learning_form",
+            "study_length",
+            "admission_type_id",
         )
-        ids = cursor.fetchall()
-        with cursor.copy(_COPY_STATUSES) as copy:
-            for status, (pk,) in zip(statuses, ids, strict=True):
-                status.pk = pk
-                status.created = status.updated = now
-                status._state.adding = False
-                status._state.db = connection.alias
-                copy.write_row(
-                    (
-                        pk,
-                        status.student_id,
-                        status.admission_id,
-                        status.school_id,
-                        status.province_id,
-                        status.student_number,
-                        status.candidate_number,
-                        status.level,
-                        status.major_code,
-                        status.major_name,
-                        status.learning_form,
-                        status.study_length,
-                        status.admission_type_id,
-                        status.entry_date,
-                        status.expected_graduation,
-                        status.state,
-                        now,
-                        now,
-                    )
-                )
+    }
+    AdmissionRecord.objects.filter(pk__in=ids).update(state=AdmissionState.REGISTERED, updated=now)
+    statuses = []
+    for pk, _student, number, graduation in rows:
+        _pk, student, school, province, candidate, level, code, name, form, length, kind = values[
+            pk
+        ]
+        statuses.append(
+            StudentStatus(
+                student_id=student,
+                admission_id=pk,
+                school_id=school,
+                province_id=province,
+                student_number=number,
+                candidate_number=candidate,
+                level=level,
+                major_code=code,
+                major_name=name,
+                learning_form=form,
+                study_length=length,
+                admission_type_id=kind,
+                entry_date=cohort.entry_date,
+                expected_graduation=graduation,
+            )
+        )
+    StudentStatus.objects.bulk_create(statuses)
+    return {status.admission_id: status.pk for status in statuses}
+
+
+def _announce_registered(
+    cohort: AdmissionCohort, rows: list[Registering], statuses: dict[int, int]
+) -> None:
+    """The ``admission_registered`` email of each registered student with an account, about
+    their status. Those admissions are found by their persons' keys first, then only they
+    are read with their persons and logins (filtered through the join, PostgreSQL planned
+    a scan of the persons for each admission when the statistics were older than the rows)."""
+    students = {row.student: row.admission for row in rows}
+    with_login = Student.objects.filter(pk__in=list(students), user__isnull=False).values_list(
+        "pk", flat=True
+    )
+    told_ids = [students[student] for student in with_login]
+    if not told_ids:
+        return
+    told = (
+        AdmissionRecord.objects.filter(pk__in=told_ids)
+        .select_related("student__user")
+        .only(*_EMAIL_FIELDS)
+        .order_by("pk")
+    )
+    by_admission = {row.admission: row for row in rows}
+    announcements = []
+    for admission in told:
+        admission.school = cohort.school  # the cohort's: one row read, not one a student's
+        row = by_admission[admission.pk]
+        status = StudentStatus(
+            pk=statuses[admission.pk],
+            student_number=row.number,
+            entry_date=cohort.entry_date,
+            expected_graduation=row.graduation,
+        )
+        announcements.append(
+            Announcement(
+                "admission_registered",
+                f"records.studentstatus:{status.pk}",
+                admission_notices.student(admission),
+                admission_notices.registered_context(admission, status),
+            )
+        )
+    notify_many(announcements)
+
+
+# What a registration's email reads of an admission, its person and the person's login.
+_EMAIL_FIELDS = (
+    "student",
+    "school",
+    "candidate_number",
+    "admission_year",
+    "major_name",
+    "level",
+    "learning_form",
+    "reason",
+    "retained_until",
+    "state",  # read by the state machine's mixin when the instance is built
+    "student__name",
+    "student__user",
+    "student__user__username",
+    "student__user__first_name",
+    "student__user__last_name",
+    "student__user__email",
+    "student__user__language",
+)
 
 
 def cohort_registered(cohort: AdmissionCohort, decided: Decided) -> Mapping[str, Any]:

@@ -18,6 +18,7 @@ from records.models import AdmissionRecord
 from records.models import AuditEvent
 from records.models import School
 from records.models import StudentStatus
+from records.status_changes.history import status_history
 from tests.workflows import cohorts as c
 from workflows.flows import admission as flow
 
@@ -93,13 +94,18 @@ def test_a_returning_retained_admission_is_registered_with_the_later_cohort(
         back.study_length,
     )
     event = AuditEvent.objects.get(
-        subject_type__model="admissionrecord",
-        subject_id=str(back.pk),
-        action="admission.registered",
+        subject_type__model="admissioncohort",
+        subject_id=str(joined.pk),
+        action="cohort.admissions_registered",
     )
     assert (event.actor, event.data) == (
         w.officer_b,
-        {"cohort": joined.pk, "status": status.pk, "student_number": "2027000001"},
+        {"count": 1, "registered": [[back.pk, status.pk, "2027000001"]]},
+    )
+    (entry,) = status_history(status)
+    assert (entry.action, entry.data) == (
+        "registered",
+        {"cohort": joined.pk, "admission": back.pk, "student_number": "2027000001"},
     )
     # The student's email is the registration's, naming the year they enter.
     (message,) = mail.outbox
