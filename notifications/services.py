@@ -151,7 +151,20 @@ def notify(
 def notify_many(announcements: Sequence[Announcement]) -> list[Notification]:
     """``notify`` for several announcements at once: every row rendered and checked first,
     then all written in one statement (a bulk decision announces each of its steps)."""
-    rows = [row for announcement in announcements for row in _rows(announcement)]
+    return write_rendered(render_many(announcements))
+
+
+def render_many(announcements: Sequence[Announcement]) -> list[Notification]:
+    """The first half of ``notify_many``: the announcements checked and their rows rendered,
+    unsaved. It reads nothing from the database, so a caller may run it in another thread
+    while its own statements run (``records.admissions.services``, a cohort's emails while
+    its statuses are written), then hand the rows to ``write_rendered``."""
+    return [row for announcement in announcements for row in _rows(announcement)]
+
+
+def write_rendered(rows: Sequence[Notification]) -> list[Notification]:
+    """The second half of ``notify_many``: ``rows`` of ``render_many`` written in one
+    statement (those not written before) and their delivery queued after commit."""
     if not rows:
         return []
     written = _insert_new(rows)

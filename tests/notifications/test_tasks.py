@@ -386,3 +386,48 @@ def test_two_workers_delivering_one_row_at_once_send_it_once(smtp_server):
     assert len(smtp_server.messages) == 1
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.SENT, 1)
+
+
+def test_a_bulk_announcement_is_queued_a_hundred_rows_to_a_message(write_row):
+    """From ``BATCH_FROM`` rows (a cohort's registration announces a hundred a chunk), one
+    message carries ``BATCH_SIZE`` rows; fewer rows are queued one message each, as before."""
+    from celery.signals import before_task_publish
+
+    from notifications.tasks import enqueue_deliveries
+    from notifications.tasks import notification_deliver_many
+
+    rows = [write_row(f"student{n}@example.cn") for n in range(120)]
+    published: list[tuple[str, tuple[Any, ...]]] = []
+
+    def record(sender: str, body: Any, **kwargs: Any) -> None:
+        published.append((sender, tuple(body[0])))
+
+    before_task_publish.connect(record)
+    try:
+        with celery_configured(celery_app, task_always_eager=False, broker_url="memory://"):
+            assert enqueue_deliveries([row.pk for row in rows]) == 120
+            assert enqueue_deliveries([rows[0].pk]) == 1
+    finally:
+        before_task_publish.disconnect(record)
+
+    assert [
+        (name.rsplit(".", 1)[1], len(args[0]) if name.endswith("many") else args)
+        for name, args in published
+    ] == [
+        ("notification_deliver_many", 100),
+        ("notification_deliver_many", 20),
+        ("notification_deliver", (rows[0].pk,)),
+    ]
+    # The worker sends each row of a message in turn; a row sent already is skipped.
+    assert notification_deliver(rows[0].pk) == "sent"
+    assert notification_deliver_many([row.pk for row in rows[:3]]) == {"skipped": 1, "sent": 2}
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "student0@example.cn",
+        "student1@example.cn",
+        "student2@example.cn",
+    ]
+    assert set(
+        Notification.objects.filter(pk__in=[r.pk for r in rows[:3]]).values_list(
+            "status", flat=True
+        )
+    ) == {"sent"}
