@@ -89,9 +89,8 @@ def _insert_new(rows: Sequence[Notification]) -> list[Notification]:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     connection = connections[router.db_for_write(Notification)]
     quote = connection.ops.quote_name
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [
-        f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields
+    values_of = [
+        [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields] for row in rows
     ]
     table, key = quote(meta.db_table), quote(meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -99,10 +98,19 @@ def _insert_new(rows: Sequence[Notification]) -> list[Notification]:
     returned = ", ".join(
         quote(by_name[name].column) for name in ("event", "object_key", "recipient_email")
     )
-    values = ", ".join([row_sql] * len(rows))
+    if connection.vendor == "postgresql" and len(rows) > 1:
+        # One array parameter a column (``unnest``): a bulk announcement's hundred rows as
+        # 1,400 parameters cost more to merge into the statement and send than to insert.
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        params: list[Any] = [list(column) for column in zip(*values_of, strict=True)]
+        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    else:
+        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        params = [value for values in values_of for value in values]
+        values = ", ".join([row_sql] * len(rows))
+        sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
     # Identifiers from the model's own metadata; every value is a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
-    sql += f" RETURNING {key}, {returned}"
+    sql += f" ON CONFLICT DO NOTHING RETURNING {key}, {returned}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = {(event, key_, email): pk for pk, event, key_, email in cursor.fetchall()}
