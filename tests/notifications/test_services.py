@@ -316,3 +316,46 @@ def test_database_refuses_a_second_row_for_the_same_event_object_and_recipient()
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Notification.objects.create(**fields)
+
+
+def test_rows_rendered_apart_are_written_in_one_statement_and_new_ones_only(
+    django_capture_on_commit_callbacks, password_context, zh_recipient, en_recipient
+):
+    """``render_many`` renders without the database (a caller runs it in a thread while its
+    statements run), ``write_rendered`` writes the rows in one statement (on PostgreSQL from
+    one array a column), skipping a key written before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.services import Announcement
+    from notifications.services import render_many
+    from notifications.services import write_rendered
+
+    notify(
+        "password_changed", object_key=OBJECT, recipients=[zh_recipient], context=password_context
+    )
+    announcements = [
+        Announcement("password_changed", key, [zh_recipient, en_recipient], password_context)
+        for key in (OBJECT, "records.user:8")
+    ]
+    with CaptureQueriesContext(connection) as rendering:
+        rows = render_many(announcements)
+    assert (len(rows), len(rendering)) == (4, 0)
+    assert all(row.pk is None for row in rows)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        CaptureQueriesContext(connection) as writing,
+    ):
+        written = write_rendered(rows)
+    assert len(writing) == 1
+    assert sorted((row.object_key, row.recipient_email, row.subject) for row in written) == [
+        (OBJECT, "anna@example.org", EN_SUBJECT),
+        ("records.user:8", "anna@example.org", EN_SUBJECT),
+        ("records.user:8", "liming@example.cn", ZH_SUBJECT),
+    ]
+    assert all(row.pk is not None for row in written)
+    assert Notification.objects.count() == 4
+    assert sorted(Notification.objects.values_list("pk", flat=True))[1:] == sorted(
+        row.pk for row in written
+    )
+    assert len(mail.outbox) == 3
