@@ -70,6 +70,18 @@ STATUS_CHANGE_CONTEXT = (
     "comment",
     "url",
 )
+# An adverse decision's events add what its appeal period says: the written decision, its
+# delivery date, the appeal's stage, the deadline of the open window, the days to appeal at
+# the school and at the province.
+ADVERSE_CONTEXT = (
+    *STATUS_CHANGE_CONTEXT,
+    "decision_text",
+    "delivered_on",
+    "appeal",
+    "appeal_deadline",
+    "school_days",
+    "province_days",
+)
 # Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
 # step, whose subject it is (student, school), when it is due, and a link.
 TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")
@@ -150,6 +162,33 @@ EVENTS: dict[str, Event] = {
                 ("status_change_rejected", "To the requester and student: rejected."),
                 ("status_change_approved", "To the requester and student: approved, applied."),
                 ("status_change_withdrawn", "To whoever could take the open task: withdrawn."),
+            )
+        ),
+        *(
+            Event(slug, description, required=ADVERSE_CONTEXT)
+            for slug, description in (
+                (
+                    "status_change_decision_issued",
+                    "To the requester and student: the written decision, with the appeal route.",
+                ),
+                (
+                    "status_change_delivered",
+                    "To the requester and student: delivered; the appeal deadline.",
+                ),
+                ("status_change_appeal_received", "Receipt to the student: an appeal filed."),
+                (
+                    "status_change_appeal_filed",
+                    "To the school's officers or the province's administrators: an appeal.",
+                ),
+                (
+                    "status_change_appeal_upheld",
+                    "To the requester and student: upheld by the school; the province's route.",
+                ),
+                ("status_change_overturned", "To the requester and student: cancelled on appeal."),
+                (
+                    "status_change_decision_effective",
+                    "To the requester and student: the decision took effect.",
+                ),
             )
         ),
         Event(

@@ -226,6 +226,10 @@ class StatusChangeState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     RETURNED = "returned", _("Returned for revision")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # An adverse decision issued by the school: the student may appeal before it takes effect.
+    IN_APPEAL = "in_appeal", _("In the appeal period")
+    # An adverse decision cancelled on appeal: the status stays as it was.
+    OVERTURNED = "overturned", _("Cancelled on appeal")
 
 
 OPEN_STATUS_CHANGE_STATES = (
@@ -233,6 +237,7 @@ OPEN_STATUS_CHANGE_STATES = (
     StatusChangeState.DEPARTMENT_APPROVED,
     StatusChangeState.SCHOOL_APPROVED,
     StatusChangeState.RETURNED,
+    StatusChangeState.IN_APPEAL,
 )
 
 
@@ -242,3 +247,25 @@ class ApprovalLevels(models.IntegerChoices):
 
     ONE = 1, _("One level (the registry office)")
     TWO = 2, _("Two levels (the department, then the registry office)")
+
+
+class AppealStage(models.TextChoices):
+    """Where an adverse decision in its appeal period stands (DOMAIN.md §2.3, arts 59–64): the
+    student's window to appeal to the school's appeal committee, the committee's review, the
+    window to appeal further to the province, the province's review."""
+
+    NONE = "", _("No appeal period")
+    WINDOW = "window", _("Open for an appeal to the school")
+    SCHOOL = "school", _("Appealed to the school's appeal committee")
+    PROVINCE_WINDOW = "province_window", _("Open for an appeal to the province")
+    PROVINCE = "province", _("Appealed to the provincial education department")
+    CLOSED = "closed", _("Appeal period over")
+
+
+class DeliveryMethod(models.TextChoices):
+    """How a written decision was delivered (送达, DOMAIN.md §2.3)."""
+
+    IN_PERSON = "in_person", _("In person")
+    LEFT_AT_RESIDENCE = "left_at_residence", _("Left at the residence (留置送达)")
+    POST = "post", _("By post")
+    PUBLIC_NOTICE = "public_notice", _("By public notice")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from records.choices import AppealStage
 from records.choices import CorrectionState
 from records.choices import StatusChangeState
 
@@ -26,6 +27,8 @@ STEPS: dict[str, StrOrPromise] = {
     "registration": _("Registration of the enrolled students"),
     "school_final": _("Final school review"),
     "province_confirm": _("Provincial confirmation"),
+    "school_appeal": _("School appeal committee"),
+    "province_appeal": _("Provincial appeal review"),
 }
 
 APPROVE = "approve"
@@ -92,6 +95,14 @@ STATUS_CHANGE_WAITING_FOR: dict[str, StrOrPromise] = {
     StatusChangeState.SCHOOL_APPROVED: STEPS["province_confirm"],
     StatusChangeState.RETURNED: STEPS["revise"],
 }
+STATUS_CHANGE_WAITING_FOR[StatusChangeState.IN_APPEAL] = _("The end of the appeal period")
+# Where an adverse decision's appeal period stands, and the decisions on an appeal.
+APPEAL_STAGES: dict[str, StrOrPromise] = dict(AppealStage.choices)
+CANCEL = "cancel"
+APPEAL_DECISIONS: dict[str, StrOrPromise] = {
+    CONFIRM: _("Uphold the decision"),
+    CANCEL: _("Cancel the decision"),
+}
 STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "filed": _("Request filed"),
     "first_level_approved": _("Approved at the first school level"),
@@ -102,4 +113,11 @@ STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "rejected": _("Rejected"),
     "approved": _("Approved"),
     "withdrawn": _("Withdrawn"),
+    "decision_issued": _("Written decision issued"),
+    "delivered": _("Written decision delivered"),
+    "appealed": _("Appealed to the school"),
+    "appealed_to_province": _("Appealed to the province"),
+    "appeal_upheld": _("Decision upheld on appeal"),
+    "overturned": _("Decision cancelled on appeal"),
+    "took_effect": _("Decision took effect"),
 }

@@ -324,3 +324,11 @@ class StudentStatus(ConcurrentTransitionMixin, Programme):
     @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.DECEASED)
     def record_death(self) -> None:
         """死亡: the status ends (学籍注销)."""
+
+    @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.CANCELLED)
+    def cancel_status(self) -> None:
+        """取消学籍: the status ends (an adverse decision, after its appeal period)."""
+
+    @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.EXPELLED)
+    def expel(self) -> None:
+        """开除学籍: the status ends (an adverse decision, after its appeal period)."""

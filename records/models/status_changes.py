@@ -17,6 +17,8 @@ from django_fsm import FSMField
 from django_fsm import transition
 
 from records.choices import OPEN_STATUS_CHANGE_STATES
+from records.choices import AppealStage
+from records.choices import DeliveryMethod
 from records.choices import StatusChangeState
 from records.models.admissions import StudentStatus
 from records.models.base import STUDENT_RECORD_SCOPE
@@ -76,6 +78,29 @@ class StatusChangeRequest(ConcurrentTransitionMixin, models.Model):
     before = models.JSONField(_("values before"), null=True, blank=True)
     after = models.JSONField(_("values after"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # An adverse decision (``adverse`` types): the written decision the school's last level
+    # issued, its delivery (送达) and the appeal period before it takes effect.
+    decision_text = models.TextField(_("written decision"), blank=True)
+    issued_at = models.DateTimeField(_("decision issued at"), null=True, blank=True)
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    delivery_method = models.CharField(
+        _("delivery method"), max_length=20, choices=DeliveryMethod.choices, blank=True
+    )
+    delivery_evidence = models.FileField(
+        _("delivery evidence"), upload_to="status_changes/delivery/%Y/%m/", blank=True
+    )
+    delivery_evidence_type = models.CharField(max_length=100, blank=True)
+    appeal = FSMField(
+        _("appeal"), choices=AppealStage.choices, default=AppealStage.NONE, protected=True
+    )
+    # The last day to file the appeal the stage is open for (none before delivery).
+    appeal_deadline = models.DateField(_("appeal deadline"), null=True, blank=True)
+    appeal_reason = models.TextField(_("appeal to the school"), blank=True)
+    appealed_at = models.DateTimeField(_("appealed to the school at"), null=True, blank=True)
+    province_appeal_reason = models.TextField(_("appeal to the province"), blank=True)
+    province_appealed_at = models.DateTimeField(
+        _("appealed to the province at"), null=True, blank=True
+    )
     created = models.DateTimeField(_("filed at"), auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -126,6 +151,7 @@ class StatusChangeRequest(ConcurrentTransitionMixin, models.Model):
             StatusChangeState.SUBMITTED,
             StatusChangeState.DEPARTMENT_APPROVED,
             StatusChangeState.SCHOOL_APPROVED,
+            StatusChangeState.IN_APPEAL,
         ],
         target=StatusChangeState.APPROVED,
     )
@@ -169,7 +195,73 @@ class StatusChangeRequest(ConcurrentTransitionMixin, models.Model):
         self.reason = reason
 
     @transition(
-        field=state, source=list(OPEN_STATUS_CHANGE_STATES), target=StatusChangeState.WITHDRAWN
+        field=state,
+        # An issued adverse decision is the school's: its requester no longer withdraws it.
+        source=[s for s in OPEN_STATUS_CHANGE_STATES if s != StatusChangeState.IN_APPEAL],
+        target=StatusChangeState.WITHDRAWN,
     )
     def withdraw(self, *, at: datetime.datetime) -> None:
         self.decided_at = at
+
+    # --- adverse decisions: the written decision, its delivery, the appeals ----------------
+
+    @transition(
+        field=state,
+        source=[StatusChangeState.SUBMITTED, StatusChangeState.DEPARTMENT_APPROVED],
+        target=StatusChangeState.IN_APPEAL,
+    )
+    def issue_decision(self, *, at: datetime.datetime, text: str) -> None:
+        """The school's last level decided: the written decision is issued; it takes effect
+        after the appeal period."""
+        self.issued_at = at
+        self.decision_text = text
+        self.open_appeal_window()
+
+    @transition(field=appeal, source=AppealStage.NONE, target=AppealStage.WINDOW)
+    def open_appeal_window(self) -> None:
+        """The window to appeal to the school, counted from delivery."""
+
+    def record_delivery(
+        self, *, on: datetime.date, method: str, deadline: datetime.date
+    ) -> None:
+        """送达: the window to appeal to the school now ends on ``deadline``."""
+        self.delivered_on = on
+        self.delivery_method = method
+        self.appeal_deadline = deadline
+
+    @transition(field=appeal, source=AppealStage.WINDOW, target=AppealStage.SCHOOL)
+    def appeal_to_school(self, *, reason: str, at: datetime.datetime) -> None:
+        self.appeal_reason = reason
+        self.appealed_at = at
+
+    @transition(field=appeal, source=AppealStage.SCHOOL, target=AppealStage.PROVINCE_WINDOW)
+    def uphold_at_school(self, *, deadline: datetime.date) -> None:
+        """The school's appeal committee upholds the decision: the student may appeal to the
+        province until ``deadline``."""
+        self.appeal_deadline = deadline
+
+    @transition(field=appeal, source=AppealStage.PROVINCE_WINDOW, target=AppealStage.PROVINCE)
+    def appeal_to_province(self, *, reason: str, at: datetime.datetime) -> None:
+        self.province_appeal_reason = reason
+        self.province_appealed_at = at
+
+    @transition(
+        field=appeal,
+        source=[
+            AppealStage.WINDOW,
+            AppealStage.SCHOOL,
+            AppealStage.PROVINCE_WINDOW,
+            AppealStage.PROVINCE,
+        ],
+        target=AppealStage.CLOSED,
+    )
+    def close_appeals(self) -> None:
+        """No (further) appeal, or an appeal decided for good: the period is over."""
+
+    @transition(
+        field=state, source=StatusChangeState.IN_APPEAL, target=StatusChangeState.OVERTURNED
+    )
+    def overturn(self, *, at: datetime.datetime) -> None:
+        """An appeal cancels the decision: the request ends, the status stays."""
+        self.decided_at = at
+        self.close_appeals()

@@ -10,6 +10,7 @@ from records import glossary
 from records import notices
 from records.models import Province
 from records.models import StatusChangeRequest
+from records.status_changes import written
 from records.status_changes.types import TYPES
 
 
@@ -46,4 +47,26 @@ def context(request: StatusChangeRequest) -> dict[str, Any]:
         "state": glossary.STATUS_CHANGE_STATES.get(request.state, request.state),
         "waiting_for": glossary.STATUS_CHANGE_WAITING_FOR.get(request.state, ""),
         "url": request_url(request),
+        **adverse_context(request),
+    }
+
+
+def student_only(request: StatusChangeRequest) -> list[Recipient]:
+    """The student (an adverse decision's appeal belongs to them)."""
+    user = request.student.user
+    return [] if user is None else [notices.recipient_of(user, request.student.name)]
+
+
+def adverse_context(request: StatusChangeRequest) -> dict[str, Any]:
+    """What an adverse decision's emails add: the written decision, its delivery, the appeal
+    period's stage and deadline, the days to appeal at each level."""
+    if not request.issued_at:
+        return {}
+    return {
+        "decision_text": request.decision_text,
+        "delivered_on": request.delivered_on,
+        "appeal": glossary.APPEAL_STAGES.get(request.appeal, request.appeal),
+        "appeal_deadline": request.appeal_deadline,
+        "school_days": written.SCHOOL_APPEAL_DAYS,
+        "province_days": written.PROVINCE_APPEAL_DAYS,
     }

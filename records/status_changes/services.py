@@ -39,6 +39,7 @@ from records.models import User
 from records.status_changes.notices import context
 from records.status_changes.notices import requester_and_student
 from records.status_changes.notices import school_officers
+from records.status_changes.written import written_decision
 from records.status_changes.types import OFFICER
 from records.status_changes.types import STUDENT
 from records.status_changes.types import TYPES
@@ -65,6 +66,10 @@ NO_OTHER_REVIEWER = _(
 ONLY_REQUESTER = _("Only the requester can do this.")
 NOT_OPEN = _("This request is no longer open.")
 NOT_RETURNED = _("This request is not waiting for a revision.")
+DECISION_ISSUED = _(
+    "The school has issued its written decision: it is no longer withdrawn, only appealed "
+    "or decided on appeal."
+)
 RULES_BROKEN = _("The request no longer meets its rules: %(rules)s")
 
 # What the status change's checks, services and notices read of a locked request.
@@ -276,6 +281,8 @@ def status_change_withdraw(
         raise PermissionDenied(ONLY_REQUESTER)
     if not request.is_open:
         raise ConflictError(str(NOT_OPEN), code="not_open")
+    if request.state == StatusChangeState.IN_APPEAL:
+        raise ConflictError(str(DECISION_ISSUED), code="decision_issued")
     with writes():
         request.withdraw(at=timezone.now())
         request.save()
@@ -305,7 +312,30 @@ def approve(request: StatusChangeRequest, decided: Decided) -> Mapping[str, Any]
     if kind.province and request.state != StatusChangeState.SCHOOL_APPROVED:
         request.forward()
         return Diverted("forwarded")
+    if kind.adverse:
+        return _issue(request, kind, decided)
     return _apply(request, kind, decided)
+
+
+def _check_rules(
+    request: StatusChangeRequest, kind: StatusChangeType, at: datetime.datetime
+) -> None:
+    """The type's rules again on the locked status (it may have moved since filing)."""
+    status = request.status
+    _check_current(status)
+    broken = kind.broken_rules(Check(status, kind.load(request.fields), timezone.localdate(at)))
+    if broken:
+        rules = "; ".join(rule.error() for rule in broken)
+        raise ConflictError(str(RULES_BROKEN % {"rules": rules}), code="rules_broken")
+
+
+def _issue(request: StatusChangeRequest, kind: StatusChangeType, decided: Decided) -> Diverted:
+    """An adverse decision: the school's last level issues the written decision (stored,
+    and mailed with the appeal route); the change waits for its delivery and the appeal
+    period (``records.status_changes.appeals``)."""
+    _check_rules(request, kind, decided.at)
+    request.issue_decision(at=decided.at, text=written_decision(request, decided))
+    return Diverted("decision_issued", {"decision": request.decision_text})
 
 
 def _json(value: Any) -> Any:
@@ -318,13 +348,16 @@ def _apply(
     """The type's effect on the status: its rules checked again (the status may have moved
     since filing), the transition and the fields, the values before and after kept on the
     request and in the status's own audit chain (its history)."""
+    return apply_effect(request, kind, actor=decided.acting_user, at=decided.at)
+
+
+def apply_effect(
+    request: StatusChangeRequest, kind: StatusChangeType, *, actor: User | None, at: datetime.datetime
+) -> Mapping[str, Any]:
+    """``_apply`` by ``actor`` (``None``: the end of an adverse decision's appeal period)."""
     status = request.status
-    _check_current(status)
+    _check_rules(request, kind, at)
     values = kind.load(request.fields)
-    broken = kind.broken_rules(Check(status, values, timezone.localdate(decided.at)))
-    if broken:
-        rules = "; ".join(rule.error() for rule in broken)
-        raise ConflictError(str(RULES_BROKEN % {"rules": rules}), code="rules_broken")
     changes = kind.effect.changes(status, values)
     before = {"state": status.state, **{f: _json(getattr(status, f)) for f in changes}}
     if kind.effect.transition:
@@ -336,7 +369,7 @@ def _apply(
     audit_append(
         subject=status,
         action="status.changed",
-        actor=decided.acting_user,
+        actor=actor,
         data={
             "type": kind.key,
             "request": request.pk,
@@ -346,7 +379,7 @@ def _apply(
         },
         subject_locked=True,
     )
-    request.approve(at=decided.at, before=before, after=after)
+    request.approve(at=at, before=before, after=after)
     return {"before": before, "after": after}
 
 

@@ -7,10 +7,11 @@ transition and the fields it sets. The filing, the approval, the types endpoint 
 emails read these declarations; nothing else names a type. Adding a type is a declaration
 here and its tests.
 
-Adverse decisions (退学 by the school, 取消学籍, 开除学籍) and transfers (转学) are declared as
-slots (``available=False``): they need the hearing, the written decision and the appeal
-window, or the receiving school, the public notice and both provinces, which later steps of
-issue 10 add (docs/architecture.md, "Status changes").
+Adverse decisions (退学 by the school, 取消学籍, 开除学籍) are ``adverse``: filed with the
+legality review and the hearing as fields with rules, they get a written decision, its
+delivery and an appeal period before their effect applies (``records.status_changes.appeals``).
+Transfers (转学) are declared as a slot (``available=False``): they need the receiving
+school, the public notice and both provinces, which a later step of issue 10 adds.
 """
 
 from __future__ import annotations
@@ -302,7 +303,7 @@ class StatusChangeType:
     effect: Effect = Effect()
     # The province confirms after the school (transfers, DOMAIN.md §2.3).
     province: bool = False
-    # An adverse decision: hearing, written decision, appeal window (a later step).
+    # An adverse decision: hearing, written decision, delivery, appeal period before the effect.
     adverse: bool = False
     available: bool = True
     # Why it cannot be filed yet (an unavailable slot).
@@ -351,6 +352,78 @@ class StatusChangeType:
             errors.setdefault(rule.key, []).append(rule.error())
         if errors:
             raise ValidationError(errors)
+
+
+# --- adverse decisions ----------------------------------------------------------------------
+
+# What the school records before it decides (arts 55–56): the legality review (合法性审查) and
+# the hearing (陈述和申辩 / 听证): when, who heard the student, what was said. Optional as
+# fields, so that a missing one is refused by its rule, which names the article.
+LEGALITY_REVIEW = Field(
+    name="legality_review",
+    label=_("Legality review"),
+    kind="choice",
+    required=False,
+    choices=(("done", _("Reviewed for legality by the school")),),
+    help=_("The school's legality review of the decision, recorded before it decides."),
+)
+HEARING_DATE = _date("hearing_date", _("Hearing date"), required=False)
+HEARING_BY = Field(
+    name="hearing_by",
+    label=_("Heard by"),
+    kind="text",
+    required=False,
+    help=_("Who heard the student's statement and defence."),
+)
+HEARING_SUMMARY = Field(
+    name="hearing_summary",
+    label=_("Hearing summary"),
+    kind="text",
+    required=False,
+    help=_("What the student stated, and what the school made of it."),
+)
+BASIS = Field(
+    name="basis",
+    label=_("Basis"),
+    kind="text",
+    help=_("The articles of the regulations or the school's rules the decision rests on."),
+)
+ADVERSE_FIELDS = (LEGALITY_REVIEW, HEARING_DATE, HEARING_BY, HEARING_SUMMARY, BASIS)
+
+
+def _given(name: str) -> Callable[[Check], bool]:
+    return lambda c: c.values.get(name) not in (None, "")
+
+
+ADVERSE_RULES = (
+    Rule(
+        code="legality_review",
+        message=_("An adverse decision needs the school's legality review first."),
+        source=article(56),
+        field="legality_review",
+        holds=lambda c: c.values.get("legality_review") == "done",
+    ),
+    *(
+        Rule(
+            code="hearing_record",
+            message=_(
+                "An adverse decision needs a record of the student's hearing: its date, who "
+                "heard the student and a summary."
+            ),
+            source=article(55),
+            field=name,
+            holds=_given(name),
+        )
+        for name in ("hearing_date", "hearing_by", "hearing_summary")
+    ),
+    Rule(
+        code="hearing_not_future",
+        message=_("The hearing cannot be in the future."),
+        source=article(55),
+        field="hearing_date",
+        holds=lambda c: c.values.get("hearing_date") is None or c.values["hearing_date"] <= c.today,
+    ),
+)
 
 
 # "Only an enrolled status", citing the article of the type where it has one.
@@ -581,39 +654,35 @@ _TYPES = (
     ),
     # Slots of later steps: declared so the types endpoint lists them and a filing is refused
     # with the reason; each becomes available with its process.
+    # Adverse decisions (DOMAIN.md §2.3, §4 item 14): filed by an officer with the legality
+    # review and the hearing; the school's last level issues the written decision, which takes
+    # effect after the appeal period (``adverse``).
     StatusChangeType(
         key="withdrawal_by_school",
         label=_("Withdrawal by decision of the school"),
         filers=frozenset({OFFICER}),
+        fields=ADVERSE_FIELDS,
+        rules=ADVERSE_RULES,
         adverse=True,
         effect=Effect("withdraw"),
-        available=False,
-        unavailable=_(
-            "An adverse decision needs a hearing, a written decision and an appeal window, "
-            "which are not available yet."
-        ),
     ),
     StatusChangeType(
         key="cancellation",
         label=_("Cancellation of student status"),
         filers=frozenset({OFFICER}),
+        fields=ADVERSE_FIELDS,
+        rules=ADVERSE_RULES,
         adverse=True,
-        available=False,
-        unavailable=_(
-            "An adverse decision needs a hearing, a written decision and an appeal window, "
-            "which are not available yet."
-        ),
+        effect=Effect("cancel_status"),
     ),
     StatusChangeType(
         key="expulsion",
         label=_("Expulsion"),
         filers=frozenset({OFFICER}),
+        fields=ADVERSE_FIELDS,
+        rules=ADVERSE_RULES,
         adverse=True,
-        available=False,
-        unavailable=_(
-            "An adverse decision needs a hearing, a written decision and an appeal window, "
-            "which are not available yet."
-        ),
+        effect=Effect("expel"),
     ),
     StatusChangeType(
         key="transfer",

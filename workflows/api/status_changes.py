@@ -26,7 +26,9 @@ from permissions import codenames
 from permissions.checks import scope
 from records.api.schema import error_responses
 from records.api.serializers import object_id_field
+from records.choices import DeliveryMethod
 from records.choices import StatusChangeState
+from records.status_changes import appeals
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.status_changes.history import request_history
@@ -80,8 +82,26 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
             "created",
             "updated",
             "decided_at",
+            "decision_text",
+            "issued_at",
+            "delivered_on",
+            "delivery_method",
+            "has_delivery_evidence",
+            "appeal",
+            "appeal_deadline",
+            "appeal_reason",
+            "appealed_at",
+            "province_appeal_reason",
+            "province_appealed_at",
         ]
         read_only_fields = fields
+
+    has_delivery_evidence = serializers.SerializerMethodField(
+        help_text="Whether the officer attached evidence of the delivery."
+    )
+
+    def get_has_delivery_evidence(self, obj: StatusChangeRequest) -> bool:
+        return bool(obj.delivery_evidence)
 
     def get_type_label(self, obj: StatusChangeRequest) -> str:
         kind = TYPES.get(obj.type)
@@ -269,6 +289,70 @@ class StatusChangeResubmit(APIView):
         return _detail(done)
 
 
+# --- adverse decisions: delivery and appeals ------------------------------------------------
+
+
+class DeliverySerializer(serializers.Serializer[dict[str, Any]]):
+    delivered_on = serializers.DateField(
+        required=False, allow_null=True, help_text="The day of delivery (YYYY-MM-DD)."
+    )
+    method = serializers.CharField(
+        allow_blank=True, help_text="`" + "`, `".join(DeliveryMethod.values) + "`."
+    )
+    evidence = serializers.FileField(
+        required=False, help_text="Optional proof of delivery: PDF, JPEG or PNG, at most 5 MB."
+    )
+
+
+class AppealSerializer(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField(allow_blank=True, help_text="The grounds of the appeal.")
+
+
+@extend_schema(
+    tags=["status changes"],
+    request={"multipart/form-data": DeliverySerializer, "application/json": DeliverySerializer},
+    responses={200: StatusChangeDetailSerializer, **error_responses(403, 409)},
+)
+class StatusChangeDelivery(APIView):
+    """An officer of the school records the delivery (送达) of an adverse decision: the day,
+    the method, optional evidence. The student's appeal window (10 days) counts from it."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible(request, pk)
+        data = DeliverySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = appeals.status_change_deliver(
+            request=found,
+            delivered_on=data.validated_data.get("delivered_on"),
+            method=data.validated_data["method"],
+            evidence=data.validated_data.get("evidence"),
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        return _detail(done)
+
+
+@extend_schema(
+    tags=["status changes"],
+    request=AppealSerializer,
+    responses={200: StatusChangeDetailSerializer, **error_responses(403, 409)},
+)
+class StatusChangeAppeal(APIView):
+    """The student appeals an adverse decision within its window: to the school's appeal
+    committee (10 days from delivery), then, against the committee's decision, to the
+    province (15 days). The change waits for the decision on the appeal."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible(request, pk)
+        data = AppealSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = flow.status_change_appeal(
+            request=found,
+            reason=data.validated_data["reason"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return _detail(done)
+
+
 # --- the types, from their declarations ------------------------------------------------------
 
 
@@ -306,7 +390,9 @@ class TypeSerializer(serializers.Serializer[dict[str, Any]]):
     chain = serializers.ListField(
         child=serializers.CharField(),
         help_text="Its steps: `school_review`, `school_final` (at two-level schools only), "
-        "`province_confirm` (where the province confirms).",
+        "`province_confirm` (where the province confirms); an adverse decision then "
+        "`appeal_window` (10 days from delivery, then 15 after the committee upholds it), "
+        "`school_appeal` and `province_appeal` (only when the student appeals).",
     )
     effect = TypeEffectSerializer()
 
@@ -316,6 +402,8 @@ def describe_type(kind: StatusChangeType) -> dict[str, Any]:
     chain = [flow.SCHOOL_REVIEW.key, flow.SCHOOL_FINAL.key]
     if kind.province:
         chain.append(flow.PROVINCE_CONFIRM.key)
+    if kind.adverse:
+        chain += [flow.APPEAL_WINDOW, flow.SCHOOL_APPEAL.key, flow.PROVINCE_APPEAL.key]
     return {
         "key": kind.key,
         "label": str(kind.label),

@@ -85,6 +85,16 @@ urlpatterns: list[URLPattern] = [
         status_changes.StatusChangeResubmit.as_view(),
         name="status-change-resubmit",
     ),
+    path(
+        "status-changes/<id:pk>/delivery/",
+        status_changes.StatusChangeDelivery.as_view(),
+        name="status-change-delivery",
+    ),
+    path(
+        "status-changes/<id:pk>/appeal/",
+        status_changes.StatusChangeAppeal.as_view(),
+        name="status-change-appeal",
+    ),
     path("tasks/", tasks.TaskList.as_view(), name="task-list"),
     path("tasks/counts/", tasks.TaskCounts.as_view(), name="task-counts"),
     path("tasks/decide/", tasks.TaskBulkDecide.as_view(), name="task-bulk-decide"),

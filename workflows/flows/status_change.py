@@ -9,10 +9,13 @@ services.
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -22,6 +25,7 @@ from viewflow.workflow.models import Task
 from notifications.services import Recipient
 from permissions import codenames
 from records import glossary
+from records.choices import AppealStage
 from records.choices import StatusChangeState
 from records.decisions import Choice
 from records.decisions import Notice
@@ -33,6 +37,7 @@ from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
 from records.notices import recipient_of
+from records.status_changes import appeals
 from records.status_changes import notices
 from records.status_changes import services
 from records.status_changes.history import request_history
@@ -47,7 +52,11 @@ from workflows.steps import Facts
 from workflows.steps import HumanStep
 from workflows.steps import ProcessDeclaration
 
+logger = logging.getLogger(__name__)
+
 FLOW_KEY = "status_change"
+# The appeal period's node, as the types endpoint names it in an adverse type's chain.
+APPEAL_WINDOW = "appeal_window"
 
 
 def _school_of(process: Any) -> School:
@@ -63,9 +72,22 @@ def _state_is(state: str) -> Any:
     def condition(activation: Any) -> bool:
         pk = activation.process.request_id
         request = steps.remembered_subject(activation.process, pk)
-        if request is None:
-            request = StatusChangeRequest.objects.only("state").get(pk=pk)
+        if request is None:  # a list of values: a model with deferred FSM fields recurses
+            found = StatusChangeRequest.objects.filter(pk=pk).values_list("state", flat=True)
+            return bool(found.get() == state)
         return bool(request.state == state)
+
+    return condition
+
+
+def _appeal_is(stage: str) -> Any:
+    def condition(activation: Any) -> bool:
+        pk = activation.process.request_id
+        request = steps.remembered_subject(activation.process, pk)
+        if request is None:
+            found = StatusChangeRequest.objects.filter(pk=pk).values_list("appeal", flat=True)
+            return bool(found.get() == stage)
+        return bool(request.appeal == stage)
 
     return condition
 
@@ -91,6 +113,7 @@ class StatusChangeFlow(flow.Flow):
         .Case(this.school_final, _state_is(StatusChangeState.DEPARTMENT_APPROVED))
         .Case(this.province_confirm, _state_is(StatusChangeState.SCHOOL_APPROVED))
         .Case(this.revise, _state_is(StatusChangeState.RETURNED))
+        .Case(this.appeal_window, _state_is(StatusChangeState.IN_APPEAL))
         .Default(this.end)
     )
     school_final = (
@@ -103,6 +126,7 @@ class StatusChangeFlow(flow.Flow):
         flow.Switch()
         .Case(this.province_confirm, _state_is(StatusChangeState.SCHOOL_APPROVED))
         .Case(this.revise, _state_is(StatusChangeState.RETURNED))
+        .Case(this.appeal_window, _state_is(StatusChangeState.IN_APPEAL))
         .Default(this.end)
     )
     province_confirm = (
@@ -121,6 +145,37 @@ class StatusChangeFlow(flow.Flow):
         .Annotation(title=glossary.STEPS["revise"])
         .Next(this.school_review)
     )
+    # An adverse decision issued: its appeal period. The window waits for the student's
+    # appeal or its end (``appeal_windows_close``); an appeal goes to the school's committee,
+    # then, once the committee upholds it, the window opens again for the province.
+    appeal_window = (
+        flow.Handle(this.do_appeal_window)
+        .Annotation(title=_("Appeal period"))
+        .Next(this.after_appeal_window)
+    )
+    after_appeal_window = (
+        flow.Switch()
+        .Case(this.school_appeal, _appeal_is(AppealStage.SCHOOL))
+        .Case(this.province_appeal, _appeal_is(AppealStage.PROVINCE))
+        .Default(this.end)
+    )
+    school_appeal = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["school_appeal"])
+        .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
+        .Next(this.after_school_appeal)
+    )
+    after_school_appeal = (
+        flow.Switch()
+        .Case(this.appeal_window, _appeal_is(AppealStage.PROVINCE_WINDOW))
+        .Default(this.end)
+    )
+    province_appeal = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["province_appeal"])
+        .Permission(codenames.SIGNOFF_PROVINCE, obj=_province_of)
+        .Next(this.end)
+    )
     end = flow.End()
 
     def start_process(self, activation: Any, *, request: StatusChangeRequest) -> Any:
@@ -133,6 +188,11 @@ class StatusChangeFlow(flow.Flow):
     def do_revise(self, activation: Any, *, resubmit: Any) -> Any:
         """Run the requester's resubmission inside the task's lock and transaction."""
         return resubmit()
+
+    def do_appeal_window(self, activation: Any, *, act: Any) -> Any:
+        """Run the student's appeal, or the window's end, inside the task's lock and
+        transaction."""
+        return act()
 
 
 # --- the human steps ------------------------------------------------------------------------
@@ -180,6 +240,12 @@ _PASSED_ON = (
         "forwarded",
         "status_change.forwarded",
         Notice("status_change_forwarded", notices.provincial_admins),
+    ),
+    # An adverse type's last school level: the written decision, mailed with the appeal route.
+    Outcome(
+        "decision_issued",
+        "status_change.decision_issued",
+        Notice("status_change_decision_issued", notices.requester_and_student),
     ),
 )
 # Every step may apply the change (the last one does), so each locks the status too.
@@ -247,6 +313,80 @@ PROVINCE_CONFIRM = HumanStep(
 )
 
 
+_CANCEL_ON_APPEAL = Outcome(
+    "overturned",
+    "status_change.overturned",
+    Notice("status_change_overturned", notices.requester_and_student),
+)
+
+# The school's student appeal committee (学生申诉处理委员会, arts 59–61): decides within 15
+# days (about ten working days); the officer who filed the decision never decides its appeal.
+SCHOOL_APPEAL = HumanStep(
+    key="school_appeal",
+    label=glossary.STEPS["school_appeal"],
+    node=StatusChangeFlow.school_appeal,
+    scope="school",
+    due_days=10,
+    assignees=notices.school_officers,
+    perm=codenames.REVIEW_SCHOOL,
+    waits_in=(StatusChangeState.IN_APPEAL,),
+    choices=(
+        Choice(
+            glossary.CONFIRM,
+            glossary.APPEAL_DECISIONS[glossary.CONFIRM],
+            appeals.school_uphold,
+            Outcome(
+                "appeal_upheld",
+                "status_change.appeal_upheld",
+                Notice("status_change_appeal_upheld", notices.requester_and_student),
+            ),
+            needs_comment=True,
+        ),
+        Choice(
+            glossary.CANCEL,
+            glossary.APPEAL_DECISIONS[glossary.CANCEL],
+            appeals.school_cancel,
+            _CANCEL_ON_APPEAL,
+            needs_comment=True,
+        ),
+    ),
+    **_SUBJECT,
+)
+
+# The provincial education department's review of an appeal (art 62: 30 working days).
+PROVINCE_APPEAL = HumanStep(
+    key="province_appeal",
+    label=glossary.STEPS["province_appeal"],
+    node=StatusChangeFlow.province_appeal,
+    scope="province",
+    due_days=30,
+    assignees=notices.provincial_admins,
+    perm=codenames.SIGNOFF_PROVINCE,
+    waits_in=(StatusChangeState.IN_APPEAL,),
+    choices=(
+        Choice(
+            glossary.CONFIRM,
+            glossary.APPEAL_DECISIONS[glossary.CONFIRM],
+            appeals.province_uphold,
+            Outcome(
+                "took_effect",
+                "status_change.took_effect",
+                Notice("status_change_decision_effective", notices.requester_and_student),
+            ),
+            needs_comment=True,
+        ),
+        Choice(
+            glossary.CANCEL,
+            glossary.APPEAL_DECISIONS[glossary.CANCEL],
+            appeals.province_cancel,
+            _CANCEL_ON_APPEAL,
+            needs_comment=True,
+        ),
+    ),
+    **_SUBJECT,
+)
+
+
 def _facts(request: StatusChangeRequest) -> Facts:
     return Facts(
         student_name=request.student.name,
@@ -291,7 +431,7 @@ DECLARATION = work.register(
         panel_template="workflows/status_changes/_task_panel.html",
         panel_context=_panel,
         subject_url=notices.request_url,
-        steps=(SCHOOL_REVIEW, SCHOOL_FINAL, PROVINCE_CONFIRM),
+        steps=(SCHOOL_REVIEW, SCHOOL_FINAL, PROVINCE_CONFIRM, SCHOOL_APPEAL, PROVINCE_APPEAL),
     )
 )
 
@@ -359,3 +499,62 @@ def status_change_withdraw(*, request: StatusChangeRequest, user: User) -> Statu
         StatusChangeFlow.instance.cancel(process)
         work.close_items_of(process.pk)
     return withdrawn
+
+
+# --- adverse decisions: delivery, appeals, the end of a window ------------------------------
+
+
+def _window_task(request: StatusChangeRequest) -> Task | None:
+    return Task.objects.filter(
+        process__statuschangeprocess__request=request,
+        flow_task=StatusChangeFlow.appeal_window,
+        status__in=work.OPEN_TASK_STATES,
+    ).first()
+
+
+def status_change_appeal(
+    *, request: StatusChangeRequest, reason: str, user: User
+) -> StatusChangeRequest:
+    """The student appeals an adverse decision in its window: the flow opens the school
+    committee's step (or, after the committee upheld it, the province's)."""
+    task = _window_task(request)
+    if task is None:
+        # Not in a window: the service says why (not visible, not the student, not open).
+        return appeals.status_change_appeal(request=request, reason=reason, acting_user=user)
+
+    def act() -> StatusChangeRequest:
+        return appeals.status_change_appeal(request=request, reason=reason, acting_user=user)
+
+    with work.flow_contention():
+        result: StatusChangeRequest = StatusChangeFlow.appeal_window.run(task, act=act)
+    return result
+
+
+def appeal_windows_close(*, today: datetime.date | None = None) -> int:
+    """Apply every adverse decision whose appeal window ended before ``today`` with no
+    appeal (Celery beat's ``workflows.tasks.status_change_appeal_windows``); each in its own
+    transaction, a failure logged and tried again on the next run. How many took effect."""
+    today = today or timezone.localdate()
+    ended = StatusChangeRequest.objects.filter(
+        state=StatusChangeState.IN_APPEAL,
+        appeal__in=(AppealStage.WINDOW, AppealStage.PROVINCE_WINDOW),
+        appeal_deadline__lt=today,
+    ).order_by("pk")
+    closed = 0
+    for request in ended:
+        task = _window_task(request)
+        if task is None:
+            continue
+
+        def act(request: StatusChangeRequest = request) -> StatusChangeRequest:
+            return appeals.window_close(request=request, today=today)
+
+        try:
+            with work.flow_contention():
+                StatusChangeFlow.appeal_window.run(task, act=act)
+            closed += 1
+        except ConflictError:
+            continue  # appealed or busy meanwhile: seen again on the next run if still due
+        except Exception:
+            logger.exception("appeal window of status change %s: not closed", request.pk)
+    return closed
