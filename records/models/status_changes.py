@@ -221,9 +221,7 @@ class StatusChangeRequest(ConcurrentTransitionMixin, models.Model):
     def open_appeal_window(self) -> None:
         """The window to appeal to the school, counted from delivery."""
 
-    def record_delivery(
-        self, *, on: datetime.date, method: str, deadline: datetime.date
-    ) -> None:
+    def record_delivery(self, *, on: datetime.date, method: str, deadline: datetime.date) -> None:
         """送达: the window to appeal to the school now ends on ``deadline``."""
         self.delivered_on = on
         self.delivery_method = method

@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.services import Recipient
 from permissions import codenames
 from permissions.checks import may
 from records import notices
@@ -42,6 +43,7 @@ from records.status_changes import notices as sc_notices
 from records.status_changes.services import RELATED
 from records.status_changes.services import apply_effect
 from records.status_changes.types import TYPES
+from records.status_changes.types import article
 from records.status_changes.written import PROVINCE_APPEAL_DAYS
 from records.status_changes.written import SCHOOL_APPEAL_DAYS
 from records.transactions import service
@@ -66,8 +68,6 @@ WINDOW_CLOSED = _(
 WINDOW_OPEN = _("This request is not in an appeal window that has ended.")
 APPEAL_REASON_REQUIRED = _("Give the grounds of the appeal.")
 WRONG_STAGE = _("This request is not waiting for this decision.")
-ARTICLE_60 = _("Regulations on the Administration of Students, article 60")
-ARTICLE_62 = _("Regulations on the Administration of Students, article 62")
 
 
 def _lock(pk: int) -> StatusChangeRequest:
@@ -89,7 +89,7 @@ def _step(
     action: str,
     actor: User | None,
     data: dict[str, Any] | None,
-    told: list[tuple[str, list[notices.Recipient]]],
+    told: list[tuple[str, list[Recipient]]],
 ) -> None:
     """Audit the step on the request's chain and announce it."""
     event = audit_append(
@@ -147,7 +147,7 @@ def status_change_deliver(
         try:
             content_type = check_evidence(evidence, field="evidence")
         except ValidationError as exc:
-            errors.update(exc.error_dict)  # type: ignore[arg-type]
+            errors.update(exc.error_dict)
     if errors:
         raise ValidationError(errors)
     assert delivered_on is not None  # noqa: S101  (checked above)
@@ -205,7 +205,7 @@ def status_change_appeal(
         message = WINDOW_CLOSED % {
             "deadline": request.appeal_deadline,
             "days": SCHOOL_APPEAL_DAYS if to_school else PROVINCE_APPEAL_DAYS,
-            "source": ARTICLE_60 if to_school else ARTICLE_62,
+            "source": str(article(60 if to_school else 62)),
         }
         raise ConflictError(str(message), code="appeal_window_closed")
     reason = (reason or "").strip()

@@ -39,12 +39,12 @@ from records.models import User
 from records.status_changes.notices import context
 from records.status_changes.notices import requester_and_student
 from records.status_changes.notices import school_officers
-from records.status_changes.written import written_decision
 from records.status_changes.types import OFFICER
 from records.status_changes.types import STUDENT
 from records.status_changes.types import TYPES
 from records.status_changes.types import Check
 from records.status_changes.types import StatusChangeType
+from records.status_changes.written import written_decision
 from records.transactions import service
 from records.transactions import writes
 
@@ -352,7 +352,11 @@ def _apply(
 
 
 def apply_effect(
-    request: StatusChangeRequest, kind: StatusChangeType, *, actor: User | None, at: datetime.datetime
+    request: StatusChangeRequest,
+    kind: StatusChangeType,
+    *,
+    actor: User | None,
+    at: datetime.datetime,
 ) -> Mapping[str, Any]:
     """``_apply`` by ``actor`` (``None``: the end of an adverse decision's appeal period)."""
     status = request.status

@@ -47,6 +47,8 @@ API_PATHS = {
     "/api/v1/status-changes/{id}/",
     "/api/v1/status-changes/{id}/withdraw/",
     "/api/v1/status-changes/{id}/resubmit/",
+    "/api/v1/status-changes/{id}/delivery/",
+    "/api/v1/status-changes/{id}/appeal/",
 }
 
 

@@ -301,6 +301,46 @@ RULES = [
 ]
 
 
+# The adverse decisions' rules: the legality review (第56条) and the hearing (第55条).
+ADVERSE = {
+    "legality_review": "done",
+    "hearing_date": "2026-11-20",
+    "hearing_by": "学生处 张老师",
+    "hearing_summary": "学生陈述了情况。",
+    "basis": "第五十二条",
+}
+for _key in ("withdrawal_by_school", "cancellation", "expulsion"):
+    RULES += [
+        (
+            _key,
+            {},
+            "officer",
+            {**ADVERSE, "legality_review": ""},
+            "fields.legality_review",
+            "legality_review",
+            "第56条",
+        ),
+        (
+            _key,
+            {},
+            "officer",
+            {**ADVERSE, "hearing_summary": ""},
+            "fields.hearing_summary",
+            "hearing_record",
+            "第55条",
+        ),
+        (
+            _key,
+            {},
+            "officer",
+            {**ADVERSE, "hearing_date": "2099-01-01"},
+            "fields.hearing_date",
+            "hearing_not_future",
+            "第55条",
+        ),
+    ]
+
+
 @pytest.mark.parametrize("case", RULES, ids=[f"{r[0]}-{r[5]}" for r in RULES])
 def test_each_rule_refuses_with_its_field_rule_and_article(w, case):
     key, changes, filer, fields, error_key, code, source = case
@@ -368,7 +408,7 @@ def test_unknown_and_unavailable_types(w):
     with pytest.raises(ValidationError) as unknown:
         _file(w, "holiday", {})
     assert "suspension" in unknown.value.message_dict["type"][0]
-    for key in ("transfer", "withdrawal_by_school", "cancellation", "expulsion"):
+    for key in ("transfer",):
         assert not TYPES[key].available
         with pytest.raises(ValidationError) as slot:
             _file(w, key, {}, by=w.officer)

@@ -24,6 +24,7 @@ from records.errors import NotVisibleError
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.status_changes import appeals
+from records.status_changes.types import TYPES
 from tests import status_changes as sc
 from workflows import work
 from workflows.flows import status_change as flow
@@ -61,11 +62,7 @@ def _issue(w, type_key="expulsion"):
     """Filed by officer_10001 on 2026-11-30, decided by officer_10001b: issued, in appeal."""
     with at("2026-11-30"):
         request = sc.file(w, type_key, ADVERSE, by=w.officer)
-        work.decide(
-            task_pk=work.open_item_of(flow.FLOW_KEY, request.pk).pk,
-            user=w.officer_b,
-            decision="approve",
-        )
+        _decide(request, "school_review", w.officer_b, "approve", comment="")
     return StatusChangeRequest.objects.get(pk=request.pk)
 
 
@@ -101,9 +98,12 @@ def _status(w):
 
 
 def _to(event: str) -> set[str]:
-    return set(
-        Notification.objects.filter(event=event).values_list("recipient_email", flat=True)
-    )
+    return set(Notification.objects.filter(event=event).values_list("recipient_email", flat=True))
+
+
+def test_every_adverse_type_has_a_happy_path():
+    assert set(TARGET) == {key for key, kind in TYPES.items() if kind.adverse}
+    assert all(TYPES[key].available for key in TARGET)
 
 
 @pytest.mark.parametrize("type_key", sorted(TARGET))
@@ -127,7 +127,10 @@ def test_adverse_decision_applies_when_the_window_ends_without_appeal(w, type_ke
     assert delivered.appeal_deadline == datetime.date(2026, 12, 11)
     assert delivered.delivery_method == "in_person"
     assert _to("status_change_delivered") == {w.student.email, w.officer.email}
-    assert "2026年12月11日" in Notification.objects.filter(event="status_change_delivered")[0].body_text
+    assert (
+        "2026年12月11日"
+        in Notification.objects.filter(event="status_change_delivered")[0].body_text
+    )
 
     assert _close("2026-12-11") == 0  # the last day to appeal
     assert _status(w).state == StatusState.ENROLLED

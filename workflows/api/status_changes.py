@@ -28,9 +28,9 @@ from records.api.schema import error_responses
 from records.api.serializers import object_id_field
 from records.choices import DeliveryMethod
 from records.choices import StatusChangeState
-from records.status_changes import appeals
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
+from records.status_changes import appeals
 from records.status_changes.history import request_history
 from records.status_changes.types import TYPES
 from records.status_changes.types import StatusChangeType
