@@ -6,12 +6,14 @@ resubmitting and withdrawing go through the status change flow's services, reads
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -20,19 +22,24 @@ from django.http import HttpRequest
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
+from permissions.checks import may
 from permissions.checks import scope
 from records import glossary
 from records.choices import OPEN_STATUS_CHANGE_STATES
+from records.choices import AppealStage
+from records.choices import DeliveryMethod
 from records.choices import StatusChangeState
 from records.errors import ConflictError
 from records.models import Major
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
+from records.status_changes import appeals
 from records.status_changes.history import request_history
 from records.status_changes.services import filer_role
 from records.status_changes.types import TYPES
@@ -258,7 +265,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     change = get_object_or_404(visible_status_changes(user), pk=pk)
     is_requester = change.requester_id == user.pk
-    is_open = change.state in OPEN_STATUS_CHANGE_STATES
+    # An issued adverse decision is no longer the requester's to withdraw.
+    is_open = change.state in OPEN_STATUS_CHANGE_STATES and not change.issued_at
+    adverse = _adverse(change, user)
     form = None
     if is_requester and change.state == StatusChangeState.RETURNED:
         form = _resubmit_form(change, request)
@@ -272,6 +281,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 flow.status_change_withdraw(request=change, user=user)
                 messages.success(request, _("The request was withdrawn."))
                 return redirect("status_changes:detail", pk=pk)
+            if action in ("appeal", "delivery") and adverse:
+                _adverse_action(request, change, user, action)
+                return redirect("status_changes:detail", pk=pk)
             if action == "resubmit" and form is not None and form.is_valid():
                 flow.status_change_resubmit(
                     request=change,
@@ -282,9 +294,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The request was submitted again."))
                 return redirect("status_changes:detail", pk=pk)
         except ValidationError as exc:
-            if form is None:
+            if action in ("appeal", "delivery"):
+                adverse["errors"] = [
+                    str(LABELLED_ERROR % {"label": key, "error": message})
+                    for key, errors in exc.message_dict.items()
+                    for message in errors
+                ]
+            elif form is None:
                 raise
-            form.add_service_errors(exc)
+            else:
+                form.add_service_errors(exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("status_changes:detail", pk=pk)
         except ConflictError as exc:
             messages.error(request, exc.message)
             return redirect("status_changes:detail", pk=pk)
@@ -301,8 +323,51 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "kind": kind,
         "confirm_withdraw": confirm_withdraw,
+        "adverse": adverse,
     }
     return _form_response(request, "workflows/status_changes/detail.html", context)
+
+
+def _adverse(change: StatusChangeRequest, user: User) -> dict[str, Any]:
+    """An issued adverse decision as the page shows it, and what the reader may do: the
+    student appeals in an open window, an officer of the school records the delivery."""
+    if not change.issued_at:
+        return {}
+    return {
+        "stage": glossary.APPEAL_STAGES.get(change.appeal, change.appeal),
+        "may_appeal": change.student.user_id == user.pk
+        and appeals.appeal_open(change, timezone.localdate()),
+        "to_province": change.appeal == AppealStage.PROVINCE_WINDOW,
+        "may_deliver": change.state == StatusChangeState.IN_APPEAL
+        and change.delivered_on is None
+        and may(user, codenames.REVIEW_SCHOOL, change),
+        "methods": DeliveryMethod.choices,
+        "errors": [],
+    }
+
+
+def _adverse_action(
+    request: HttpRequest, change: StatusChangeRequest, user: User, action: str
+) -> None:
+    """The student's appeal or the officer's delivery, through the flow's and the records'
+    services (which check who may); errors go back to the page."""
+    if action == "appeal":
+        flow.status_change_appeal(request=change, reason=request.POST.get("reason", ""), user=user)
+        messages.success(request, _("Your appeal was filed."))
+        return
+    raw = request.POST.get("delivered_on", "").strip()
+    try:
+        delivered_on = datetime.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        delivered_on = None
+    appeals.status_change_deliver(
+        request=change,
+        delivered_on=delivered_on,
+        method=request.POST.get("method", ""),
+        evidence=request.FILES.get("evidence"),
+        acting_user=user,
+    )
+    messages.success(request, _("The delivery was recorded."))
 
 
 def index(request: HttpRequest) -> HttpResponse:
