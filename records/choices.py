@@ -166,6 +166,15 @@ class CancellationState(models.TextChoices):
     PENDING = "pending", _("Awaiting confirmation")
     CONFIRMED = "confirmed", _("Confirmed")
     REFUSED = "refused", _("Refused")
+    # Confirmed by the second officer: the written decision is issued, the student may appeal
+    # before it takes effect (``confirmed``), or it is cancelled on appeal.
+    IN_APPEAL = "in_appeal", _("In the appeal period")
+    OVERTURNED = "overturned", _("Cancelled on appeal")
+
+
+# A cancellation in one of these is not decided for good: its admission waits (it is neither
+# registered with its cohort nor cancelled), and it takes no second request.
+UNDECIDED_CANCELLATION_STATES = (CancellationState.PENDING, CancellationState.IN_APPEAL)
 
 
 class AdmissionOutcome(models.TextChoices):

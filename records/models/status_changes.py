@@ -17,10 +17,9 @@ from django_fsm import FSMField
 from django_fsm import transition
 
 from records.choices import OPEN_STATUS_CHANGE_STATES
-from records.choices import AppealStage
-from records.choices import DeliveryMethod
 from records.choices import StatusChangeState
 from records.models.admissions import StudentStatus
+from records.models.adverse import AdverseDecision
 from records.models.base import STUDENT_RECORD_SCOPE
 from records.models.people import Student
 from records.models.reference import Province
@@ -29,14 +28,16 @@ from records.models.reference import School
 TYPE_MAX = 40
 
 
-class StatusChangeRequest(ConcurrentTransitionMixin, models.Model):
+class StatusChangeRequest(ConcurrentTransitionMixin, AdverseDecision):
     """A request for one status change of one student status.
 
     ``submitted`` → (``department_approved``, at a two-level school) → (``school_approved``,
     where the province confirms) → ``approved``, the change then applied to the status;
     ``rejected`` at any level; ``returned`` to the requester for revision (then ``submitted``
-    again); ``withdrawn`` by the requester while open. At most one open request of a type per
-    status (a partial unique index).
+    again); ``withdrawn`` by the requester while open. An adverse type's last school level
+    issues its written decision instead (``in_appeal``: ``AdverseDecision``), which takes
+    effect (``approved``) after the appeal period or is cancelled on appeal (``overturned``).
+    At most one open request of a type per status (a partial unique index).
     """
 
     status = models.ForeignKey(
@@ -78,29 +79,6 @@ class StatusChangeRequest(ConcurrentTransitionMixin, models.Model):
     before = models.JSONField(_("values before"), null=True, blank=True)
     after = models.JSONField(_("values after"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    # An adverse decision (``adverse`` types): the written decision the school's last level
-    # issued, its delivery (送达) and the appeal period before it takes effect.
-    decision_text = models.TextField(_("written decision"), blank=True)
-    issued_at = models.DateTimeField(_("decision issued at"), null=True, blank=True)
-    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
-    delivery_method = models.CharField(
-        _("delivery method"), max_length=20, choices=DeliveryMethod.choices, blank=True
-    )
-    delivery_evidence = models.FileField(
-        _("delivery evidence"), upload_to="status_changes/delivery/%Y/%m/", blank=True
-    )
-    delivery_evidence_type = models.CharField(max_length=100, blank=True)
-    appeal = FSMField(
-        _("appeal"), choices=AppealStage.choices, default=AppealStage.NONE, protected=True
-    )
-    # The last day to file the appeal the stage is open for (none before delivery).
-    appeal_deadline = models.DateField(_("appeal deadline"), null=True, blank=True)
-    appeal_reason = models.TextField(_("appeal to the school"), blank=True)
-    appealed_at = models.DateTimeField(_("appealed to the school at"), null=True, blank=True)
-    province_appeal_reason = models.TextField(_("appeal to the province"), blank=True)
-    province_appealed_at = models.DateTimeField(
-        _("appealed to the province at"), null=True, blank=True
-    )
     created = models.DateTimeField(_("filed at"), auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -213,48 +191,7 @@ class StatusChangeRequest(ConcurrentTransitionMixin, models.Model):
     def issue_decision(self, *, at: datetime.datetime, text: str) -> None:
         """The school's last level decided: the written decision is issued; it takes effect
         after the appeal period."""
-        self.issued_at = at
-        self.decision_text = text
-        self.open_appeal_window()
-
-    @transition(field=appeal, source=AppealStage.NONE, target=AppealStage.WINDOW)
-    def open_appeal_window(self) -> None:
-        """The window to appeal to the school, counted from delivery."""
-
-    def record_delivery(self, *, on: datetime.date, method: str, deadline: datetime.date) -> None:
-        """送达: the window to appeal to the school now ends on ``deadline``."""
-        self.delivered_on = on
-        self.delivery_method = method
-        self.appeal_deadline = deadline
-
-    @transition(field=appeal, source=AppealStage.WINDOW, target=AppealStage.SCHOOL)
-    def appeal_to_school(self, *, reason: str, at: datetime.datetime) -> None:
-        self.appeal_reason = reason
-        self.appealed_at = at
-
-    @transition(field=appeal, source=AppealStage.SCHOOL, target=AppealStage.PROVINCE_WINDOW)
-    def uphold_at_school(self, *, deadline: datetime.date) -> None:
-        """The school's appeal committee upholds the decision: the student may appeal to the
-        province until ``deadline``."""
-        self.appeal_deadline = deadline
-
-    @transition(field=appeal, source=AppealStage.PROVINCE_WINDOW, target=AppealStage.PROVINCE)
-    def appeal_to_province(self, *, reason: str, at: datetime.datetime) -> None:
-        self.province_appeal_reason = reason
-        self.province_appealed_at = at
-
-    @transition(
-        field=appeal,
-        source=[
-            AppealStage.WINDOW,
-            AppealStage.SCHOOL,
-            AppealStage.PROVINCE_WINDOW,
-            AppealStage.PROVINCE,
-        ],
-        target=AppealStage.CLOSED,
-    )
-    def close_appeals(self) -> None:
-        """No (further) appeal, or an appeal decided for good: the period is over."""
+        self.open_appeal_window(at=at, text=text)
 
     @transition(
         field=state, source=StatusChangeState.IN_APPEAL, target=StatusChangeState.OVERTURNED

@@ -11,15 +11,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils import translation
 
+from records.adverse import PROVINCE_APPEAL_DAYS
+from records.adverse import SCHOOL_APPEAL_DAYS
 from records.decisions import Decided
 from records.models import StatusChangeRequest
 from records.status_changes.types import TYPES
 from records.validators import mask_id_numbers_in
-
-# Days to appeal (教育部令第41号 arts 60, 62): to the school's appeal committee from the
-# delivery of the decision, to the province from the delivery of the committee's decision.
-SCHOOL_APPEAL_DAYS = 10
-PROVINCE_APPEAL_DAYS = 15
 
 
 def written_decision(request: StatusChangeRequest, decided: Decided) -> str:
