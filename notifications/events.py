@@ -70,7 +70,9 @@ STATUS_CHANGE_CONTEXT = (
     "comment",
     "url",
 )
-# An adverse decision's events add what its appeal period says: the written decision, its
+# An adverse decision's events (a status change of an adverse type, an admission's
+# cancellation; layout notifications/adverse/<lang>/base.*) say what a status change's say
+# (``change``: what is decided) and what its appeal period says: the written decision, its
 # delivery date, the appeal's stage, the deadline of the open window, the days to appeal at
 # the school and at the province.
 ADVERSE_CONTEXT = (
@@ -168,25 +170,25 @@ EVENTS: dict[str, Event] = {
             Event(slug, description, required=ADVERSE_CONTEXT)
             for slug, description in (
                 (
-                    "status_change_decision_issued",
+                    "adverse_decision_issued",
                     "To the requester and student: the written decision, with the appeal route.",
                 ),
                 (
-                    "status_change_delivered",
+                    "adverse_delivered",
                     "To the requester and student: delivered; the appeal deadline.",
                 ),
-                ("status_change_appeal_received", "Receipt to the student: an appeal filed."),
+                ("adverse_appeal_received", "Receipt to the student: an appeal filed."),
                 (
-                    "status_change_appeal_filed",
+                    "adverse_appeal_filed",
                     "To the school's officers or the province's administrators: an appeal.",
                 ),
                 (
-                    "status_change_appeal_upheld",
+                    "adverse_appeal_upheld",
                     "To the requester and student: upheld by the school; the province's route.",
                 ),
-                ("status_change_overturned", "To the requester and student: cancelled on appeal."),
+                ("adverse_overturned", "To the requester and student: cancelled on appeal."),
                 (
-                    "status_change_decision_effective",
+                    "adverse_decision_effective",
                     "To the requester and student: the decision took effect.",
                 ),
             )

@@ -113,7 +113,7 @@ def status_change_deliver(
                 "appeal_deadline": deadline.isoformat(),
                 "evidence": bool(evidence),
             },
-            told=[("status_change_delivered", sc_notices.requester_and_student(request))],
+            told=[("adverse_delivered", sc_notices.requester_and_student(request))],
         )
     return request
 
@@ -146,8 +146,8 @@ def status_change_appeal(
             actor=acting_user,
             data={"reason": reason.strip()},
             told=[
-                ("status_change_appeal_received", sc_notices.student_only(request)),
-                ("status_change_appeal_filed", deciders),
+                ("adverse_appeal_received", sc_notices.student_only(request)),
+                ("adverse_appeal_filed", deciders),
             ],
         )
     return request
@@ -169,7 +169,7 @@ def window_close(*, request: StatusChangeRequest, today: datetime.date) -> Statu
             action="status_change.took_effect",
             actor=None,
             data={"appeal_deadline": request.appeal_deadline, **applied},
-            told=[("status_change_decision_effective", sc_notices.requester_and_student(request))],
+            told=[("adverse_decision_effective", sc_notices.requester_and_student(request))],
         )
     return request
 

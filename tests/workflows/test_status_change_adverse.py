@@ -116,9 +116,9 @@ def test_adverse_decision_applies_when_the_window_ends_without_appeal(w, type_ke
     assert "10日内" in request.decision_text
     assert ADVERSE["hearing_by"] in request.decision_text
     assert _status(w).state == StatusState.ENROLLED
-    assert _to("status_change_decision_issued") == {w.student.email, w.officer.email}
+    assert _to("adverse_decision_issued") == {w.student.email, w.officer.email}
     issued = Notification.objects.filter(
-        event="status_change_decision_issued", recipient_email=w.student.email
+        event="adverse_decision_issued", recipient_email=w.student.email
     ).get()
     assert "学生申诉处理委员会" in issued.body_text
     assert request.decision_text in issued.body_text
@@ -126,10 +126,10 @@ def test_adverse_decision_applies_when_the_window_ends_without_appeal(w, type_ke
     delivered = _deliver(w, request)
     assert delivered.appeal_deadline == datetime.date(2026, 12, 11)
     assert delivered.delivery_method == "in_person"
-    assert _to("status_change_delivered") == {w.student.email, w.officer.email}
+    assert _to("adverse_delivered") == {w.student.email, w.officer.email}
     assert (
         "2026年12月11日"
-        in Notification.objects.filter(event="status_change_delivered")[0].body_text
+        in Notification.objects.filter(event="adverse_delivered")[0].body_text
     )
 
     assert _close("2026-12-11") == 0  # the last day to appeal
@@ -141,7 +141,7 @@ def test_adverse_decision_applies_when_the_window_ends_without_appeal(w, type_ke
     assert request.after == {"state": TARGET[type_key]}
     assert _status(w).state == TARGET[type_key]
     assert StatusChangeProcess.objects.get(request=request).status == PROCESS.DONE
-    assert _to("status_change_decision_effective") == {w.student.email, w.officer.email}
+    assert _to("adverse_decision_effective") == {w.student.email, w.officer.email}
     assert _close("2026-12-13") == 0  # once
 
 
@@ -185,8 +185,8 @@ def test_an_appeal_holds_the_change_until_the_committee_upholds_it(w):
     assert appealed.appeal_reason == "程序不当，请求复查"
     assert _close("2026-12-20") == 0  # held: the window no longer runs
     assert _status(w).state == StatusState.ENROLLED
-    assert _to("status_change_appeal_received") == {w.student.email}
-    assert _to("status_change_appeal_filed") == {w.officer_b.email, w.officer_c.email}
+    assert _to("adverse_appeal_received") == {w.student.email}
+    assert _to("adverse_appeal_filed") == {w.officer_b.email, w.officer_c.email}
     # The requester never decides the appeal; another officer of the school does.
     item = work.open_item_of(flow.FLOW_KEY, request.pk, step="school_appeal")
     assert item is not None
@@ -202,7 +202,7 @@ def test_an_appeal_holds_the_change_until_the_committee_upholds_it(w):
     request.refresh_from_db()
     assert request.appeal == AppealStage.PROVINCE_WINDOW
     assert request.appeal_deadline == datetime.date(2027, 1, 4)
-    assert _to("status_change_appeal_upheld") == {w.student.email, w.officer.email}
+    assert _to("adverse_appeal_upheld") == {w.student.email, w.officer.email}
     assert _close("2027-01-04") == 0
     assert _close("2027-01-05") == 1
     request.refresh_from_db()
@@ -221,7 +221,7 @@ def test_the_committee_cancels_the_decision(w):
     assert request.appeal == AppealStage.CLOSED
     assert _status(w).state == StatusState.ENROLLED
     assert StatusChangeProcess.objects.get(request=request).status == PROCESS.DONE
-    assert _to("status_change_overturned") == {w.student.email, w.officer.email}
+    assert _to("adverse_overturned") == {w.student.email, w.officer.email}
     assert _close("2027-06-01") == 0
     assert _status(w).state == StatusState.ENROLLED
 

@@ -245,7 +245,7 @@ _PASSED_ON = (
     Outcome(
         "decision_issued",
         "status_change.decision_issued",
-        Notice("status_change_decision_issued", notices.requester_and_student),
+        Notice("adverse_decision_issued", notices.requester_and_student),
     ),
 )
 # Every step may apply the change (the last one does), so each locks the status too.
@@ -316,7 +316,7 @@ PROVINCE_CONFIRM = HumanStep(
 _CANCEL_ON_APPEAL = Outcome(
     "overturned",
     "status_change.overturned",
-    Notice("status_change_overturned", notices.requester_and_student),
+    Notice("adverse_overturned", notices.requester_and_student),
 )
 
 # The school's student appeal committee (学生申诉处理委员会, arts 59–61): decides within 15
@@ -338,7 +338,7 @@ SCHOOL_APPEAL = HumanStep(
             Outcome(
                 "appeal_upheld",
                 "status_change.appeal_upheld",
-                Notice("status_change_appeal_upheld", notices.requester_and_student),
+                Notice("adverse_appeal_upheld", notices.requester_and_student),
             ),
             needs_comment=True,
         ),
@@ -371,7 +371,7 @@ PROVINCE_APPEAL = HumanStep(
             Outcome(
                 "took_effect",
                 "status_change.took_effect",
-                Notice("status_change_decision_effective", notices.requester_and_student),
+                Notice("adverse_decision_effective", notices.requester_and_student),
             ),
             needs_comment=True,
         ),
