@@ -144,7 +144,7 @@ def file_appeal(subject: AdverseDecision, *, reason: str, at: datetime.datetime)
         AppealStage.PROVINCE_WINDOW,
     ):
         raise ConflictError(str(NOT_APPEALABLE), code="not_appealable")
-    to_school = subject.appeal == AppealStage.WINDOW
+    to_school = bool(subject.appeal == AppealStage.WINDOW)
     if not appeal_open(subject, timezone.localdate(at)):
         message = WINDOW_CLOSED % {
             "deadline": subject.appeal_deadline,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from notifications.services import Recipient
+from records import adverse
 from records import glossary
 from records import notices
 from records.models import Province
 from records.models import StatusChangeRequest
-from records.status_changes import written
 from records.status_changes.types import TYPES
 
 
@@ -67,6 +67,6 @@ def adverse_context(request: StatusChangeRequest) -> dict[str, Any]:
         "delivered_on": request.delivered_on,
         "appeal": glossary.APPEAL_STAGES.get(request.appeal, request.appeal),
         "appeal_deadline": request.appeal_deadline,
-        "school_days": written.SCHOOL_APPEAL_DAYS,
-        "province_days": written.PROVINCE_APPEAL_DAYS,
+        "school_days": adverse.SCHOOL_APPEAL_DAYS,
+        "province_days": adverse.PROVINCE_APPEAL_DAYS,
     }

@@ -127,10 +127,7 @@ def test_adverse_decision_applies_when_the_window_ends_without_appeal(w, type_ke
     assert delivered.appeal_deadline == datetime.date(2026, 12, 11)
     assert delivered.delivery_method == "in_person"
     assert _to("adverse_delivered") == {w.student.email, w.officer.email}
-    assert (
-        "2026年12月11日"
-        in Notification.objects.filter(event="adverse_delivered")[0].body_text
-    )
+    assert "2026年12月11日" in Notification.objects.filter(event="adverse_delivered")[0].body_text
 
     assert _close("2026-12-11") == 0  # the last day to appeal
     assert _status(w).state == StatusState.ENROLLED

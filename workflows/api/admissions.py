@@ -39,8 +39,9 @@ class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     outcome = serializers.ChoiceField(
         choices=AdmissionOutcome.values,
         help_text=(
-            "`gave_up`; `retained` (with `reason` and `until`); `cancelled` (with `reason`: "
-            "asks a second officer to confirm); `registered`: a retained admission's return, "
+            "`gave_up`; `retained` (with `reason` and `until`); `cancelled` (with `reason`, "
+            "`legality_review` and the hearing: asks a second officer to confirm, an adverse "
+            "decision with an appeal period); `registered`: a retained admission's return, "
             "registered with a later cohort (`year`)"
         ),
     )
@@ -53,6 +54,31 @@ class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     )
     until = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="to retain: a later day"
+    )
+    legality_review = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="to cancel: the school's legality review was done (第56条)",
+    )
+    hearing_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="to cancel: the day the student's statement and defence were heard (第55条)",
+    )
+    hearing_by = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=200,
+        help_text="to cancel: who heard the student",
+    )
+    hearing_summary = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=2000,
+        help_text="to cancel: what the student stated",
     )
     year = serializers.IntegerField(
         required=False,
@@ -129,6 +155,10 @@ class AdmissionOutcomes(APIView):
                 reason=row["reason"],
                 until=row["until"],
                 year=row["year"],
+                legality_review=row["legality_review"],
+                hearing_date=row["hearing_date"],
+                hearing_by=row["hearing_by"],
+                hearing_summary=row["hearing_summary"],
             )
             for row in data.validated_data["outcomes"]
         ]

@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -34,9 +35,9 @@ from records.admissions.search import search
 from records.admissions.services import ItemResult
 from records.admissions.services import OutcomeItem
 from records.admissions.services import Registration
+from records.choices import UNDECIDED_CANCELLATION_STATES
 from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
-from records.choices import CancellationState
 from records.choices import CohortState
 from records.choices import ImportMode
 from records.choices import ImportState
@@ -72,7 +73,7 @@ _PICK_ERRORS = {
 # An admission whose cancellation waits for a second officer: shown so, and not checked again.
 _PENDING = models.Exists(
     AdmissionCancellation.objects.filter(
-        admission=models.OuterRef("pk"), state=CancellationState.PENDING
+        admission=models.OuterRef("pk"), state__in=UNDECIDED_CANCELLATION_STATES
     )
 )
 CANCELLATION_ASKED = _("cancellation requested: it waits for a second officer")
@@ -191,6 +192,23 @@ class OutcomesForm(forms.Form):
         help_text=_("To retain: the day the admission is kept until."),
     )
 
+    legality_review = forms.BooleanField(
+        label=_("Legality review done"),
+        required=False,
+        help_text=_("To cancel: the school reviewed the decision's legality (article 56)."),
+    )
+    hearing_date = forms.DateField(
+        label=_("Hearing date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    hearing_by = forms.CharField(label=_("Heard by"), required=False, max_length=200)
+    hearing_summary = forms.CharField(
+        label=_("Hearing summary"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("To cancel: the student's statement and defence were heard (article 55)."),
+    )
+
     def __init__(self, *args: Any, pickable: Sequence[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["admissions"].choices = [(pk, pk) for pk in pickable]  # type: ignore[attr-defined]
@@ -202,19 +220,29 @@ class OutcomesForm(forms.Form):
             self.add_error("reason", services.REASON_REQUIRED)
         if outcome == AdmissionOutcome.RETAINED and not data.get("until"):
             self.add_error("until", services.UNTIL_REQUIRED)
+        if outcome == AdmissionOutcome.CANCELLED:
+            item = self._item(0, data)
+            for name, error in services.hearing_errors(item, timezone.localdate()).items():
+                if name in self.fields and name not in self.errors:
+                    self.add_error(name, error)
         return data
+
+    def _item(self, pk: int, data: dict[str, Any]) -> OutcomeItem:
+        cancelling = data.get("outcome") == AdmissionOutcome.CANCELLED
+        return OutcomeItem(
+            admission=pk,
+            outcome=data.get("outcome") or "",
+            reason=(data.get("reason") or "").strip(),
+            until=data.get("until") if data.get("outcome") == AdmissionOutcome.RETAINED else None,
+            legality_review=bool(data.get("legality_review")) and cancelling,
+            hearing_date=data.get("hearing_date") if cancelling else None,
+            hearing_by=(data.get("hearing_by") or "") if cancelling else "",
+            hearing_summary=(data.get("hearing_summary") or "") if cancelling else "",
+        )
 
     def items(self) -> list[OutcomeItem]:
         data = self.cleaned_data
-        return [
-            OutcomeItem(
-                admission=pk,
-                outcome=data["outcome"],
-                reason=data["reason"].strip(),
-                until=data["until"] if data["outcome"] == AdmissionOutcome.RETAINED else None,
-            )
-            for pk in data["admissions"]
-        ]
+        return [self._item(pk, data) for pk in data["admissions"]]
 
 
 def _outcome_results(user: User, results: Sequence[ItemResult]) -> list[dict[str, Any]]:
@@ -433,7 +461,7 @@ def cohort_page(request: HttpRequest, pk: int) -> HttpResponse:
         return context
     unexamined = services.unexamined(cohort)
     cancellations = (
-        AdmissionCancellation.objects.filter(cohort=cohort, state=CancellationState.PENDING)
+        AdmissionCancellation.objects.filter(cohort=cohort, state__in=UNDECIDED_CANCELLATION_STATES)
         .select_related("admission__student", "requester")
         .order_by("created", "pk")
     )
