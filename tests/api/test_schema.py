@@ -49,6 +49,9 @@ API_PATHS = {
     "/api/v1/status-changes/{id}/resubmit/",
     "/api/v1/status-changes/{id}/delivery/",
     "/api/v1/status-changes/{id}/appeal/",
+    "/api/v1/admission-cancellations/{id}/",
+    "/api/v1/admission-cancellations/{id}/delivery/",
+    "/api/v1/admission-cancellations/{id}/appeal/",
 }
 
 

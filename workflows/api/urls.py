@@ -35,6 +35,21 @@ urlpatterns: list[URLPattern] = [
     path("admissions/outcomes/", admissions.AdmissionOutcomes.as_view(), name="admission-outcomes"),
     path("admission-reviews/", admissions.ReviewList.as_view(), name="admission-review-list"),
     path(
+        "admission-cancellations/<id:pk>/",
+        admissions.CancellationDetail.as_view(),
+        name="admission-cancellation-detail",
+    ),
+    path(
+        "admission-cancellations/<id:pk>/delivery/",
+        admissions.CancellationDelivery.as_view(),
+        name="admission-cancellation-delivery",
+    ),
+    path(
+        "admission-cancellations/<id:pk>/appeal/",
+        admissions.CancellationAppeal.as_view(),
+        name="admission-cancellation-appeal",
+    ),
+    path(
         "admission-reviews/<id:pk>/register/",
         admissions.ReviewRegister.as_view(),
         name="admission-review-register",
