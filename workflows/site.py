@@ -25,6 +25,10 @@ class HomeApp(Application):
 
     index_path = path("", shell.home, name="index")
     school_path = path("schools/<str:code>/", shell.school_detail, name="school")
+    # A cancellation of an admission: its student reads it and appeals here.
+    cancellation_path = path(
+        "cancellations/<id:pk>/", admissions.cancellation_page, name="cancellation"
+    )
 
 
 class WorkApp(Application):

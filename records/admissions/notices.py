@@ -114,7 +114,7 @@ def cohort_context(cohort: AdmissionCohort, unexamined: int) -> dict[str, Any]:
 
 def cancellation_url(cancellation: AdmissionCancellation) -> str:
     return notices.page_url(
-        "admissions:cancellation",
+        "home:cancellation",
         {"pk": cancellation.pk},
         f"/api/v1/admission-cancellations/{cancellation.pk}/",
     )

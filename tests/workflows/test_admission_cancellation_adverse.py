@@ -232,3 +232,27 @@ def _deliver_as(user, cancellation):
             evidence=None,
             acting_user=user,
         )
+
+
+def test_the_student_appeals_from_the_cancellation_page(w):
+    from django.test import Client
+
+    a, cancellation, student = _confirmed(w)
+    _deliver(w, cancellation)
+    client = Client()
+    client.force_login(student)
+    url = f"/home/cancellations/{cancellation.pk}/"
+    with at("2026-10-15"):
+        home = client.get("/home/").content.decode()
+        assert f'href="{url}"' in home
+        page = client.get(url).content.decode()
+        assert "学生申诉处理委员会" in page
+        assert 'id="appeal-form"' in page
+        assert 'id="delivery-form"' not in page
+        client.post(url, {"action": "appeal", "reason": "材料属实"})
+    cancellation.refresh_from_db()
+    assert (cancellation.appeal, cancellation.appeal_reason) == ("school", "材料属实")
+    other = Client()
+    other.force_login(w.fdu_officer)
+    assert other.get(url).status_code == 404
+    assert _state(a) == "admitted"

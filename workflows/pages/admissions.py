@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count
@@ -25,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from permissions import codenames
 from permissions.checks import may
 from permissions.checks import scope
+from records.admissions import appeals
 from records.admissions import services
 from records.admissions.imports import allowed_schools
 from records.admissions.imports import error_report_response
@@ -41,6 +44,7 @@ from records.choices import AdmissionState
 from records.choices import CohortState
 from records.choices import ImportMode
 from records.choices import ImportState
+from records.errors import ConflictError
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AdmissionImport
@@ -52,11 +56,13 @@ from records.tasks import queue_admission_import
 from records.validators import mask_id_number
 from workflows.flows.admission import CONFIRM_CANCELLATION
 from workflows.flows.admission import FLOW_KEY
+from workflows.flows.admission import cancellation_appeal
 from workflows.flows.admission import cohort_register
 from workflows.flows.admission import outcomes_record
 from workflows.flows.admission import visible_reviews
 from workflows.models import OPEN
 from workflows.models import WorkItem
+from workflows.pages import adverse as adverse_page
 from workflows.pages.shell import page
 
 PAGE_SIZE = 50
@@ -513,3 +519,55 @@ def _registration_said(user: User, result: Registration) -> dict[str, Any]:
             for e in result.errors
         ],
     }
+
+
+# --- a cancellation (取消入学资格) as an adverse decision -------------------------------------
+
+
+def cancellation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A cancellation, to its student and to the officers and administrators who see it: the
+    request (reason, legality review, hearing), its state, and once confirmed the written
+    decision and its appeal period, with the officer's delivery form and the student's
+    appeal form."""
+    user = _user(request)
+    cancellation = (
+        scope(
+            user,
+            codenames.VIEW,
+            AdmissionCancellation.objects.select_related(
+                "admission__student", "admission__school", "requester", "school"
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if cancellation is None:
+        raise Http404
+    student_user_id = cancellation.admission.student.user_id
+    shown = adverse_page.shown(cancellation, user, student_user_id=student_user_id)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action in adverse_page.ACTIONS and shown:
+        try:
+            adverse_page.act(
+                request,
+                action,
+                appeal=lambda reason: cancellation_appeal(
+                    cancellation=cancellation, reason=reason, user=user
+                ),
+                deliver=lambda **kw: appeals.cancellation_deliver(
+                    cancellation=cancellation, acting_user=user, **kw
+                ),
+            )
+        except ValidationError as exc:
+            shown["errors"] = [
+                f"{key}: {message}"
+                for key, errors in exc.message_dict.items()
+                for message in errors
+            ]
+        except (PermissionDenied, ConflictError) as exc:
+            messages.error(request, str(exc))
+            return redirect("home:cancellation", pk=pk)
+        else:
+            return redirect("home:cancellation", pk=pk)
+    context = {"cancellation": cancellation, "admission": cancellation.admission, "adverse": shown}
+    return page(request, "workflows/admissions/cancellation.html", context)

@@ -6,7 +6,6 @@ resubmitting and withdrawing go through the status change flow's services, reads
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any
 
@@ -22,17 +21,13 @@ from django.http import HttpRequest
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
-from permissions.checks import may
 from permissions.checks import scope
 from records import glossary
 from records.choices import OPEN_STATUS_CHANGE_STATES
-from records.choices import AppealStage
-from records.choices import DeliveryMethod
 from records.choices import StatusChangeState
 from records.errors import ConflictError
 from records.models import Major
@@ -48,6 +43,7 @@ from records.status_changes.types import StatusChangeType
 from records.status_changes.types import major_name
 from records.validators import mask_id_numbers_in
 from workflows.flows import status_change as flow
+from workflows.pages import adverse as adverse_page
 from workflows.pages.shell import page
 
 PAGE_SIZE = 50
@@ -329,45 +325,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _adverse(change: StatusChangeRequest, user: User) -> dict[str, Any]:
-    """An issued adverse decision as the page shows it, and what the reader may do: the
-    student appeals in an open window, an officer of the school records the delivery."""
-    if not change.issued_at:
-        return {}
-    return {
-        "stage": glossary.APPEAL_STAGES.get(change.appeal, change.appeal),
-        "may_appeal": change.student.user_id == user.pk
-        and appeals.appeal_open(change, timezone.localdate()),
-        "to_province": change.appeal == AppealStage.PROVINCE_WINDOW,
-        "may_deliver": change.state == StatusChangeState.IN_APPEAL
-        and change.delivered_on is None
-        and may(user, codenames.REVIEW_SCHOOL, change),
-        "methods": DeliveryMethod.choices,
-        "errors": [],
-    }
+    return adverse_page.shown(change, user, student_user_id=change.student.user_id)
 
 
 def _adverse_action(
     request: HttpRequest, change: StatusChangeRequest, user: User, action: str
 ) -> None:
-    """The student's appeal or the officer's delivery, through the flow's and the records'
-    services (which check who may); errors go back to the page."""
-    if action == "appeal":
-        flow.status_change_appeal(request=change, reason=request.POST.get("reason", ""), user=user)
-        messages.success(request, _("Your appeal was filed."))
-        return
-    raw = request.POST.get("delivered_on", "").strip()
-    try:
-        delivered_on = datetime.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        delivered_on = None
-    appeals.status_change_deliver(
-        request=change,
-        delivered_on=delivered_on,
-        method=request.POST.get("method", ""),
-        evidence=request.FILES.get("evidence"),
-        acting_user=user,
+    adverse_page.act(
+        request,
+        action,
+        appeal=lambda reason: flow.status_change_appeal(request=change, reason=reason, user=user),
+        deliver=lambda **kw: appeals.status_change_deliver(request=change, acting_user=user, **kw),
     )
-    messages.success(request, _("The delivery was recorded."))
 
 
 def index(request: HttpRequest) -> HttpResponse:
