@@ -220,12 +220,6 @@ EVENTS: dict[str, Event] = {
             required=ADMISSION_CONTEXT,
         ),
         Event(
-            "admission_cancelled",
-            "To the student: the admission is cancelled (confirmed by a second officer), with "
-            "the reason and the route of appeal.",
-            required=(*ADMISSION_CONTEXT, "comment"),
-        ),
-        Event(
             "admission_cancellation_refused",
             "To the officer who asked: a second officer refused the cancellation.",
             required=(*ADMISSION_CONTEXT, "comment", "cancellation_id", "student"),
