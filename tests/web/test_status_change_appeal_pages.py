@@ -77,7 +77,15 @@ def test_the_officer_records_the_delivery_and_the_student_appeals(issued):
     request.refresh_from_db()
     assert request.appeal == AppealStage.SCHOOL
     assert request.appeal_reason == "处分过重"
-    assert work.open_item_of(flow.FLOW_KEY, request.pk, step="school_appeal") is not None
+    item = work.open_item_of(flow.FLOW_KEY, request.pk, step="school_appeal")
+    assert item is not None
+    # The committee's task page shows the written decision and the appeal, and its choices.
+    with at("2026-12-04"):
+        task_page = _client(w.officer_c).get(f"/work/{item.pk}/").content.decode()
+        assert "处分过重" in task_page
+        assert "学生申诉处理委员会" in task_page
+        assert 'value="confirm"' in task_page
+        assert 'value="cancel"' in task_page
 
 
 def test_a_late_appeal_is_refused_on_the_page(issued):
