@@ -153,6 +153,15 @@ def test_an_appeal_to_the_province_decides_it(w):
     assert item.pk not in [i.pk for i in work.open_items(w.officer)]  # the requester
     with pytest.raises(PermissionDenied):
         _decide(cancellation, "cancellation_school_appeal", w.officer, "confirm")
+    from django.test import Client
+
+    committee = Client()
+    committee.force_login(w.officer_b)
+    with at("2026-10-25"):
+        task_page = committee.get(f"/work/{item.pk}/").content.decode()
+    assert "材料属实，请求复查" in task_page
+    assert "学生申诉处理委员会" in task_page
+    assert c.HEARING["hearing_by"] in task_page
     with at("2026-10-30"):
         _decide(cancellation, "cancellation_school_appeal", w.officer_b, "confirm")
     cancellation.refresh_from_db()
