@@ -230,14 +230,24 @@ def test_bulk_refusals_never_undo_the_others(world):
     assert [(r.ok, r.code) for r in outsider] == [(False, "not_found")]
 
 
-def test_a_bulk_decision_takes_at_most_500_tasks(world):
+def test_a_bulk_decision_takes_at_most_1000_tasks(world):
     api = token_client(world["officer"])
     response = api.post(
         "/api/v1/tasks/decide/",
-        {"tasks": list(range(1, 502)), "decision": "approve"},
+        {"tasks": list(range(1, 1002)), "decision": "approve"},
         format="json",
     )
     assert_error(response, 400, "invalid")
+    # 1,000 are taken, each answered on its own (none of these exists).
+    response = api.post(
+        "/api/v1/tasks/decide/",
+        {"tasks": list(range(10**6, 10**6 + 1000)), "decision": "approve"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert len(results) == 1000
+    assert {r["code"] for r in results} == {"not_found"}
 
 
 def test_statements_per_task_of_a_bulk_decision_do_not_grow_with_the_tasks(world):

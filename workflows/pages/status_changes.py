@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http import HttpRequest
@@ -25,7 +27,9 @@ from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
 from permissions.checks import scope
+from permissions.checks import sees_by_grant
 from records import glossary
+from records.admissions.search import search
 from records.choices import OPEN_STATUS_CHANGE_STATES
 from records.choices import StatusChangeState
 from records.errors import ConflictError
@@ -306,10 +310,45 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    """The requests the user may see, newest first, 50 a page. Tasks are in the work list."""
-    listing = Paginator(visible_status_changes(_user(request)), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    """The requests the user may see, newest first, 50 a page, with the count of each state
+    (the type and the search applied), filtered by state, type and a student's name or
+    number. Tasks are in the work list."""
+    params = request.GET
+    shown = visible_status_changes(_user(request))
+    type_key = params.get("type", "")
+    if type_key in TYPES:
+        shown = shown.filter(type=type_key)
+    else:
+        type_key = ""
+    q = (params.get("q") or "").strip()
+    if q:
+        shown = shown.filter(status__in=StudentStatus.objects.filter(search(q, StudentStatus)))
+    counts = dict(
+        shown.order_by().values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
+    state = params.get("state", "")
+    if state in StatusChangeState.values:
+        shown = shown.filter(state=state)
+    else:
+        state = ""
+    listing = Paginator(shown, PAGE_SIZE).get_page(params.get("page"))
     rows = [(c, TYPES[c.type].label if c.type in TYPES else c.type) for c in listing]
-    context = {"listing": listing, "rows": rows}
+    kept = {k: v for k, v in (("type", type_key), ("q", q), ("state", state)) if v}
+    context = {
+        "listing": listing,
+        "rows": rows,
+        "type_key": type_key,
+        "types": [(kind.key, kind.label) for kind in TYPES.values()],
+        "q": q,
+        "state": state,
+        "counts": [
+            (code, label, counts.get(code, 0))
+            for code, label in StatusChangeState.choices
+            if counts.get(code) or code == state
+        ],
+        "total": sum(counts.values()),
+        "filters": urlencode({k: v for k, v in kept.items() if k != "state"}),
+        "kept": urlencode(kept),
+        "may_filter": sees_by_grant(_user(request)),
+    }
     return page(request, "workflows/status_changes/index.html", context)
