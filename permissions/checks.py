@@ -117,13 +117,16 @@ def _load_grants(user: AnyUser) -> dict[str, frozenset[Any]]:
 def granted_ids(user: AnyUser, perm: str) -> frozenset[Any] | None:
     """Primary keys of the scope objects on which ``user`` holds ``perm``.
 
-    ``None`` means "all of them" (a superuser). Loaded once per user object, which Django
-    creates afresh for every request; ``permissions.services`` clears it on grant and revoke.
-    Global (model-level) grants are never read here.
+    ``None`` means "all of them": a superuser's view grants. A superuser decides nothing by
+    being one: for any other permission (reviewing, signing off) only the grants they hold
+    count, as for anyone (issue 11: a superuser without the grant decides nothing). Loaded
+    once per user object, which Django creates afresh for every request;
+    ``permissions.services`` clears it on grant and revoke. Global (model-level) grants are
+    never read here.
     """
     if not _is_active(user):
         return frozenset()
-    if getattr(user, "is_superuser", False):
+    if getattr(user, "is_superuser", False) and perm in codenames.VIEW_GRANTS:
         return None
     if _CACHE_ATTR not in user.__dict__:
         user.__dict__[_CACHE_ATTR] = _load_grants(user)

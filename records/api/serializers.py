@@ -145,8 +145,8 @@ class MeSerializer(serializers.Serializer[Any]):
     email = serializers.EmailField(allow_blank=True)
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
     superuser = serializers.BooleanField(
-        help_text="A superuser acts for every school and province; `schools` and `provinces` "
-        "are then empty rather than listing everything."
+        help_text="A superuser sees every school and province (`schools` and `provinces` are "
+        "then empty rather than listing everything) but decides only where granted."
     )
     roles = serializers.ListField(
         child=serializers.CharField(), help_text="Role groups, e.g. `school_officer`."
