@@ -10,14 +10,18 @@ from collections.abc import Collection
 from typing import Any
 
 import pgtrigger
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from permissions import codenames
+from permissions.checks import may
 from records.audit import audit_append
 from records.choices import EDUCATION_TYPE_DIGITS
 from records.choices import LEVEL_CODES
+from records.choices import GraduationResult
 from records.choices import QualificationStatus
 from records.models import QUALIFICATION_CONTENT_FIELDS
 from records.models import Qualification
@@ -38,6 +42,23 @@ DATES_ORDER = _("The graduation date must be after the study start date.")
 BIRTH_BEFORE_STUDY = _("The study start date must be after the birth date.")
 NOT_DRAFT = _("Only a draft qualification can be registered.")
 NOT_REGISTERED = _("Only a registered qualification can be changed by correction or revoked.")
+REISSUE_NEEDED = _(
+    "A 结业 (completed) qualification is not corrected to 毕业 (graduated): that is a re-issue, "
+    "a new qualification, the old one marked replaced."
+)
+MAY_NOT_REGISTER = _("Only an officer of the school may register its qualifications.")
+MAY_NOT_AMEND = _(
+    "Only an administrator of the province may approve a change of its qualifications."
+)
+MAY_NOT_REVOKE = _("Only an administrator of the province may revoke its qualifications.")
+
+
+def _require(user: User | None, perm: str, qualification: Qualification, message: Any) -> None:
+    """The acting user holds ``perm`` on the qualification's school or province. ``None`` is
+    the system itself (the demo's seed, a management command), never a request's user."""
+    if user is not None and not may(user, perm, qualification):
+        raise PermissionDenied(message)
+
 
 _CERT_RE = re.compile(r"^\d{18}$")
 
@@ -133,6 +154,16 @@ def validate_qualification(
         errors.setdefault("certificate_number", []).append(
             ValidationError(CERT_TAKEN, code="unique")
         )
+    loaded = qualification._loaded_content or {}
+    if (
+        changed is not None
+        and "graduation_result" in changed
+        and loaded.get("graduation_result") == GraduationResult.COMPLETED
+        and qualification.graduation_result == GraduationResult.GRADUATED
+    ):
+        errors.setdefault("graduation_result", []).append(
+            ValidationError(REISSUE_NEEDED, code="reissue_needed")
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -177,7 +208,9 @@ def _revision(
 def qualification_register(
     *, qualification: Qualification, acting_user: User | None
 ) -> Qualification:
-    """Register a draft: it becomes public on its graduation date and immutable from now on."""
+    """Register a draft: it becomes public on its graduation date and immutable from now on.
+    Only an officer of its school (or the system: ``acting_user`` ``None``)."""
+    _require(acting_user, codenames.REVIEW_SCHOOL, qualification, MAY_NOT_REGISTER)
     if qualification.status != QualificationStatus.DRAFT:
         raise ValidationError({"status": ValidationError(NOT_DRAFT, code="not_draft")})
     validate_qualification(qualification)
@@ -207,9 +240,11 @@ def qualification_amend(
 ) -> QualificationRevision:
     """Apply an approved correction: validate the new content, save, revision, audit.
 
-    The only path that changes a registered qualification's content. ``locked``: the caller
-    holds the qualification's row lock (``select_for_update``) and has checked the old values.
+    The only path that changes a registered qualification's content, approved by an
+    administrator of its province. ``locked``: the caller holds the qualification's row lock
+    (``select_for_update``) and has checked the old values.
     """
+    _require(approved_by, codenames.SIGNOFF_PROVINCE, qualification, MAY_NOT_AMEND)
     if qualification.status != QualificationStatus.REGISTERED:
         raise ValidationError({"status": ValidationError(NOT_REGISTERED, code="not_registered")})
     before = qualification.content()
@@ -249,6 +284,9 @@ def qualification_amend(
 def qualification_revoke(
     *, qualification: Qualification, acting_user: User, reason: str
 ) -> Qualification:
+    """Revoke a registered qualification: it stays, marked revoked, and never changes again.
+    Only an administrator of its province."""
+    _require(acting_user, codenames.SIGNOFF_PROVINCE, qualification, MAY_NOT_REVOKE)
     if qualification.status != QualificationStatus.REGISTERED:
         raise ValidationError({"status": ValidationError(NOT_REGISTERED, code="not_registered")})
     qualification.revoke(at=timezone.now(), reason=reason)

@@ -3,15 +3,18 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.db import transaction
 
 from records.choices import EducationType
+from records.choices import GraduationResult
 from records.choices import Level
 from records.choices import QualificationStatus
 from records.models import AuditEvent
 from records.models import Qualification
+from records.models import User
 from records.qualifications import certificate_errors
 from records.qualifications import qualification_amend
 from records.qualifications import qualification_revoke
@@ -99,9 +102,14 @@ def test_status_cannot_be_set_directly():
         q.status = QualificationStatus.DRAFT
 
 
+def _province_admin(q):
+    found = User.objects.filter(username=f"province_{q.province_id}").first()
+    return found or factories.provincial_admin(q.province, f"province_{q.province_id}")
+
+
 def test_amend_changes_the_content_with_a_new_revision():
     q = factories.qualification()
-    approver = factories.user("approver")
+    approver = _province_admin(q)
     revision = qualification_amend(
         qualification=q,
         changes={"name": "王晓明"},
@@ -126,7 +134,7 @@ def test_an_invalid_amendment_changes_nothing():
         qualification_amend(
             qualification=q,
             changes={"gender": "female"},
-            approved_by=factories.user(),
+            approved_by=_province_admin(q),
             reason="",
             correction_id=None,
         )
@@ -138,16 +146,121 @@ def test_an_invalid_amendment_changes_nothing():
 
 def test_revoke():
     q = factories.qualification()
-    qualification_revoke(qualification=q, acting_user=factories.user(), reason="fraud")
+    admin = _province_admin(q)
+    qualification_revoke(qualification=q, acting_user=admin, reason="fraud")
     assert Qualification.objects.get(pk=q.pk).status == QualificationStatus.REVOKED
     with pytest.raises(ValidationError):
         qualification_amend(
             qualification=q,
             changes={"name": "X"},
-            approved_by=factories.user(),
+            approved_by=admin,
             reason="",
             correction_id=None,
         )
+
+
+def test_a_revoked_qualification_is_as_immutable_as_a_registered_one():
+    q = factories.qualification()
+    admin = _province_admin(q)
+    qualification_revoke(qualification=q, acting_user=admin, reason="fraud")
+    revoked = Qualification.objects.get(pk=q.pk)
+    revoked.name = "改名"
+    with pytest.raises(ValidationError) as exc:
+        revoked.save()
+    assert exc.value.code == "registered_immutable"
+    revoked._amendment_allowed = True  # not even the amendment path changes a revoked one
+    with pytest.raises(ValidationError):
+        revoked.save()
+    assert Qualification.objects.get(pk=q.pk).name == q.name
+
+
+def test_a_qualification_is_never_created_registered():
+    q = factories.qualification(registered=False)
+    fields = {f.attname: getattr(q, f.attname) for f in Qualification._meta.concrete_fields}
+    fields.update(id=None, status=QualificationStatus.REGISTERED, certificate_number="1" * 18)
+    with pytest.raises(ValidationError) as exc:
+        Qualification(**fields).save()
+    assert exc.value.code == "created_as_draft"
+    assert Qualification.objects.filter(certificate_number="1" * 18).exists() is False
+
+
+def test_registering_amending_and_revoking_check_the_actors_permission():
+    from records.qualifications import qualification_register
+
+    draft = factories.qualification(registered=False)
+    q = factories.qualification()
+    student = factories.user("someone")
+    officer = factories.officer(q.school, "officer_x")
+    foreign = factories.provincial_admin(factories.province("31", "上海市"), "province_31")
+    with pytest.raises(PermissionDenied):
+        qualification_register(qualification=draft, acting_user=student)
+    with pytest.raises(PermissionDenied):
+        qualification_register(qualification=draft, acting_user=foreign)
+    assert Qualification.objects.get(pk=draft.pk).status == QualificationStatus.DRAFT
+    for user in (student, officer, foreign):
+        with pytest.raises(PermissionDenied):
+            qualification_amend(
+                qualification=q,
+                changes={"name": "王晓明"},
+                approved_by=user,
+                reason="",
+                correction_id=None,
+            )
+        with pytest.raises(PermissionDenied):
+            qualification_revoke(qualification=q, acting_user=user, reason="x")
+    fresh = Qualification.objects.get(pk=q.pk)
+    assert (fresh.name, fresh.status) == (q.name, QualificationStatus.REGISTERED)
+    registered = qualification_register(qualification=draft, acting_user=officer)
+    assert registered.status == QualificationStatus.REGISTERED
+
+
+def test_a_completed_qualification_is_not_corrected_to_graduated():
+    q = factories.qualification(graduation_result=GraduationResult.COMPLETED)
+    with pytest.raises(ValidationError) as exc:
+        qualification_amend(
+            qualification=q,
+            changes={"graduation_result": GraduationResult.GRADUATED},
+            approved_by=_province_admin(q),
+            reason="",
+            correction_id=None,
+        )
+    assert [e.code for e in exc.value.error_dict["graduation_result"]] == ["reissue_needed"]
+    assert Qualification.objects.get(pk=q.pk).graduation_result == GraduationResult.COMPLETED
+    # The other way (a 毕业 record wrongly registered) is a correction like any other.
+    other = factories.qualification()
+    qualification_amend(
+        qualification=other,
+        changes={"graduation_result": GraduationResult.COMPLETED},
+        approved_by=_province_admin(other),
+        reason="",
+        correction_id=None,
+    )
+
+
+@pytest.mark.postgres
+def test_postgres_keeps_published_rows_published_below_the_model():
+    """A revoked row changes no more than a registered one, no published row goes back to
+    draft, and no row is inserted other than as a draft."""
+    q = factories.qualification()
+    admin = _province_admin(q)
+    with pytest.raises(DatabaseError, match="Cannot update"), transaction.atomic():
+        Qualification.objects.filter(pk=q.pk).update(status=QualificationStatus.DRAFT)
+    qualification_revoke(qualification=q, acting_user=admin, reason="fraud")
+    for change in (
+        {"name": "改名"},
+        {"status": QualificationStatus.REGISTERED},
+        {"status": QualificationStatus.DRAFT},
+        {"revoke_reason": "none"},
+    ):
+        with pytest.raises(DatabaseError, match="Cannot update"), transaction.atomic():
+            Qualification.objects.filter(pk=q.pk).update(**change)
+    fresh = Qualification.objects.get(pk=q.pk)
+    assert (fresh.name, fresh.status, fresh.revoke_reason) == (q.name, "revoked", "fraud")
+    draft = factories.qualification(registered=False)
+    fields = {f.attname: getattr(draft, f.attname) for f in Qualification._meta.concrete_fields}
+    fields.update(id=None, status=QualificationStatus.REGISTERED, certificate_number="1" * 18)
+    with pytest.raises(DatabaseError, match="Cannot insert"), transaction.atomic():
+        Qualification.objects.bulk_create([Qualification(**fields)])
 
 
 @pytest.mark.postgres
