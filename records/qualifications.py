@@ -33,6 +33,11 @@ from records.transactions import writes
 from records.validators import validate_identity
 
 CERT_FORMAT = _("A certificate number is 18 digits (DOMAIN.md §3.3).")
+CERT_FORMAT_2002 = _(
+    "A certificate number issued in 2002 is 18 digits, or 17 where the school kept the 2001 format."
+)
+CERT_FORMAT_2001 = _("A certificate number issued in 2001 is 17 digits.")
+CERT_FORMAT_LEGACY = _("A certificate number issued before 2001 is 1-18 letters or digits.")
 CERT_SCHOOL = _("Digits 1-5 of the certificate number must be the school code %(code)s.")
 CERT_TYPE = _("Digit 6 of the certificate number must be %(digit)s for this education type.")
 CERT_YEAR = _("Digits 7-10 of the certificate number must be the issue year %(year)s.")
@@ -61,14 +66,46 @@ def _require(user: User | None, perm: str, qualification: Qualification, message
 
 
 _CERT_RE = re.compile(r"^\d{18}$")
+_LEGACY_RE = re.compile(r"^[0-9A-Za-z]{1,18}$")
+CERT_17 = 17
+FIRST_17_DIGIT_YEAR = 2001
+LAST_17_DIGIT_YEAR = 2002
+FIRST_18_DIGIT_YEAR = 2002
+
+
+def _legacy_certificate_errors(
+    number: str, *, school_code: str, issue_year: int
+) -> list[ValidationError] | None:
+    """The errors of a number of the years before the 18-digit format (``None`` for a number
+    the 18-digit rules judge)."""
+    if issue_year < FIRST_17_DIGIT_YEAR:
+        if not _LEGACY_RE.match(number):
+            return [ValidationError(CERT_FORMAT_LEGACY, code="format")]
+        return []
+    if len(number) != CERT_17 or issue_year > LAST_17_DIGIT_YEAR:
+        return None
+    if not number.isdigit():
+        return [ValidationError(CERT_FORMAT_2001, code="format")]
+    if number[:5] != school_code:
+        return [ValidationError(CERT_SCHOOL, code="school", params={"code": school_code})]
+    return []
 
 
 def certificate_errors(
     number: str, *, school_code: str, education_type: str, issue_year: int, level: str
 ) -> list[ValidationError]:
-    """The structure rules of an 18-digit certificate number; an empty list when it holds."""
-    if not _CERT_RE.match(number or ""):
-        return [ValidationError(CERT_FORMAT, code="format")]
+    """The rules of a certificate number by the year it was issued (DOMAIN.md §3.3); an empty
+    list when they hold. Since 2002: 18 digits whose parts are the school, the education
+    type, the year and the level. In 2001 (and in 2002 at schools that kept it): 17 digits
+    starting with the school's code, the rest opaque. Before 2001: an opaque key of 1-18
+    letters or digits. Every one is unique."""
+    number = number or ""
+    legacy = _legacy_certificate_errors(number, school_code=school_code, issue_year=issue_year)
+    if legacy is not None:
+        return legacy
+    if not _CERT_RE.match(number) or issue_year < FIRST_18_DIGIT_YEAR:
+        message = {FIRST_17_DIGIT_YEAR: CERT_FORMAT_2001, LAST_17_DIGIT_YEAR: CERT_FORMAT_2002}
+        return [ValidationError(message.get(issue_year, CERT_FORMAT), code="format")]
     errors = []
     if number[:5] != school_code:
         errors.append(ValidationError(CERT_SCHOOL, code="school", params={"code": school_code}))

@@ -123,9 +123,9 @@ def test_the_whole_path_over_the_api(world):
 
 
 def test_validation_errors_name_the_field(world):
-    response = _file(world, changes={"certificate_number": "1", "birth_date": "yesterday"})
+    response = _file(world, changes={"principal_name": "某某", "birth_date": "yesterday"})
     body = assert_error(response, 400, "invalid")
-    assert set(body["fields"]) == {"changes.certificate_number", "changes.birth_date"}
+    assert set(body["fields"]) == {"changes.principal_name", "changes.birth_date"}
 
 
 def test_a_second_open_request_is_409(world):

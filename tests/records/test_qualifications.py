@@ -48,6 +48,60 @@ def test_certificate_number_structure():
     assert _codes("104461201905004220", school_code="10446", issue_year=2019) == []
 
 
+def test_legacy_certificate_numbers_follow_the_rules_of_their_year():
+    # 2001: 17 digits starting with the school's code, the rest opaque.
+    assert _codes("10001200105000123", issue_year=2001) == []
+    assert _codes("10003200105000123", issue_year=2001) == ["school"]
+    assert _codes("100012001050001X3", issue_year=2001) == ["format"]
+    assert _codes("100011200105000123", issue_year=2001) == ["format"]  # 18 only from 2002
+    # 2002: either.
+    assert _codes("10001200205000123", issue_year=2002) == []
+    assert _codes("100011200205000123", issue_year=2002) == []
+    # From 2003: 18 digits only.
+    assert _codes("10001200305000123", issue_year=2003) == ["format"]
+    # Before 2001: an opaque key of letters and digits.
+    assert _codes("BJ1998-0042", issue_year=1998) == ["format"]
+    assert _codes("BJ19980042", issue_year=1998) == []
+    assert _codes("", issue_year=1998) == ["format"]
+
+
+def test_a_legacy_record_is_registered_and_its_number_corrected_with_its_year():
+    """A 2001 record whose graduation year was typed as 2002: the year and the number it
+    encodes are corrected together, signed off by the province."""
+    person = factories.student("李华", birth=datetime.date(1979, 3, 2))
+    q = factories.qualification(
+        person,
+        graduation_date=datetime.date(2002, 7, 1),
+        start_date=datetime.date(1997, 9, 1),
+        certificate_number="10001200205000123",
+        id_number="110105790302001",  # the first-generation card the graduate then held
+    )
+    assert q.id_number == "110105790302001"
+    admin = _province_admin(q)
+    with pytest.raises(ValidationError) as exc:  # the year alone: a 17-digit number in 2003
+        qualification_amend(
+            qualification=q,
+            changes={"graduation_date": datetime.date(2003, 7, 1)},
+            approved_by=admin,
+            reason="",
+            correction_id=None,
+        )
+    assert [e.code for e in exc.value.error_dict["certificate_number"]] == ["format"]
+    qualification_amend(
+        qualification=q,
+        changes={
+            "graduation_date": datetime.date(2001, 7, 1),
+            "certificate_number": "10001200105000123",
+        },
+        approved_by=admin,
+        reason="毕业年份与证书编号录入错误",
+        correction_id=None,
+    )
+    fresh = Qualification.objects.get(pk=q.pk)
+    assert fresh.certificate_number == "10001200105000123"
+    assert fresh.revisions.get(number=1).content["certificate_number"] == "10001200205000123"
+
+
 def test_register_keeps_revision_one_and_audits():
     q = factories.qualification()
     assert q.status == QualificationStatus.REGISTERED
