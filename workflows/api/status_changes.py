@@ -306,7 +306,15 @@ class TypeSerializer(serializers.Serializer[dict[str, Any]]):
     chain = serializers.ListField(
         child=serializers.CharField(),
         help_text="Its steps: `school_review`, `school_final` (at two-level schools only), "
-        "`province_confirm` (where the province confirms).",
+        "`province_confirm` (where the province confirms); a transfer: then "
+        "`target_accept` (the receiving school), `public_notice` (5 working days), "
+        "`province_confirm`.",
+    )
+    cross_province = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The steps that take the place of `province_confirm`, in parallel, when the "
+        "receiving school is in another province (a transfer: "
+        "`source_province_confirm`, `target_province_confirm`); empty otherwise.",
     )
     effect = TypeEffectSerializer()
 
@@ -316,6 +324,10 @@ def describe_type(kind: StatusChangeType) -> dict[str, Any]:
     chain = [flow.SCHOOL_REVIEW.key, flow.SCHOOL_FINAL.key]
     if kind.province:
         chain.append(flow.PROVINCE_CONFIRM.key)
+    cross_province: list[str] = []
+    for stage in kind.chain:
+        chain.extend(flow.STAGES[stage])
+        cross_province.extend(flow.CROSS_PROVINCE.get(stage, ()))
     return {
         "key": kind.key,
         "label": str(kind.label),
@@ -339,6 +351,7 @@ def describe_type(kind: StatusChangeType) -> dict[str, Any]:
             for r in kind.rules
         ],
         "chain": chain,
+        "cross_province": cross_province,
         "effect": {
             "transition": kind.effect.transition,
             "from_states": kind.effect.sources(),
