@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils import translation
 
 from records.errors import NotVisibleError
@@ -305,7 +306,7 @@ RULES = [
 # too, as each case only looks for its own rule's message). Today is the real clock's: the
 # status entered on 2024-09-01 and graduates on 2028-07-01.
 TRANSFER = {"target_school": "10246", "target_major": "080901", "score": "600", "ground": "illness"}
-_TODAY = datetime.date.today()
+_TODAY = timezone.localdate()
 RULES += [
     ("transfer", {"state": "suspended"}, "student", TRANSFER, "status", "only_enrolled", "第22条"),
     (
@@ -319,7 +320,7 @@ RULES += [
     ),
     (
         "transfer",
-        {"entry_date": _TODAY - datetime.timedelta(days=60)},
+        {"entry_date": str(_TODAY - datetime.timedelta(days=60))},
         "student",
         TRANSFER,
         "status",
@@ -328,7 +329,7 @@ RULES += [
     ),
     (
         "transfer",
-        {"expected_graduation": _TODAY + datetime.timedelta(days=200)},
+        {"expected_graduation": str(_TODAY + datetime.timedelta(days=200))},
         "student",
         TRANSFER,
         "status",
