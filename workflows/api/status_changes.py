@@ -58,6 +58,20 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
     )
     school = serializers.CharField(source="school_id", read_only=True)
     province = serializers.CharField(source="province_id", read_only=True)
+    target_school = serializers.CharField(
+        source="target_school_id",
+        read_only=True,
+        allow_null=True,
+        help_text="A transfer's receiving school (its code); null for other types.",
+    )
+    target_province = serializers.CharField(
+        source="target_province_id", read_only=True, allow_null=True
+    )
+    notice_ends = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a transfer's public notice (5 working days, state `in_notice`) ends.",
+    )
 
     class Meta:
         model = StatusChangeRequest
@@ -72,6 +86,9 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
             "student_number",
             "school",
             "province",
+            "target_school",
+            "target_province",
+            "notice_ends",
             "requester",
             "fields",
             "reason",
@@ -114,6 +131,9 @@ class StatusChangeDetailSerializer(StatusChangeSerializer):
     @extend_schema_field(OpenTaskSerializer(allow_null=True))
     def get_open_task(self, obj: StatusChangeRequest) -> dict[str, Any] | None:
         item = work.open_item_of(flow.FLOW_KEY, obj.pk)
+        request = self.context.get("request")
+        if request is not None:  # of a cross-province transfer's two tasks, the reader's own
+            item = work.open_item_for(request.user, flow.FLOW_KEY, obj.pk) or item
         return None if item is None else {"id": item.pk, "step": item.step}
 
 

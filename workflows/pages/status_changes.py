@@ -30,6 +30,7 @@ from records.choices import OPEN_STATUS_CHANGE_STATES
 from records.choices import StatusChangeState
 from records.errors import ConflictError
 from records.models import Major
+from records.models import School
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
@@ -46,6 +47,7 @@ from workflows.pages.shell import page
 PAGE_SIZE = 50
 ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
 LABELLED_ERROR = _("%(label)s: %(error)s")
+SCHOOL_HINT = _("e.g. 10246 or 复旦大学")
 
 
 def visible_status_changes(user: User) -> QuerySet[StatusChangeRequest]:
@@ -54,7 +56,9 @@ def visible_status_changes(user: User) -> QuerySet[StatusChangeRequest]:
     return scope(
         user,
         codenames.VIEW,
-        StatusChangeRequest.objects.select_related("requester", "student", "status", "school"),
+        StatusChangeRequest.objects.select_related(
+            "requester", "student", "status", "school", "target_school"
+        ),
     ).order_by("-created", "-pk")
 
 
@@ -79,8 +83,12 @@ def _form_field(field: Field) -> forms.Field:
         widget: forms.Widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     elif field.kind == "choice":
         widget = forms.Select(choices=[("", "—"), *field.choices])
-    elif field.kind == "major":
+    elif field.kind in ("major", "catalogue_major"):
         widget = forms.TextInput(attrs={"list": "majors", "autocomplete": "off"})
+    elif field.kind == "school":
+        widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": SCHOOL_HINT})
+    elif field.kind == "score":
+        widget = forms.NumberInput(attrs={"step": "0.1", "min": "0"})
     else:
         widget = forms.Textarea(attrs={"rows": 3})
     return forms.CharField(widget=widget, **common)
@@ -107,7 +115,7 @@ class StatusChangeForm(forms.Form):
     def majors(self) -> list[tuple[str, str]]:
         """The catalogue's majors and the school's own, as (code, name), when a field asks
         for a major."""
-        if not any(f.kind == "major" for f in self.kind.fields):
+        if not any(f.kind in ("major", "catalogue_major") for f in self.kind.fields):
             return []
         own = self.status.school.own_majors.values_list("code", "name")
         return [*Major.objects.order_by("code").values_list("code", "name"), *own]
@@ -200,6 +208,12 @@ def _shown_value(field: Field | None, value: Any, request: StatusChangeRequest) 
         if field.kind == "major":
             name = major_name(request.status, value)
             return f"{name} ({value})" if name else value
+        if field.kind == "catalogue_major":
+            name = Major.objects.filter(pk=value).values_list("name", flat=True).first()
+            return f"{name} ({value})" if name else value
+        if field.kind == "school":
+            name = School.objects.filter(pk=value).values_list("name", flat=True).first()
+            return f"{name} ({value})" if name else value
         if field.kind == "text":
             return mask_id_numbers_in(str(value))
     return value
@@ -218,6 +232,9 @@ def _status_value(name: str, value: Any) -> Any:
     except FieldDoesNotExist:  # a value the model no longer has: as stored
         return name, value
     label = model_field.verbose_name
+    related = model_field.related_model if model_field.is_relation else None
+    if isinstance(related, type) and value is not None:  # a transfer's school and province
+        return label, str(related._default_manager.filter(pk=value).first() or value)
     choices = dict(getattr(model_field, "flatchoices", None) or ())
     return label, choices.get(value, value)
 
