@@ -135,7 +135,9 @@ def test_a_transfer_across_provinces(live_server, demo, browser_page, tmp_path):
     page.screenshot(path=shots / "transfer_in_notice.png", full_page=True)
 
     def notice_over() -> datetime.datetime:
-        ends = StatusChangeRequest.objects.get(type="transfer").notice_ends
+        ends: datetime.datetime | None = StatusChangeRequest.objects.get(
+            type="transfer"
+        ).notice_ends
         assert ends is not None
         return ends + datetime.timedelta(minutes=1)
 

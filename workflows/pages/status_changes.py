@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Model
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http import HttpRequest
@@ -233,7 +234,8 @@ def _status_value(name: str, value: Any) -> Any:
         return name, value
     label = model_field.verbose_name
     related = model_field.related_model if model_field.is_relation else None
-    if isinstance(related, type) and value is not None:  # a transfer's school and province
+    if isinstance(related, type) and issubclass(related, Model) and value is not None:
+        # a transfer's school and province, by name
         return label, str(related._default_manager.filter(pk=value).first() or value)
     choices = dict(getattr(model_field, "flatchoices", None) or ())
     return label, choices.get(value, value)
