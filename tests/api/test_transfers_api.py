@@ -73,6 +73,8 @@ def test_a_cross_province_transfer_over_the_api(w, places):
             detail = token_client(user).get(f"/api/v1/status-changes/{request_id}/")
             assert detail.status_code == 200
         assert token_client(outsider).get("/api/v1/status-changes/").json()["results"] == []
+        incoming = token_client(w.foreign_officer).get("/api/v1/status-changes/?school=10246")
+        assert [r["id"] for r in incoming.json()["results"]] == [request_id]
         assert_error(
             token_client(outsider).get(f"/api/v1/status-changes/{request_id}/"), 404, "not_found"
         )

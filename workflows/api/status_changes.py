@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -203,8 +204,8 @@ class StatusChangeListCreate(generics.ListAPIView[StatusChangeRequest]):
                 errors[name] = [str(BAD_CHOICE % {"choices": ", ".join(allowed)})]
             else:
                 requests = requests.filter(**{name: value})
-        if school := params.get("school"):
-            requests = requests.filter(school_id=school)
+        if school := params.get("school"):  # a transfer's sending or receiving school
+            requests = requests.filter(Q(school_id=school) | Q(target_school_id=school))
         if (status_id := params.get("status")) is not None:
             if not ID_PATTERN.fullmatch(status_id):
                 errors["status"] = [str(_("Give a student status's id."))]
