@@ -57,6 +57,15 @@ def parties(request: StatusChangeRequest) -> list[Recipient]:
     )
 
 
+def filing_parties(request: StatusChangeRequest) -> list[Recipient]:
+    """Whoever gets the receipt of a filing: the requester and the student, and for a
+    transfer the receiving school's officers (the sending school's are asked to review it)."""
+    people = requester_and_student(request)
+    if request.target_school_id is None:
+        return people
+    return _merged(people, target_school_officers(request))
+
+
 def target_school_officers(request: StatusChangeRequest) -> list[Recipient]:
     """The officers of a transfer's receiving school (its acceptance)."""
     return notices.school_officers(School(pk=request.target_school_id))

@@ -38,7 +38,7 @@ from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
 from records.status_changes.notices import context
-from records.status_changes.notices import parties
+from records.status_changes.notices import filing_parties
 from records.status_changes.notices import provinces_and_parties
 from records.status_changes.notices import school_officers
 from records.status_changes.types import OFFICER
@@ -224,7 +224,7 @@ def status_change_file(
             actor=requester,
             data={"type": kind.key, "fields": stored, "reason": reason},
             notices_=[
-                ("status_change_received", parties(request)),
+                ("status_change_received", filing_parties(request)),
                 ("status_change_review_needed", school_officers(request)),
             ],
         )

@@ -115,6 +115,9 @@ def test_across_provinces_the_receiving_school_then_the_notice(w):
     assert StatusChangeRequest.objects.filter(pk=request.pk).exists()
     assert [i.subject_id for i in work.open_items(w.officer)] == [request.pk]
     assert list(work.open_items(w.foreign_officer)) == []
+    # The receipt: the student and the receiving school; the sending school is asked to review.
+    assert _told("status_change_received") == {w.student.email, w.foreign_officer.email}
+    assert w.officer.email in _told("status_change_review_needed")
 
     with time_machine.travel(FILED, tick=False):
         _decide(request, StatusChangeFlow.school_review, w.officer)
