@@ -428,7 +428,8 @@ def open_item_of(flow: str, subject_id: Any, step: str = "") -> WorkItem | None:
 def open_item_for(user: User, flow: str, subject_id: Any) -> WorkItem | None:
     """The open work item of a subject that ``user`` may act on (a cross-province transfer
     waits for two provinces at once), if any."""
-    for item in WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id).order_by("-pk"):
+    items = WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id).select_related("task")
+    for item in items.order_by("-pk"):
         step = step_of(item)
         if step is not None and may_act(user, step, item.scope_id):
             return item
