@@ -39,6 +39,7 @@ from records.models import School
 from records.models import SchoolMajor
 from records.models import StudentStatus
 from records.status_changes.periods import max_study_end
+from records.validators import mask_id_numbers_in
 
 STUDENT = "student"
 OFFICER = "officer"
@@ -120,6 +121,24 @@ class Field:
         if isinstance(value, decimal.Decimal):
             return str(value)
         return value.isoformat() if isinstance(value, datetime.date) else value
+
+    def shown(self, stored: Any, status: StudentStatus) -> Any:
+        """A stored value as people read it: a choice by its label, a major or a school by
+        its name and code, a text with ID numbers masked."""
+        if not stored:
+            return stored
+        name: str | None = None
+        if self.kind == "choice":
+            return dict(self.choices).get(stored, stored)
+        if self.kind == "major":
+            name = major_name(status, stored)
+        elif self.kind == "catalogue_major":
+            name = Major.objects.filter(pk=stored).values_list("name", flat=True).first()
+        elif self.kind == "school":
+            name = School.objects.filter(pk=stored).values_list("name", flat=True).first()
+        elif self.kind == "text":
+            return mask_id_numbers_in(str(stored))
+        return f"{name} ({stored})" if name else stored
 
     def load(self, stored: Any) -> Any:
         if stored is not None and self.kind == "date":
@@ -358,7 +377,7 @@ class StatusChangeType:
     fields: tuple[Field, ...] = ()
     rules: tuple[Rule, ...] = ()
     effect: Effect = Effect()
-    # The province confirms after the school (transfers, DOMAIN.md §2.3).
+    # The province confirms after the school (a type whose ``chain`` does not say more).
     province: bool = False
     # An adverse decision: hearing, written decision, appeal window (a later step).
     adverse: bool = False

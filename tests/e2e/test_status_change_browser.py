@@ -89,11 +89,13 @@ def _in_a_thread(work: Callable[[], Any]) -> Any:
     return result[0] if result else None
 
 
-def _decide_first_task(page: Any, base: str, expected: str) -> None:
+def _decide_first_task(page: Any, base: str, expected: str, shot: Path | None = None) -> None:
     """Open the first status change task of the work list and approve it."""
     page.goto(f"{base}/work/?flow=status_change")
     page.click("#worklist a")
     assert expected in page.locator("#request").inner_text()
+    if shot is not None:
+        page.screenshot(path=shot, full_page=True)
     page.check("input[name=decision][value=approve]")
     page.click("#decide button[type=submit]")
     page.wait_for_url(re.compile(rf"{re.escape(base)}/work/([0-9]+/)?$"))
@@ -126,7 +128,7 @@ def test_a_transfer_across_provinces(live_server, demo, browser_page, tmp_path):
     log_in(page, base, "officer_10001")
     _decide_first_task(page, base, "转学")
     log_in(page, base, "officer_10246")
-    _decide_first_task(page, base, "转学")
+    _decide_first_task(page, base, "转学", shots / "transfer_receiving_task.png")
 
     log_in(page, base, "student_d")
     page.goto(request_url)
@@ -146,7 +148,7 @@ def test_a_transfer_across_provinces(live_server, demo, browser_page, tmp_path):
         _in_a_thread(lambda: (timers_fire(), viewflow_timers_fire()))
         for admin in ("province_11", "province_31"):
             log_in(page, base, admin)
-            _decide_first_task(page, base, "转学")
+            _decide_first_task(page, base, "转学", shots / f"transfer_{admin}_task.png")
 
         log_in(page, base, "student_d")
         page.goto(request_url)

@@ -73,6 +73,8 @@ def test_file_a_transfer_and_follow_it_from_both_schools(places):
         task_page = _client(w.foreign_officer).get(f"/work/{accept.pk}/").content.decode()
         assert "同意接收" in task_page
         assert "不同意接收" in task_page
+        assert "复旦大学 (10246)" in task_page
+        assert "有特殊困难" in task_page  # the ground by its label, not its code
         assert outsider.get(f"/work/{accept.pk}/").status_code == 404
         response = _client(w.foreign_officer).post(
             f"/work/{accept.pk}/", {"decision": "approve", "comment": ""}

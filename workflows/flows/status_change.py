@@ -532,7 +532,10 @@ def _panel(request: StatusChangeRequest, user: User) -> dict[str, Any]:
     return {
         "change": request,
         "change_label": _type_label(request.type),
-        "values": [(f.label, request.fields.get(f.name)) for f in (kind.fields if kind else ())],
+        "values": [
+            (f.label, f.shown(request.fields.get(f.name), request.status))
+            for f in (kind.fields if kind else ())
+        ],
         "reason": mask_id_numbers_in(request.reason),
         "history": [
             (glossary.STATUS_CHANGE_ACTIONS.get(e.action, e.action), e)

@@ -31,7 +31,6 @@ from records.choices import OPEN_STATUS_CHANGE_STATES
 from records.choices import StatusChangeState
 from records.errors import ConflictError
 from records.models import Major
-from records.models import School
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
@@ -40,7 +39,6 @@ from records.status_changes.services import filer_role
 from records.status_changes.types import TYPES
 from records.status_changes.types import Field
 from records.status_changes.types import StatusChangeType
-from records.status_changes.types import major_name
 from records.validators import mask_id_numbers_in
 from workflows.flows import status_change as flow
 from workflows.pages.shell import page
@@ -203,21 +201,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 def _shown_value(field: Field | None, value: Any, request: StatusChangeRequest) -> Any:
-    if field is not None and value:
-        if field.kind == "choice":
-            return dict(field.choices).get(value, value)
-        if field.kind == "major":
-            name = major_name(request.status, value)
-            return f"{name} ({value})" if name else value
-        if field.kind == "catalogue_major":
-            name = Major.objects.filter(pk=value).values_list("name", flat=True).first()
-            return f"{name} ({value})" if name else value
-        if field.kind == "school":
-            name = School.objects.filter(pk=value).values_list("name", flat=True).first()
-            return f"{name} ({value})" if name else value
-        if field.kind == "text":
-            return mask_id_numbers_in(str(value))
-    return value
+    return field.shown(value, request.status) if field is not None else value
 
 
 def _values(request: StatusChangeRequest) -> list[tuple[Any, Any]]:
