@@ -70,6 +70,8 @@ STATUS_CHANGE_CONTEXT = (
     "comment",
     "url",
 )
+# A transfer's own events add its receiving school and the end of its public notice.
+TRANSFER_CONTEXT = (*STATUS_CHANGE_CONTEXT, "target_school", "notice_ends")
 # Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
 # step, whose subject it is (student, school), when it is due, and a link.
 TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")
@@ -150,6 +152,31 @@ EVENTS: dict[str, Event] = {
                 ("status_change_rejected", "To the requester and student: rejected."),
                 ("status_change_approved", "To the requester and student: approved, applied."),
                 ("status_change_withdrawn", "To whoever could take the open task: withdrawn."),
+            )
+        ),
+        *(
+            Event(slug, description, required=TRANSFER_CONTEXT)
+            for slug, description in (
+                (
+                    "status_change_transfer_sent",
+                    "A transfer, to the student and both schools' officers: the sending school "
+                    "approved, the receiving school decides.",
+                ),
+                (
+                    "status_change_in_notice",
+                    "A transfer, to the student and both schools' officers: accepted, in "
+                    "public notice until ``notice_ends``.",
+                ),
+                (
+                    "status_change_notice_ended",
+                    "A transfer, to the provinces' administrators, the student and both "
+                    "schools' officers: the notice ended, the provinces confirm.",
+                ),
+                (
+                    "status_change_province_confirmed",
+                    "A cross-province transfer, to the provinces, the student and both "
+                    "schools: one province confirmed.",
+                ),
             )
         ),
         Event(

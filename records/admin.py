@@ -22,6 +22,7 @@ from records.models import AuditEvent
 from records.models import CorrectionRequest
 from records.models import Ethnicity
 from records.models import Major
+from records.models import MajorCutoff
 from records.models import Province
 from records.models import Qualification
 from records.models import QualificationRevision
@@ -80,6 +81,17 @@ class MajorAdmin(admin.ModelAdmin[Major]):
 class SchoolMajorAdmin(admin.ModelAdmin[SchoolMajor]):
     list_display = ("school", "code", "name")
     search_fields = ("code", "name", "school__name")
+
+
+@admin.register(MajorCutoff)
+class MajorCutoffAdmin(admin.ModelAdmin[MajorCutoff]):
+    """The receiving school's cut-offs, which the transfer ban ``transfer_below_cutoff``
+    reads."""
+
+    list_display = ("school", "major_code", "origin_province", "year", "score")
+    list_filter = ("year", "origin_province")
+    search_fields = ("school__code", "school__name", "major_code")
+    raw_id_fields = ("school",)
 
 
 @admin.register(Ethnicity)

@@ -226,6 +226,11 @@ class StatusChangeState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     RETURNED = "returned", _("Returned for revision")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # A transfer (转学): the sending school approved, the receiving school decides; then the
+    # public notice of 5 working days; then the province(s) confirm.
+    TARGET_REVIEW = "target_review", _("Approved by the sending school")
+    IN_NOTICE = "in_notice", _("In public notice")
+    NOTICE_ENDED = "notice_ended", _("Public notice ended")
 
 
 OPEN_STATUS_CHANGE_STATES = (
@@ -233,6 +238,9 @@ OPEN_STATUS_CHANGE_STATES = (
     StatusChangeState.DEPARTMENT_APPROVED,
     StatusChangeState.SCHOOL_APPROVED,
     StatusChangeState.RETURNED,
+    StatusChangeState.TARGET_REVIEW,
+    StatusChangeState.IN_NOTICE,
+    StatusChangeState.NOTICE_ENDED,
 )
 
 

@@ -26,6 +26,10 @@ STEPS: dict[str, StrOrPromise] = {
     "registration": _("Registration of the enrolled students"),
     "school_final": _("Final school review"),
     "province_confirm": _("Provincial confirmation"),
+    "target_accept": _("Acceptance by the receiving school"),
+    "public_notice": _("Public notice"),
+    "source_province_confirm": _("Confirmation by the sending province"),
+    "target_province_confirm": _("Confirmation by the receiving province"),
 }
 
 APPROVE = "approve"
@@ -55,6 +59,13 @@ YEAR_SUMMARY = _("Academic year %(year)s")
 # What a work item of each admission step is about.
 COHORT_SUMMARY = _("Freshmen of %(year)s")
 CANCELLATION_SUMMARY = _("Cancellation of an admission")
+
+# A transfer's decisions (codes ``approve`` and ``reject``).
+TRANSFER_DECISIONS: dict[str, StrOrPromise] = {
+    "accept": _("Accept the transfer"),
+    "refuse": _("Refuse the transfer"),
+    "confirm": _("Confirm the transfer"),
+}
 
 # The same decision codes read differently at some steps.
 FORWARD_LABEL = _("Forward to the province")
@@ -91,6 +102,9 @@ STATUS_CHANGE_WAITING_FOR: dict[str, StrOrPromise] = {
     StatusChangeState.DEPARTMENT_APPROVED: STEPS["school_final"],
     StatusChangeState.SCHOOL_APPROVED: STEPS["province_confirm"],
     StatusChangeState.RETURNED: STEPS["revise"],
+    StatusChangeState.TARGET_REVIEW: STEPS["target_accept"],
+    StatusChangeState.IN_NOTICE: STEPS["public_notice"],
+    StatusChangeState.NOTICE_ENDED: STEPS["province_confirm"],
 }
 STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "filed": _("Request filed"),
@@ -102,4 +116,9 @@ STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "rejected": _("Rejected"),
     "approved": _("Approved"),
     "withdrawn": _("Withdrawn"),
+    "sent_to_target": _("Approved by the sending school"),
+    "accepted": _("Accepted by the receiving school; public notice"),
+    "refused": _("Refused by the receiving school"),
+    "notice_ended": _("Public notice ended"),
+    "province_confirmed": _("Confirmed by a province"),
 }

@@ -49,6 +49,7 @@ from records.models.reference import PROVINCE_CODE_RULE
 from records.models.reference import SCHOOL_CODE_RULE
 from records.models.reference import Ethnicity
 from records.models.reference import Major
+from records.models.reference import MajorCutoff
 from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
@@ -80,6 +81,7 @@ __all__ = [
     "CorrectionRequest",
     "Ethnicity",
     "Major",
+    "MajorCutoff",
     "Programme",
     "Province",
     "Qualification",

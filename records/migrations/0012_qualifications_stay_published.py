@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0010_status_changes'),
+        ('records', '0011_transfers'),
     ]
 
     operations = [
