@@ -36,6 +36,7 @@ from records.errors import NotVisibleError
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
+from records.models import identity_writes
 from records.status_changes.notices import context
 from records.status_changes.notices import requester_and_student
 from records.status_changes.notices import school_officers
@@ -331,7 +332,8 @@ def _apply(
         getattr(status, kind.effect.transition)()
     for name, value in changes.items():
         setattr(status, name, value)
-    status.save()
+    with identity_writes(f"status_change:{request.pk}"):  # 转专业 moves the programme
+        status.save()
     after = {"state": status.state, **{f: _json(v) for f, v in changes.items()}}
     audit_append(
         subject=status,
