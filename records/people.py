@@ -44,7 +44,8 @@ def person_history(student: Student) -> list[PersonChange]:
     content_type = ContentType.objects.get_for_model(Student)
     events = (
         AuditEvent.objects.filter(
-            subject_type=content_type, subject_id=str(student.pk),
+            subject_type=content_type,
+            subject_id=str(student.pk),
             action__in=(STUDENT_CORRECTED, STUDENT_IDENTITY_CHANGED),
         )
         .select_related("actor")

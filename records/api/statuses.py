@@ -1,6 +1,7 @@
 """``GET /api/v1/student-statuses/{id}/``: a student status with its history (every change
 it took, read from its audit chain: status changes and identity changes), its status change
-and identity change requests and its maximum study period. The list is ``records.api.admissions.StudentStatusList``."""
+and identity change requests and its maximum study period. The list is
+``records.api.admissions.StudentStatusList``."""
 
 from __future__ import annotations
 

@@ -50,9 +50,9 @@ from records.models import StudentStatus
 from records.models import User
 from records.models import identity_writes
 from records.models.corrections import EVIDENCE_EXTENSIONS
-from records.models.identity_changes import OPEN_IDENTITY_CHANGE_STATES
 from records.models.identity import STATUS_IDENTITY_CHANGED
 from records.models.identity import STUDENT_IDENTITY_CHANGED
+from records.models.identity_changes import OPEN_IDENTITY_CHANGE_STATES
 from records.models.identity_changes import IdentityChangeState
 from records.names import split_name
 from records.status_changes.services import filer_role
@@ -60,7 +60,6 @@ from records.status_changes.types import major_name
 from records.transactions import service
 from records.transactions import writes
 from records.validators import masked_value
-
 
 MAY_NOT_FILE = _("Only the student or an officer of the school can file an identity change.")
 STATUS_ENDED = _(
@@ -84,8 +83,7 @@ EVIDENCE_REQUIRED = _(
     "approves it (rule evidence_required, DOMAIN.md §2.6)."
 )
 STALE = _(
-    "%(fields)s changed since the request was filed: return it for revision "
-    "(rule values_changed)."
+    "%(fields)s changed since the request was filed: return it for revision (rule values_changed)."
 )
 
 # What the identity change's checks, services and notices read of a locked request.

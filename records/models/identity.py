@@ -115,8 +115,8 @@ RETURN NEW;
 
 
 _OPEN_STATES_SQL = ", ".join(f"'{state}'" for state in OPEN_STATUS_STATES)
-PERSON_CURRENT_SQL = (
-    "EXISTS (SELECT 1 FROM records_studentstatus s WHERE s.student_id = OLD.id "
+PERSON_CURRENT_SQL = (  # a trigger's condition, from constants: no input reaches it
+    "EXISTS (SELECT 1 FROM records_studentstatus s WHERE s.student_id = OLD.id "  # noqa: S608
     f"AND s.state IN ({_OPEN_STATES_SQL}))"
 )
 STATUS_CURRENT_SQL = f"OLD.state IN ({_OPEN_STATES_SQL})"
@@ -132,12 +132,25 @@ class IdentityGuarded(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if identity_writer() is None:
+            changed = self._changed_guarded(kwargs.get("update_fields"))
+            if changed and self.is_identity_current():
+                raise IdentityLockedError([f.removesuffix("_id") for f in changed])
+        super().save(*args, **kwargs)
+        self._loaded_guarded = self.guarded_values()
+
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)  # type: ignore[misc]
+        instance = super().from_db(db, field_names, values)
         loaded = instance.__dict__
         instance._loaded_guarded = {f: loaded[f] for f in cls.guarded if f in loaded}
         return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """The values read again are the loaded ones from now on."""
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_guarded = {**(self._loaded_guarded or {}), **self.guarded_values()}
 
     def guarded_values(self) -> dict[str, Any]:
         return {f: self.__dict__[f] for f in self.guarded if f in self.__dict__}
@@ -158,14 +171,6 @@ class IdentityGuarded(models.Model):
         now = self.guarded_values()
         changed = [f for f in self.guarded if f in now and f in loaded and now[f] != loaded[f]]
         if update_fields is not None:
-            names = {self._meta.get_field(n).attname for n in update_fields}
+            names = {getattr(self._meta.get_field(n), "attname", n) for n in update_fields}
             changed = [f for f in changed if f in names]
         return changed
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if identity_writer() is None:
-            changed = self._changed_guarded(kwargs.get("update_fields"))
-            if changed and self.is_identity_current():
-                raise IdentityLockedError([f.removesuffix("_id") for f in changed])
-        super().save(*args, **kwargs)
-        self._loaded_guarded = self.guarded_values()

@@ -105,7 +105,9 @@ class IdentityChangeRequest(ConcurrentTransitionMixin, models.Model):
         return [change["field"] for change in self.changes]
 
     @transition(
-        field=state, source=IdentityChangeState.SUBMITTED, target=IdentityChangeState.SCHOOL_APPROVED
+        field=state,
+        source=IdentityChangeState.SUBMITTED,
+        target=IdentityChangeState.SCHOOL_APPROVED,
     )
     def forward(self) -> None:
         """The school approved; the province reviews."""

@@ -11,9 +11,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from records.choices import OPEN_STATUS_STATES
 from records.choices import Gender
 from records.choices import IdType
-from records.choices import OPEN_STATUS_STATES
 from records.models.identity import PERSON_CURRENT_SQL
 from records.models.identity import PERSON_GUARDED
 from records.models.identity import IdentityGuarded

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from records.models import Student
 from tests import factories
@@ -50,12 +51,11 @@ def _tasks(user):
 
 
 def _decide(user, task_id, decision="approve", comment=""):
-    response = _api(user).post(
+    return _api(user).post(
         f"/api/v1/tasks/{task_id}/decide/",
         {"decision": decision, "comment": comment},
         format="json",
     )
-    return response
 
 
 def test_file_prove_and_decide_over_the_api(w):
@@ -75,7 +75,11 @@ def test_file_prove_and_decide_over_the_api(w):
 
     [task] = _tasks(w.officer)
     assert task["flow"] == "identity_change"
-    assert task["subject"] == {"type": "identity_change", "id": request_id, "title": f"学籍信息变更 #{request_id}"}
+    assert task["subject"] == {
+        "type": "identity_change",
+        "id": request_id,
+        "title": f"学籍信息变更 #{request_id}",
+    }
     assert task["student_name"] == "王小明"
     # No proof yet: the school cannot approve.
     assert_error(_decide(w.officer, task["id"]), 409, "evidence_required")
@@ -126,7 +130,9 @@ def test_id_numbers_are_masked_everywhere(w):
 
 
 def test_errors_name_the_field_and_the_rule(w):
-    body = assert_error(_file(w, fields={"name": "王小明", "gender": "x"}, reason=""), 400, "invalid")
+    body = assert_error(
+        _file(w, fields={"name": "王小明", "gender": "x"}, reason=""), 400, "invalid"
+    )
     assert set(body["fields"]) == {"fields.name", "fields.gender", "reason"}
     body = assert_error(_file(w, fields={"birth_date": "2003-06-01"}), 400, "invalid")
     assert set(body["fields"]) == {"fields.birth_date"}
@@ -168,8 +174,6 @@ def test_refusals_and_scope(w):
         assert_error(_api(user).post(f"{URL}{mine}/withdraw/"), 404, "not_found")
         assert_error(_attach(user, mine), 404, "not_found")
     assert_error(_attach(w.officer, mine), 403, "permission_denied")  # not a party to it
-    from rest_framework.test import APIClient
-
     assert APIClient().post(URL, {}, format="json").status_code == 401
 
 

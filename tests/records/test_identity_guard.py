@@ -59,7 +59,7 @@ def test_the_admin_shows_a_persons_identity_read_only(w, root):
 def test_the_model_refuses_changing_an_enrolled_persons_identity(w):
     person = Student.objects.get(pk=w.status.student_id)
     person.name = "李四"
-    with pytest.raises(IdentityLockedError, match="name.*/api/v1/identity-changes/"):
+    with pytest.raises(IdentityLockedError, match=r"name.*/api/v1/identity-changes/"):
         person.save()
     person = Student.objects.get(pk=w.status.student_id)
     person.ethnicity = factories.ethnicity("05", "回族")
@@ -82,9 +82,9 @@ def test_the_model_refuses_changing_a_current_status_programme(w):
     status.study_length = "5"
     with pytest.raises(IdentityLockedError, match="study_length"):
         status.save()
-    built = StudentStatus(**{
-        f.attname: getattr(w.status, f.attname) for f in StudentStatus._meta.concrete_fields
-    })
+    built = StudentStatus(
+        **{f.attname: getattr(w.status, f.attname) for f in StudentStatus._meta.concrete_fields}
+    )
     built._state.adding = False
     built.level = "master"
     with pytest.raises(IdentityLockedError, match="level"):
@@ -109,12 +109,15 @@ def test_postgres_refuses_a_raw_update_of_an_enrolled_identity(w):
     person = w.status.student
     with pytest.raises(DatabaseError, match="identity change request"), transaction.atomic():
         Student.objects.filter(pk=person.pk).update(name="李四")
-    with pytest.raises(DatabaseError, match="identity change request"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE records_student SET id_number = %s WHERE id = %s",
-                ["110105200305170019", person.pk],
-            )
+    with (
+        pytest.raises(DatabaseError, match="identity change request"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE records_student SET id_number = %s WHERE id = %s",
+            ["110105200305170019", person.pk],
+        )
     with pytest.raises(DatabaseError, match="identity change request"), transaction.atomic():
         StudentStatus.objects.filter(pk=w.status.pk).update(major_code="080902")
     assert Student.objects.get(pk=person.pk).name == "王小明"
@@ -125,15 +128,24 @@ def test_postgres_refuses_a_raw_update_of_an_enrolled_identity(w):
             Student.objects.filter(pk=person.pk).update(name="李四")
         with pytest.raises(DatabaseError, match="identity change request"), transaction.atomic():
             Student.objects.filter(pk=person.pk).update(name="王五")
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL xueji.identity_change = '7'")
-            cursor.execute(
-                "UPDATE records_studentstatus SET level = 'master' WHERE id = %s", [w.status.pk]
-            )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL xueji.identity_change = '7'")
+        cursor.execute(
+            "UPDATE records_studentstatus SET level = 'master' WHERE id = %s", [w.status.pk]
+        )
     assert Student.objects.get(pk=person.pk).name == "李四"
     assert StudentStatus.objects.get(pk=w.status.pk).level == "master"
     # A column that is not identity changes freely; an ended status's programme too.
     Student.objects.filter(pk=person.pk).update(email="z@example.org")
     ended = ic.student_status(w.status.school, state=StatusState.WITHDRAWN)
     StudentStatus.objects.filter(pk=ended.pk).update(study_length="5")
+
+
+def test_values_read_again_are_the_loaded_ones(w):
+    held = Student.objects.get(pk=w.status.student_id)
+    with transaction.atomic(), identity_writes("identity_change:test"):
+        Student.objects.filter(pk=held.pk).update(name="李四")
+    held.refresh_from_db()
+    held.email = "held@example.org"
+    held.save()  # nothing of the identity changed since it was read again
+    assert Student.objects.get(pk=held.pk).email == "held@example.org"

@@ -19,6 +19,7 @@ from records.choices import CorrectionState
 from records.choices import Gender
 from records.choices import StatusState
 from records.errors import ConflictError
+from records.errors import NotVisibleError
 from records.models import IdentityChangeRequest
 from records.models import Student
 from records.models import StudentStatus
@@ -28,6 +29,7 @@ from records.status_changes.history import status_history
 from tests import factories
 from tests import identity_changes as ic
 from workflows import work
+from workflows.flows import identity_change as flow
 from workflows.flows.identity_change import IdentityChangeFlow
 from workflows.models import IdentityChangeProcess
 
@@ -73,6 +75,7 @@ def test_a_name_change_passes_the_school_and_the_province_and_keeps_the_old_name
     person = Student.objects.get(pk=w.status.student_id)
     assert person.name == "王晓明"
     assert person.id_number == old_id
+    assert person.user is not None
     person.user.refresh_from_db()
     assert person.user.get_full_name() == "王晓明"  # the login is renamed too
     request.refresh_from_db()
@@ -124,6 +127,7 @@ def test_an_id_number_and_programme_change_keeps_every_old_value(w):
     assert (status.major_code, status.major_name) == ("080902", "软件工程")
     assert (status.study_length, status.level) == ("5", "junior_college")
     request.refresh_from_db()
+    assert request.before is not None
     assert request.before["major_code"] == "080901"
     assert request.before["id_number"] == w.status.student.id_number
     fields = {c.field: c for c in person_history(person)}
@@ -180,8 +184,6 @@ def test_another_persons_id_number_is_refused(w):
 
 
 def test_the_reason_is_required(w):
-    from workflows.flows import identity_change as flow  # noqa: PLC0415
-
     with pytest.raises(ValidationError) as refused:
         flow.identity_change_start(
             status=w.status, fields=ic.NEW_NAME, reason=" ", requester=w.student
@@ -207,8 +209,6 @@ def test_one_open_request_per_status_and_none_for_an_ended_status(w):
 
 
 def test_strangers_and_other_schools_cannot_file(w):
-    from records.errors import NotVisibleError  # noqa: PLC0415
-
     with pytest.raises(NotVisibleError):
         ic.file(w, by=w.stranger)
     with pytest.raises(NotVisibleError):
@@ -230,8 +230,6 @@ def test_returned_revised_and_returned_to_school(w):
     _decide(request, IdentityChangeFlow.school_review, w.officer, "return", "请核对姓名")
     request.refresh_from_db()
     assert request.state == CorrectionState.RETURNED
-    from workflows.flows import identity_change as flow  # noqa: PLC0415
-
     flow.identity_change_resubmit(
         request=request, fields={"name": "王晓敏"}, reason="更正", user=w.student
     )
@@ -248,8 +246,6 @@ def test_returned_revised_and_returned_to_school(w):
 
 
 def test_withdrawn_by_the_requester_only(w, django_capture_on_commit_callbacks):
-    from workflows.flows import identity_change as flow  # noqa: PLC0415
-
     request = ic.file(w)
     with pytest.raises(PermissionDenied):
         flow.identity_change_withdraw(request=request, user=w.officer)
@@ -272,9 +268,7 @@ def test_a_value_changed_since_filing_stops_the_approval(w):
     assert refused.value.code == "values_changed"
 
 
-def test_an_email_at_every_step_in_each_recipients_language(
-    w, django_capture_on_commit_callbacks
-):
+def test_an_email_at_every_step_in_each_recipients_language(w, django_capture_on_commit_callbacks):
     w.student.language = "en"
     w.student.save()
     mail.outbox.clear()

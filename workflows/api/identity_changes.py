@@ -40,6 +40,7 @@ from records.validators import mask_id_numbers_in
 from records.validators import masked_value
 from workflows import work
 from workflows.api.corrections import HistorySerializer
+from workflows.api.status_changes import OpenTaskSerializer
 from workflows.flows import identity_change as flow
 
 BAD_CHOICE = _("Choose one of: %(choices)s.")
@@ -50,7 +51,7 @@ FIELDS_HELP = (
 )
 
 
-class ChangeSerializer(serializers.Serializer[dict[str, str]]):
+class IdentityChangeValueSerializer(serializers.Serializer[dict[str, str]]):
     field = serializers.CharField()
     old = serializers.CharField(allow_blank=True, help_text="The value it replaces (masked).")
     new = serializers.CharField(allow_blank=True, help_text="The new value (masked).")
@@ -107,7 +108,7 @@ class IdentityChangeSerializer(serializers.ModelSerializer[IdentityChangeRequest
         ]
         read_only_fields = fields
 
-    @extend_schema_field(ChangeSerializer(many=True))
+    @extend_schema_field(IdentityChangeValueSerializer(many=True))
     def get_changes(self, obj: IdentityChangeRequest) -> list[dict[str, str]]:
         return masked_changes(obj.changes)
 
@@ -121,11 +122,6 @@ class IdentityChangeSerializer(serializers.ModelSerializer[IdentityChangeRequest
     @extend_schema_field(serializers.DictField(child=serializers.CharField(), allow_null=True))
     def get_after(self, obj: IdentityChangeRequest) -> dict[str, str] | None:
         return _masked(obj.after)
-
-
-class OpenTaskSerializer(serializers.Serializer[dict[str, Any]]):
-    id = serializers.IntegerField()
-    step = serializers.CharField()
 
 
 class IdentityChangeDetailSerializer(IdentityChangeSerializer):
@@ -168,7 +164,7 @@ class IdentityChangeResubmitSerializer(serializers.Serializer[dict[str, Any]]):
     reason = serializers.CharField(allow_blank=True)
 
 
-class EvidenceUploadSerializer(serializers.Serializer[dict[str, Any]]):
+class IdentityEvidenceUploadSerializer(serializers.Serializer[dict[str, Any]]):
     file = serializers.FileField()
 
 
@@ -302,7 +298,7 @@ class IdentityChangeResubmit(APIView):
 
 @extend_schema(
     tags=["identity changes"],
-    request={"multipart/form-data": EvidenceUploadSerializer},
+    request={"multipart/form-data": IdentityEvidenceUploadSerializer},
     responses={201: IdentityEvidenceSerializer},
 )
 class IdentityChangeEvidenceUpload(APIView):
@@ -313,7 +309,7 @@ class IdentityChangeEvidenceUpload(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         found = _visible(request, pk)
-        data = EvidenceUploadSerializer(data=request.data)
+        data = IdentityEvidenceUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         evidence = identity_change_add_evidence(
             request=found,
