@@ -292,3 +292,22 @@ def test_an_email_at_every_step_in_each_recipients_language(w, django_capture_on
     assert "Changes: name" in approved.body  # the field's label, never its value
     assert approved.body.startswith("Dear 王晓明")  # the new name
     assert "王小明" not in approved.body
+
+
+def test_an_ethnic_group_change_keeps_the_old_one(w):
+    factories.ethnicity("05", "回族")
+    request = ic.file(w, {"ethnicity": "05"})
+    _decide(request, IdentityChangeFlow.school_review, w.officer)
+    _decide(request, IdentityChangeFlow.province_confirm, w.province)
+    person = Student.objects.get(pk=w.status.student_id)
+    assert person.ethnicity_id == "05"
+    [change] = person_history(person)
+    assert (change.field, change.old, change.new) == ("ethnicity", "01", "05")
+
+
+def test_a_second_current_full_time_status_is_refused(w, places):
+    part_time = ic.student_status(places.pku, learning_form="part_time")
+    ic.student_status(places.thu, student=part_time.student)  # full-time, elsewhere
+    with pytest.raises(ValidationError) as refused:
+        ic.file(w, {"learning_form": "full_time"}, by=w.officer, status=part_time)
+    assert refused.value.error_dict["fields.learning_form"][0].code == "one_full_time_status"
