@@ -56,9 +56,9 @@ _writer: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 class IdentityLockedError(Exception):
     """A save changed a guarded field of an enrolled student outside ``identity_writes``."""
 
-    def __init__(self, fields: list[str]) -> None:
+    def __init__(self, fields: list[str], labels: list[str] | None = None) -> None:
         self.fields = fields
-        super().__init__(str(IDENTITY_LOCKED % {"fields": ", ".join(fields)}))
+        super().__init__(str(IDENTITY_LOCKED % {"fields": ", ".join(labels or fields)}))
 
 
 @contextlib.contextmanager
@@ -136,7 +136,9 @@ class IdentityGuarded(models.Model):
         if identity_writer() is None:
             changed = self._changed_guarded(kwargs.get("update_fields"))
             if changed and self.is_identity_current():
-                raise IdentityLockedError([f.removesuffix("_id") for f in changed])
+                names = [f.removesuffix("_id") for f in changed]
+                labels = [str(getattr(self._meta.get_field(n), "verbose_name", n)) for n in names]
+                raise IdentityLockedError(names, labels)
         super().save(*args, **kwargs)
         self._loaded_guarded = self.guarded_values()
 
