@@ -101,9 +101,28 @@ class EthnicityAdmin(admin.ModelAdmin[Ethnicity]):
 
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin[Student]):
+    """A person's identity is read here, never edited: it changes through an identity change
+    request (while enrolled) or a correction, reviewed, audited and keeping the old values
+    (``records.models.identity``). The ID number is shown masked."""
+
     list_display = ("name", "gender", "birth_date", "masked_id", "user")
     search_fields = ("name",)
     raw_id_fields = ("user",)
+    fields = (
+        "name",
+        "gender",
+        "birth_date",
+        "id_type",
+        "masked_id",
+        "ethnicity",
+        "email",
+        "photo",
+        "user",
+    )
+    readonly_fields = ("name", "gender", "birth_date", "id_type", "masked_id", "ethnicity")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # people are created by imports, registration and the claims
 
     @admin.display(description=_("ID number"))
     def masked_id(self, obj: Student) -> str:

@@ -15,6 +15,7 @@ PROCESSES: dict[str, StrOrPromise] = {
     "admission_review": _("Admission re-examination"),
     "year_registration": _("Academic-year registration"),
     "status_change": _("Student status change"),
+    "identity_change": _("Identity change"),
 }
 
 STEPS: dict[str, StrOrPromise] = {
@@ -121,4 +122,18 @@ STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "refused": _("Refused by the receiving school"),
     "notice_ended": _("Public notice ended"),
     "province_confirmed": _("Confirmed by a province"),
+}
+
+# Identity changes (``workflows.flows.identity_change``): a correction's states; the step each
+# open state waits for, and what a request's history says of each step
+# (``identity_change.<action>``).
+IDENTITY_CHANGE_WAITING_FOR: dict[str, StrOrPromise] = {
+    CorrectionState.SUBMITTED: STEPS["school_review"],
+    CorrectionState.SCHOOL_APPROVED: STEPS["province_confirm"],
+    CorrectionState.RETURNED: STEPS["revise"],
+}
+IDENTITY_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
+    **{key: ACTIONS[key] for key in ("filed", "forwarded", "returned", "returned_to_school")},
+    **{key: ACTIONS[key] for key in ("resubmitted", "rejected", "approved", "withdrawn")},
+    "evidence_added": ACTIONS["evidence_added"],
 }

@@ -37,6 +37,7 @@ from records.models import School
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
+from records.models import identity_writes
 from records.status_changes.notices import context
 from records.status_changes.notices import filing_parties
 from records.status_changes.notices import provinces_and_parties
@@ -356,7 +357,8 @@ def _apply(
         getattr(status, kind.effect.transition)()
     for name, value in changes.items():
         setattr(status, name, value)
-    status.save()
+    with identity_writes(f"status_change:{request.pk}"):  # 转专业 moves the programme
+        status.save()
     after = {"state": status.state, **{f: _json(v) for f, v in changes.items()}}
     audit_append(
         subject=status,
