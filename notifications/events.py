@@ -84,9 +84,24 @@ ADVERSE_CONTEXT = (
     "school_days",
     "province_days",
 )
+# A transfer's own events add its receiving school and the end of its public notice.
+TRANSFER_CONTEXT = (*STATUS_CHANGE_CONTEXT, "target_school", "notice_ends")
 # Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
 # step, whose subject it is (student, school), when it is due, and a link.
 TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")
+# Identity change events share one layout (notifications/identity_change/<lang>/base.*): the
+# request's number, school, student (by name), the changed fields' labels (never their
+# values), its state and the step it now waits for, the decider's comment, and a link.
+IDENTITY_CHANGE_CONTEXT = (
+    "request_id",
+    "school",
+    "student",
+    "fields",
+    "state",
+    "waiting_for",
+    "comment",
+    "url",
+)
 # Admission events share one layout (notifications/admission/<lang>/base.*): the admission by
 # its school, year, programme and candidate number (never the ID number), the outcome's reason
 # (``until`` when retained), how many days the student has to appeal, and a link.
@@ -191,6 +206,43 @@ EVENTS: dict[str, Event] = {
                     "adverse_decision_effective",
                     "To the requester and student: the decision took effect.",
                 ),
+            )
+        ),
+        *(
+            Event(slug, description, required=TRANSFER_CONTEXT)
+            for slug, description in (
+                (
+                    "status_change_transfer_sent",
+                    "A transfer, to the student and both schools' officers: the sending school "
+                    "approved, the receiving school decides.",
+                ),
+                (
+                    "status_change_in_notice",
+                    "A transfer, to the student and both schools' officers: accepted, in "
+                    "public notice until ``notice_ends``.",
+                ),
+                (
+                    "status_change_notice_ended",
+                    "A transfer, to the provinces' administrators, the student and both "
+                    "schools' officers: the notice ended, the provinces confirm.",
+                ),
+                (
+                    "status_change_province_confirmed",
+                    "A cross-province transfer, to the provinces, the student and both "
+                    "schools: one province confirmed.",
+                ),
+            )
+        ),
+        *(
+            Event(slug, description, required=IDENTITY_CHANGE_CONTEXT)
+            for slug, description in (
+                ("identity_change_received", "Receipt to the requester and student: filed."),
+                ("identity_change_review_needed", "To the school's officers: to review."),
+                ("identity_change_forwarded", "To the province's administrators: to review."),
+                ("identity_change_returned", "To the requester and student: returned."),
+                ("identity_change_rejected", "To the requester and student: rejected."),
+                ("identity_change_approved", "To the requester and student: approved, applied."),
+                ("identity_change_withdrawn", "To whoever could take the open task: withdrawn."),
             )
         ),
         Event(

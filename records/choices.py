@@ -239,6 +239,11 @@ class StatusChangeState(models.TextChoices):
     IN_APPEAL = "in_appeal", _("In the appeal period")
     # An adverse decision cancelled on appeal: the status stays as it was.
     OVERTURNED = "overturned", _("Cancelled on appeal")
+    # A transfer (转学): the sending school approved, the receiving school decides; then the
+    # public notice of 5 working days; then the province(s) confirm.
+    TARGET_REVIEW = "target_review", _("Approved by the sending school")
+    IN_NOTICE = "in_notice", _("In public notice")
+    NOTICE_ENDED = "notice_ended", _("Public notice ended")
 
 
 OPEN_STATUS_CHANGE_STATES = (
@@ -247,6 +252,9 @@ OPEN_STATUS_CHANGE_STATES = (
     StatusChangeState.SCHOOL_APPROVED,
     StatusChangeState.RETURNED,
     StatusChangeState.IN_APPEAL,
+    StatusChangeState.TARGET_REVIEW,
+    StatusChangeState.IN_NOTICE,
+    StatusChangeState.NOTICE_ENDED,
 )
 
 

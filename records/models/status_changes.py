@@ -75,6 +75,46 @@ class StatusChangeRequest(ConcurrentTransitionMixin, AdverseDecision):
         default=StatusChangeState.SUBMITTED,
         protected=True,
     )
+    # A transfer (转学): the receiving school and its province (both see the request, and the
+    # receiving school's and province's steps are scoped on them); when the receiving school
+    # accepted it, when its public notice ends, and who confirmed it for each province of a
+    # cross-province transfer.
+    target_school = models.ForeignKey(
+        School,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("receiving school"),
+    )
+    target_province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("receiving province"),
+    )
+    accepted_at = models.DateTimeField(
+        _("accepted by the receiving school at"), null=True, blank=True
+    )
+    notice_ends = models.DateTimeField(_("public notice ends"), null=True, blank=True)
+    source_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed for the sending province by"),
+    )
+    target_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed for the receiving province by"),
+    )
     # The status's values the approval replaced and the ones it set (state included).
     before = models.JSONField(_("values before"), null=True, blank=True)
     after = models.JSONField(_("values after"), null=True, blank=True)
@@ -82,7 +122,13 @@ class StatusChangeRequest(ConcurrentTransitionMixin, AdverseDecision):
     created = models.DateTimeField(_("filed at"), auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
-    scope_paths: ClassVar[dict[str, str]] = STUDENT_RECORD_SCOPE
+    # A transfer is seen by the receiving school and its province too (grants stay on
+    # schools and provinces: the paths name the request's columns).
+    scope_paths: ClassVar[dict[str, str | tuple[str, ...]]] = {
+        **STUDENT_RECORD_SCOPE,
+        "records.school": ("school_id", "target_school_id"),
+        "records.province": ("province_id", "target_province_id"),
+    }
 
     class Meta:
         verbose_name = _("status change request")
@@ -130,6 +176,7 @@ class StatusChangeRequest(ConcurrentTransitionMixin, AdverseDecision):
             StatusChangeState.DEPARTMENT_APPROVED,
             StatusChangeState.SCHOOL_APPROVED,
             StatusChangeState.IN_APPEAL,
+            StatusChangeState.NOTICE_ENDED,
         ],
         target=StatusChangeState.APPROVED,
     )
@@ -146,6 +193,8 @@ class StatusChangeRequest(ConcurrentTransitionMixin, AdverseDecision):
             StatusChangeState.SUBMITTED,
             StatusChangeState.DEPARTMENT_APPROVED,
             StatusChangeState.SCHOOL_APPROVED,
+            StatusChangeState.TARGET_REVIEW,
+            StatusChangeState.NOTICE_ENDED,
         ],
         target=StatusChangeState.REJECTED,
     )
@@ -161,11 +210,40 @@ class StatusChangeRequest(ConcurrentTransitionMixin, AdverseDecision):
         self.first_decided_by = None
 
     @transition(
-        field=state, source=StatusChangeState.SCHOOL_APPROVED, target=StatusChangeState.SUBMITTED
+        field=state,
+        source=[StatusChangeState.SCHOOL_APPROVED, StatusChangeState.NOTICE_ENDED],
+        target=StatusChangeState.SUBMITTED,
     )
     def return_to_school(self) -> None:
-        """The province sends it back to the school's first level."""
+        """The province sends it back to the school's first level (a transfer: every step
+        again, the receiving school's and the public notice included)."""
         self.first_decided_by = None
+        self.accepted_at = None
+        self.notice_ends = None
+
+    # --- a transfer (转学) ---
+
+    @transition(
+        field=state,
+        source=[StatusChangeState.SUBMITTED, StatusChangeState.DEPARTMENT_APPROVED],
+        target=StatusChangeState.TARGET_REVIEW,
+    )
+    def send_to_target(self) -> None:
+        """The sending school approved; the receiving school decides."""
+
+    @transition(
+        field=state, source=StatusChangeState.TARGET_REVIEW, target=StatusChangeState.IN_NOTICE
+    )
+    def accept(self, *, at: datetime.datetime, notice_ends: datetime.datetime) -> None:
+        """The receiving school accepted: the public notice runs until ``notice_ends``."""
+        self.accepted_at = at
+        self.notice_ends = notice_ends
+
+    @transition(
+        field=state, source=StatusChangeState.IN_NOTICE, target=StatusChangeState.NOTICE_ENDED
+    )
+    def end_notice(self) -> None:
+        """The public notice ended: the province(s) confirm."""
 
     @transition(field=state, source=StatusChangeState.RETURNED, target=StatusChangeState.SUBMITTED)
     def resubmit(self, *, fields: dict[str, Any], reason: str) -> None:

@@ -10,6 +10,7 @@ from records import adverse
 from records import glossary
 from records import notices
 from records.models import Province
+from records.models import School
 from records.models import StatusChangeRequest
 from records.status_changes.types import TYPES
 
@@ -35,6 +36,56 @@ def provincial_admins(request: StatusChangeRequest) -> list[Recipient]:
     return notices.provincial_admins(Province(pk=request.province_id))
 
 
+def _merged(*groups: list[Recipient]) -> list[Recipient]:
+    """The recipients of every group, each address once."""
+    merged: dict[str, Recipient] = {}
+    for group in groups:
+        for recipient in group:
+            merged.setdefault(recipient.email, recipient)
+    return list(merged.values())
+
+
+def parties(request: StatusChangeRequest) -> list[Recipient]:
+    """The requester and the student; for a transfer also both schools' officers (who hear
+    of every step of it, DOMAIN.md §2.3)."""
+    people = requester_and_student(request)
+    if request.target_school_id is None:
+        return people
+    return _merged(
+        people,
+        notices.school_officers(request.school),
+        notices.school_officers(School(pk=request.target_school_id)),
+    )
+
+
+def filing_parties(request: StatusChangeRequest) -> list[Recipient]:
+    """Whoever gets the receipt of a filing: the requester and the student, and for a
+    transfer the receiving school's officers (the sending school's are asked to review it)."""
+    people = requester_and_student(request)
+    if request.target_school_id is None:
+        return people
+    return _merged(people, target_school_officers(request))
+
+
+def target_school_officers(request: StatusChangeRequest) -> list[Recipient]:
+    """The officers of a transfer's receiving school (its acceptance)."""
+    return notices.school_officers(School(pk=request.target_school_id))
+
+
+def target_provincial_admins(request: StatusChangeRequest) -> list[Recipient]:
+    return notices.provincial_admins(Province(pk=request.target_province_id))
+
+
+def provinces_and_parties(request: StatusChangeRequest) -> list[Recipient]:
+    """A transfer's provinces' administrators (one, or both across provinces), and the
+    parties."""
+    provinces = sorted({request.province_id, request.target_province_id or request.province_id})
+    return _merged(
+        *(notices.provincial_admins(Province(pk=code)) for code in provinces),
+        parties(request),
+    )
+
+
 def context(request: StatusChangeRequest) -> dict[str, Any]:
     """What every status change email says of its request (lazy labels: each recipient
     reads them in their own language)."""
@@ -47,6 +98,9 @@ def context(request: StatusChangeRequest) -> dict[str, Any]:
         "state": glossary.STATUS_CHANGE_STATES.get(request.state, request.state),
         "waiting_for": glossary.STATUS_CHANGE_WAITING_FOR.get(request.state, ""),
         "url": request_url(request),
+        # A transfer's receiving school and the end of its public notice ("" otherwise).
+        "target_school": request.target_school.name if request.target_school else "",
+        "notice_ends": request.notice_ends,
         **adverse_context(request),
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +61,20 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
     )
     school = serializers.CharField(source="school_id", read_only=True)
     province = serializers.CharField(source="province_id", read_only=True)
+    target_school = serializers.CharField(
+        source="target_school_id",
+        read_only=True,
+        allow_null=True,
+        help_text="A transfer's receiving school (its code); null for other types.",
+    )
+    target_province = serializers.CharField(
+        source="target_province_id", read_only=True, allow_null=True
+    )
+    notice_ends = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a transfer's public notice (5 working days, state `in_notice`) ends.",
+    )
 
     class Meta:
         model = StatusChangeRequest
@@ -74,6 +89,9 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
             "student_number",
             "school",
             "province",
+            "target_school",
+            "target_province",
+            "notice_ends",
             "requester",
             "fields",
             "reason",
@@ -134,6 +152,9 @@ class StatusChangeDetailSerializer(StatusChangeSerializer):
     @extend_schema_field(OpenTaskSerializer(allow_null=True))
     def get_open_task(self, obj: StatusChangeRequest) -> dict[str, Any] | None:
         item = work.open_item_of(flow.FLOW_KEY, obj.pk)
+        request = self.context.get("request")
+        if request is not None:  # of a cross-province transfer's two tasks, the reader's own
+            item = work.open_item_for(request.user, flow.FLOW_KEY, obj.pk) or item
         return None if item is None else {"id": item.pk, "step": item.step}
 
 
@@ -203,8 +224,8 @@ class StatusChangeListCreate(generics.ListAPIView[StatusChangeRequest]):
                 errors[name] = [str(BAD_CHOICE % {"choices": ", ".join(allowed)})]
             else:
                 requests = requests.filter(**{name: value})
-        if school := params.get("school"):
-            requests = requests.filter(school_id=school)
+        if school := params.get("school"):  # a transfer's sending or receiving school
+            requests = requests.filter(Q(school_id=school) | Q(target_school_id=school))
         if (status_id := params.get("status")) is not None:
             if not ID_PATTERN.fullmatch(status_id):
                 errors["status"] = [str(_("Give a student status's id."))]
@@ -390,9 +411,17 @@ class TypeSerializer(serializers.Serializer[dict[str, Any]]):
     chain = serializers.ListField(
         child=serializers.CharField(),
         help_text="Its steps: `school_review`, `school_final` (at two-level schools only), "
-        "`province_confirm` (where the province confirms); an adverse decision then "
+        "`province_confirm` (where the province confirms); a transfer: then "
+        "`target_accept` (the receiving school), `public_notice` (5 working days), "
+        "`province_confirm`; an adverse decision then "
         "`appeal_window` (10 days from delivery, then 15 after the committee upholds it), "
         "`school_appeal` and `province_appeal` (only when the student appeals).",
+    )
+    cross_province = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The steps that take the place of `province_confirm`, in parallel, when the "
+        "receiving school is in another province (a transfer: "
+        "`source_province_confirm`, `target_province_confirm`); empty otherwise.",
     )
     effect = TypeEffectSerializer()
 
@@ -402,6 +431,10 @@ def describe_type(kind: StatusChangeType) -> dict[str, Any]:
     chain = [flow.SCHOOL_REVIEW.key, flow.SCHOOL_FINAL.key]
     if kind.province:
         chain.append(flow.PROVINCE_CONFIRM.key)
+    cross_province: list[str] = []
+    for stage in kind.chain:
+        chain.extend(flow.STAGES[stage])
+        cross_province.extend(flow.CROSS_PROVINCE.get(stage, ()))
     if kind.adverse:
         chain += [flow.APPEAL_WINDOW, flow.SCHOOL_APPEAL.key, flow.PROVINCE_APPEAL.key]
     return {
@@ -427,6 +460,7 @@ def describe_type(kind: StatusChangeType) -> dict[str, Any]:
             for r in kind.rules
         ],
         "chain": chain,
+        "cross_province": cross_province,
         "effect": {
             "transition": kind.effect.transition,
             "from_states": kind.effect.sources(),

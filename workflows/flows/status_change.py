@@ -21,13 +21,16 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow import lock
 from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from notifications.services import Recipient
 from permissions import codenames
 from records import glossary
+from records.admissions.numbering import add_months
 from records.choices import AppealStage
 from records.choices import StatusChangeState
 from records.decisions import Choice
+from records.decisions import Decided
 from records.decisions import Notice
 from records.decisions import Outcome
 from records.errors import ConflictError
@@ -47,10 +50,15 @@ from records.validators import mask_id_numbers_in
 from workflows import nodes
 from workflows import steps
 from workflows import work
+from workflows.deadlines import add_working_days
+from workflows.models import OPEN
 from workflows.models import StatusChangeProcess
+from workflows.models import WorkItem
+from workflows.steps import Deadline
 from workflows.steps import Facts
 from workflows.steps import HumanStep
 from workflows.steps import ProcessDeclaration
+from workflows.steps import Timing
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +74,44 @@ def _school_of(process: Any) -> School:
 
 def _province_of(process: Any) -> Province:
     return Province(pk=process.coerced.province_id)
+
+
+def _target_school_of(process: Any) -> School:
+    """The receiving school of a transfer: the scope of its acceptance."""
+    return School(pk=process.coerced.target_school_id)
+
+
+def _target_province_of(process: Any) -> Province:
+    return Province(pk=process.coerced.target_province_id)
+
+
+def _request_of(activation: Any) -> StatusChangeRequest:
+    pk = activation.process.request_id
+    request = steps.remembered_subject(activation.process, pk)
+    if request is None:
+        request = StatusChangeRequest.objects.get(pk=pk)
+    return request  # type: ignore[no-any-return]
+
+
+def _notice_ends(activation: Any) -> datetime.datetime:
+    """When the public notice of the transfer ends (the timer's due time)."""
+    ends = _request_of(activation).notice_ends
+    assert ends is not None  # noqa: S101  (set by the acceptance that leads here)
+    return ends
+
+
+def _across_provinces(activation: Any) -> bool:
+    request = _request_of(activation)
+    return bool(request.target_province_id != request.province_id)
+
+
+def _provinces_stopped(activation: Any, active_tasks: Any) -> bool:
+    """The join goes on without the other province once one province rejected (its task is
+    cancelled), or when the transfer is applied."""
+    state = StatusChangeRequest.objects.values_list("state", flat=True).get(
+        pk=activation.process.coerced.request_id
+    )
+    return bool(state != StatusChangeState.NOTICE_ENDED)
 
 
 def _state_is(state: str) -> Any:
@@ -114,6 +160,7 @@ class StatusChangeFlow(flow.Flow):
         .Case(this.province_confirm, _state_is(StatusChangeState.SCHOOL_APPROVED))
         .Case(this.revise, _state_is(StatusChangeState.RETURNED))
         .Case(this.appeal_window, _state_is(StatusChangeState.IN_APPEAL))
+        .Case(this.target_accept, _state_is(StatusChangeState.TARGET_REVIEW))
         .Default(this.end)
     )
     school_final = (
@@ -127,6 +174,7 @@ class StatusChangeFlow(flow.Flow):
         .Case(this.province_confirm, _state_is(StatusChangeState.SCHOOL_APPROVED))
         .Case(this.revise, _state_is(StatusChangeState.RETURNED))
         .Case(this.appeal_window, _state_is(StatusChangeState.IN_APPEAL))
+        .Case(this.target_accept, _state_is(StatusChangeState.TARGET_REVIEW))
         .Default(this.end)
     )
     province_confirm = (
@@ -140,6 +188,43 @@ class StatusChangeFlow(flow.Flow):
         .Case(this.school_review, _state_is(StatusChangeState.SUBMITTED))
         .Default(this.end)
     )
+    # A transfer (转学): the receiving school accepts, the public notice runs 5 working days,
+    # then its province confirms, or both provinces in parallel.
+    target_accept = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["target_accept"])
+        .Permission(codenames.REVIEW_SCHOOL, obj=_target_school_of)
+        .Next(this.after_target_accept)
+    )
+    after_target_accept = (
+        flow.Switch().Case(this.notice, _state_is(StatusChangeState.IN_NOTICE)).Default(this.end)
+    )
+    notice = (
+        flow.Timer(_notice_ends)
+        .Annotation(title=glossary.STEPS["public_notice"])
+        .Next(this.notice_ended)
+    )
+    notice_ended = flow.Function(this.end_notice).Next(this.confirmations)
+    confirmations = (
+        flow.Switch().Case(this.provinces, _across_provinces).Default(this.province_confirm)
+    )
+    provinces = flow.Split().Next(this.source_province_confirm).Next(this.target_province_confirm)
+    source_province_confirm = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["source_province_confirm"])
+        .Permission(codenames.SIGNOFF_PROVINCE, obj=_province_of)
+        .Next(this.provinces_joined)
+    )
+    target_province_confirm = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["target_province_confirm"])
+        .Permission(codenames.SIGNOFF_PROVINCE, obj=_target_province_of)
+        .Next(this.provinces_joined)
+    )
+    provinces_joined = flow.Join(continue_on_condition=_provinces_stopped).Next(
+        this.branches_closed
+    )
+    branches_closed = flow.Function(this.close_branches).Next(this.end)
     revise = (
         flow.Handle(this.do_revise)
         .Annotation(title=glossary.STEPS["revise"])
@@ -183,6 +268,8 @@ class StatusChangeFlow(flow.Flow):
         process.request = request
         process.school_id = request.school_id
         process.province_id = request.province_id
+        process.target_school_id = request.target_school_id
+        process.target_province_id = request.target_province_id
         return process
 
     def do_revise(self, activation: Any, *, resubmit: Any) -> Any:
@@ -194,6 +281,22 @@ class StatusChangeFlow(flow.Flow):
         transaction."""
         return act()
 
+    def end_notice(self, activation: Any) -> None:
+        """The transfer's public notice is over (its timer fired): the provinces confirm."""
+        request = services.transfer_notice_end(request_pk=activation.process.request_id)
+        steps.remember_subject(activation.process, request)
+
+    def close_branches(self, activation: Any) -> None:
+        """The work item of a province's confirmation the join cancelled (the other province
+        rejected the transfer) is closed."""
+        work.close_items(
+            list(
+                WorkItem.objects.filter(
+                    OPEN, process_id=activation.process.pk, task__status=STATUS.CANCELED
+                )
+            )
+        )
+
 
 # --- the human steps ------------------------------------------------------------------------
 
@@ -204,7 +307,7 @@ _APPROVE = Choice(
     Outcome(
         "approved",
         "status_change.approved",
-        Notice("status_change_approved", notices.requester_and_student),
+        Notice("status_change_approved", notices.parties),
     ),
 )
 _REJECT = Choice(
@@ -214,7 +317,7 @@ _REJECT = Choice(
     Outcome(
         "rejected",
         "status_change.rejected",
-        Notice("status_change_rejected", notices.requester_and_student),
+        Notice("status_change_rejected", notices.parties),
     ),
     needs_comment=True,
 )
@@ -225,7 +328,7 @@ _RETURN = Choice(
     Outcome(
         "returned",
         "status_change.returned",
-        Notice("status_change_returned", notices.requester_and_student),
+        Notice("status_change_returned", notices.parties),
     ),
     needs_comment=True,
 )
@@ -246,6 +349,12 @@ _PASSED_ON = (
         "decision_issued",
         "status_change.decision_issued",
         Notice("adverse_decision_issued", notices.requester_and_student),
+    ),
+    # A transfer's sending school approved: the receiving school decides.
+    Outcome(
+        "sent_to_target",
+        "status_change.sent_to_target",
+        Notice("status_change_transfer_sent", notices.parties),
     ),
 )
 # Every step may apply the change (the last one does), so each locks the status too.
@@ -285,6 +394,144 @@ SCHOOL_FINAL = HumanStep(
     **_SUBJECT,
 )
 
+# --- a transfer's steps ---------------------------------------------------------------------
+
+NOTICE_WORKING_DAYS = 5  # the public notice (教学厅〔2015〕4号): at least 5 working days
+FILING_MONTHS = 3  # filed with the province within 3 months (教育部令第41号 arts 23–24)
+FILING_REMIND_DAYS_BEFORE = (14, 3)
+
+
+def _filing_deadline(request: StatusChangeRequest) -> Deadline:
+    """A transfer is filed with the province within three months of its acceptance by the
+    receiving school (the confirmation steps' due time), reminded 14 and 3 days before. A
+    request that is no transfer (none reaches the province today) gets 10 working days."""
+    if request.accepted_at is None:
+        due = add_working_days(timezone.localtime(), 10)
+        return Deadline(due, (add_working_days(due, -2),))
+    accepted = timezone.localtime(request.accepted_at)
+    day = add_months(accepted.date(), FILING_MONTHS)
+    due = accepted.replace(year=day.year, month=day.month, day=day.day)
+    return Deadline(
+        due, tuple(due - datetime.timedelta(days=days) for days in FILING_REMIND_DAYS_BEFORE)
+    )
+
+
+_FILING = Timing(
+    deadline=_filing_deadline,
+    remind_event="task_due_soon",
+    overdue_event="task_overdue",
+)
+_TRANSFERRED = Outcome(
+    "transferred",
+    "status_change.approved",
+    Notice("status_change_approved", notices.provinces_and_parties),
+)
+
+
+def _accept(request: StatusChangeRequest, decided: Decided) -> None:
+    """The receiving school accepts: the public notice runs 5 working days from now."""
+    ends = add_working_days(timezone.localtime(decided.at), NOTICE_WORKING_DAYS)
+    services.transfer_accept(request, decided, notice_ends=ends)
+
+
+_REFUSE = Choice(
+    glossary.REJECT,
+    glossary.TRANSFER_DECISIONS["refuse"],
+    services.reject,
+    Outcome(
+        "refused",
+        "status_change.refused",
+        Notice("status_change_rejected", notices.parties),
+    ),
+    needs_comment=True,
+)
+
+TARGET_ACCEPT = HumanStep(
+    key="target_accept",
+    label=glossary.STEPS["target_accept"],
+    node=StatusChangeFlow.target_accept,
+    scope="target_school",
+    due_days=10,
+    assignees=notices.target_school_officers,
+    perm=codenames.REVIEW_SCHOOL,
+    waits_in=(StatusChangeState.TARGET_REVIEW,),
+    choices=(
+        Choice(
+            glossary.APPROVE,
+            glossary.TRANSFER_DECISIONS["accept"],
+            _accept,
+            Outcome(
+                "accepted",
+                "status_change.accepted",
+                Notice("status_change_in_notice", notices.parties),
+            ),
+        ),
+        _REFUSE,
+    ),
+    **_SUBJECT,
+)
+
+
+def _confirm(side: str) -> Choice:
+    def apply(request: StatusChangeRequest, decided: Decided) -> Any:
+        return services.transfer_confirm(request, decided, side=side)
+
+    return Choice(
+        glossary.APPROVE,
+        glossary.TRANSFER_DECISIONS["confirm"],
+        apply,
+        Outcome(
+            "province_confirmed",
+            "status_change.province_confirmed",
+            Notice("status_change_province_confirmed", notices.provinces_and_parties),
+        ),
+    )
+
+
+_PROVINCE_REJECT = Choice(
+    glossary.REJECT,
+    glossary.DECISIONS[glossary.REJECT],
+    services.reject,
+    Outcome(
+        "rejected",
+        "status_change.rejected",
+        Notice("status_change_rejected", notices.provinces_and_parties),
+    ),
+    needs_comment=True,
+)
+
+SOURCE_PROVINCE_CONFIRM = HumanStep(
+    key="source_province_confirm",
+    label=glossary.STEPS["source_province_confirm"],
+    node=StatusChangeFlow.source_province_confirm,
+    scope="province",
+    due_days=0,  # its own deadline: ``timing``
+    timing=_FILING,
+    assignees=notices.provincial_admins,
+    perm=codenames.SIGNOFF_PROVINCE,
+    waits_in=(StatusChangeState.NOTICE_ENDED,),
+    excluded_deciders=("source_confirmed_by_id",),
+    choices=(_confirm("source"), _PROVINCE_REJECT),
+    outcomes=(_TRANSFERRED,),
+    **_SUBJECT,
+)
+
+TARGET_PROVINCE_CONFIRM = HumanStep(
+    key="target_province_confirm",
+    label=glossary.STEPS["target_province_confirm"],
+    node=StatusChangeFlow.target_province_confirm,
+    scope="target_province",
+    due_days=0,  # its own deadline: ``timing``
+    timing=_FILING,
+    assignees=notices.target_provincial_admins,
+    perm=codenames.SIGNOFF_PROVINCE,
+    waits_in=(StatusChangeState.NOTICE_ENDED,),
+    excluded_deciders=("target_confirmed_by_id",),
+    choices=(_confirm("target"), _PROVINCE_REJECT),
+    outcomes=(_TRANSFERRED,),
+    **_SUBJECT,
+)
+
 PROVINCE_CONFIRM = HumanStep(
     key="province_confirm",
     label=glossary.STEPS["province_confirm"],
@@ -293,7 +540,9 @@ PROVINCE_CONFIRM = HumanStep(
     due_days=10,
     assignees=notices.provincial_admins,
     perm=codenames.SIGNOFF_PROVINCE,
-    waits_in=(StatusChangeState.SCHOOL_APPROVED,),
+    waits_in=(StatusChangeState.SCHOOL_APPROVED, StatusChangeState.NOTICE_ENDED),
+    timing=_FILING,
+    outcomes=(_TRANSFERRED,),
     choices=(
         _APPROVE,
         _REJECT,
@@ -387,6 +636,18 @@ PROVINCE_APPEAL = HumanStep(
 )
 
 
+# The steps of each stage a type's declaration names in its ``chain`` (after the school), and
+# those that take their place, in parallel, across provinces.
+STAGES: dict[str, tuple[str, ...]] = {
+    "target_school": (TARGET_ACCEPT.key,),
+    "notice": ("public_notice",),
+    "provinces": (PROVINCE_CONFIRM.key,),
+}
+CROSS_PROVINCE: dict[str, tuple[str, ...]] = {
+    "provinces": (SOURCE_PROVINCE_CONFIRM.key, TARGET_PROVINCE_CONFIRM.key),
+}
+
+
 def _facts(request: StatusChangeRequest) -> Facts:
     return Facts(
         student_name=request.student.name,
@@ -409,7 +670,10 @@ def _panel(request: StatusChangeRequest, user: User) -> dict[str, Any]:
     return {
         "change": request,
         "change_label": _type_label(request.type),
-        "values": [(f.label, request.fields.get(f.name)) for f in (kind.fields if kind else ())],
+        "values": [
+            (f.label, f.shown(request.fields.get(f.name), request.status))
+            for f in (kind.fields if kind else ())
+        ],
         "reason": mask_id_numbers_in(request.reason),
         "history": [
             (glossary.STATUS_CHANGE_ACTIONS.get(e.action, e.action), e)
@@ -431,7 +695,16 @@ DECLARATION = work.register(
         panel_template="workflows/status_changes/_task_panel.html",
         panel_context=_panel,
         subject_url=notices.request_url,
-        steps=(SCHOOL_REVIEW, SCHOOL_FINAL, PROVINCE_CONFIRM, SCHOOL_APPEAL, PROVINCE_APPEAL),
+        steps=(
+            SCHOOL_REVIEW,
+            SCHOOL_FINAL,
+            PROVINCE_CONFIRM,
+            TARGET_ACCEPT,
+            SOURCE_PROVINCE_CONFIRM,
+            TARGET_PROVINCE_CONFIRM,
+            SCHOOL_APPEAL,
+            PROVINCE_APPEAL,
+        ),
     )
 )
 

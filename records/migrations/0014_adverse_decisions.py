@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0010_status_changes'),
+        ('records', '0013_identity_changes'),
     ]
 
     operations = [
