@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from viewflow.workflow.status import PROCESS
 from viewflow.workflow.status import STATUS
 
@@ -26,6 +27,7 @@ from records.models import MajorCutoff
 from records.models import School
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
+from records.models import identity_writes
 from records.status_changes.history import status_history
 from tests import factories
 from tests import status_changes as sc
@@ -359,7 +361,8 @@ def test_ban_final_year(w):
 
 def test_ban_moving_up_a_level(w, places):
     School.objects.filter(pk="10246").update(level="本科")
-    StudentStatus.objects.filter(pk=w.status.pk).update(level=Level.JUNIOR_COLLEGE)
+    with transaction.atomic(), identity_writes("test setup"):  # a programme field
+        StudentStatus.objects.filter(pk=w.status.pk).update(level=Level.JUNIOR_COLLEGE)
     w.status.refresh_from_db()
     assert "transfer_level_up" in _refused(w)
     # Down a level, or at the same level, is no ban.
