@@ -6,10 +6,12 @@ nothing outside one's scope is found."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
+from records.models import identity_writes
 from records.status_changes.types import TYPES
 from tests import status_changes as sc
 from workflows import work
@@ -190,3 +192,44 @@ def test_a_returned_request_is_revised_and_submitted_again_from_its_page(places)
     request.refresh_from_db()
     assert request.state == "submitted"
     assert request.fields["until"] == "2026-01-31"
+
+
+def test_an_officer_filters_the_list_by_state_type_and_student(places):
+    w = sc.world(places)
+    suspension = sc.file(w, "suspension", sc.SUSPENSION)
+    other = sc.student_status(places.pku)
+    other.student.name = "李四"
+    with transaction.atomic(), identity_writes("test setup"):
+        other.student.save()
+    change = sc.file(
+        w, "repetition", {"expected_graduation": "2029-07-01"}, by=w.officer_b, status=other
+    )
+    item = WorkItem.objects.get(flow="status_change", subject_id=suspension.pk)
+    _client(w.officer).post(f"/work/{item.pk}/", {"decision": "approve", "comment": ""})
+    officer = _client(w.officer)
+
+    def rows(query):
+        html = officer.get(f"/status-changes/?{query}").content.decode()
+        return {pk for pk in (suspension.pk, change.pk) if f'id="change-{pk}"' in html}, html
+
+    shown, html = rows("")
+    assert shown == {suspension.pk, change.pk}
+    assert 'id="count-approved"' in html
+    assert 'id="count-submitted"' in html
+    assert rows("state=approved")[0] == {suspension.pk}
+    assert rows("type=repetition")[0] == {change.pk}
+    assert rows("q=李四")[0] == {change.pk}
+    assert rows(f"q={w.status.student_number}")[0] == {suspension.pk}
+    shown, html = rows("type=repetition&state=approved")
+    assert shown == set()
+    assert "没有符合筛选条件的学籍异动申请。" in html
+    # An unknown state or type filters nothing out.
+    assert rows("state=nonsense&type=nonsense")[0] == {suspension.pk, change.pk}
+
+
+def test_a_student_sees_no_filters(places):
+    w = sc.world(places)
+    sc.file(w, "suspension", sc.SUSPENSION)
+    html = _client(w.student).get("/status-changes/").content.decode()
+    assert 'id="filters"' not in html
+    assert 'id="filters"' in _client(w.officer).get("/status-changes/").content.decode()
