@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from records.choices import CertificateProofState
 from records.choices import CorrectionState
 from records.choices import StatusChangeState
 
@@ -15,6 +16,7 @@ PROCESSES: dict[str, StrOrPromise] = {
     "admission_review": _("Admission re-examination"),
     "year_registration": _("Academic-year registration"),
     "status_change": _("Student status change"),
+    "certificate_proof": _("Certificate proof (lost or damaged certificate)"),
 }
 
 STEPS: dict[str, StrOrPromise] = {
@@ -102,4 +104,26 @@ STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "rejected": _("Rejected"),
     "approved": _("Approved"),
     "withdrawn": _("Withdrawn"),
+}
+
+# Certificate proofs (``workflows.flows.certificate_proof``): their states, the step each open
+# state waits for, and what an application's history says of each step.
+PROOF_STATES: dict[str, StrOrPromise] = dict(CertificateProofState.choices)
+PROOF_WAITING_FOR: dict[str, StrOrPromise] = {
+    CertificateProofState.SUBMITTED: STEPS["school_review"],
+    CertificateProofState.RETURNED: STEPS["revise"],
+}
+PROOF_ACTIONS: dict[str, StrOrPromise] = {
+    "filed": _("Application filed"),
+    "returned": _("Returned for revision"),
+    "resubmitted": _("Submitted again"),
+    "rejected": _("Rejected"),
+    "approved": _("Approved: proof issued"),
+    "withdrawn": _("Withdrawn"),
+    "evidence_added": _("Evidence added"),
+}
+# What a work item of the certificate proof's step is about.
+PROOF_SUMMARY: dict[str, StrOrPromise] = {
+    "lost": _("Certificate lost"),
+    "damaged": _("Certificate damaged"),
 }

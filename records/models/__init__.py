@@ -9,7 +9,9 @@
   ``Programme`` both declare once);
 - ``cohorts``: a school's freshmen of one year, and requests to cancel an admission;
 - ``years``: academic-year registration: a school's round of a year, and its registrations;
-- ``status_changes``: status change requests (学籍异动).
+- ``status_changes``: status change requests (学籍异动);
+- ``certificate_proofs``: applications for a certificate proof (学历证明书), and their
+  evidence.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -31,6 +33,8 @@ from records.models.audit import AuditEvent
 from records.models.audit import AuditHead
 from records.models.base import STUDENT_RECORD_SCOPE
 from records.models.base import AppendOnlyModel
+from records.models.certificate_proofs import CertificateProof
+from records.models.certificate_proofs import CertificateProofEvidence
 from records.models.cohorts import AdmissionCancellation
 from records.models.cohorts import AdmissionCohort
 from records.models.corrections import CORRECTABLE_FIELDS
@@ -40,6 +44,7 @@ from records.models.corrections import evidence_path
 from records.models.people import PERSON_FIELDS
 from records.models.people import Student
 from records.models.people import User
+from records.models.qualifications import LOST_MARK_REFUSED
 from records.models.qualifications import QUALIFICATION_CONTENT_FIELDS
 from records.models.qualifications import REGISTERED_IMMUTABLE
 from records.models.qualifications import REVISIONS_APPEND_ONLY
@@ -60,6 +65,7 @@ __all__ = [
     "AUDIT_APPEND_ONLY",
     "CORRECTABLE_FIELDS",
     "GENESIS_HASH",
+    "LOST_MARK_REFUSED",
     "PERSON_FIELDS",
     "PROVINCE_CODE_RULE",
     "QUALIFICATION_CONTENT_FIELDS",
@@ -76,6 +82,8 @@ __all__ = [
     "AppendOnlyModel",
     "AuditEvent",
     "AuditHead",
+    "CertificateProof",
+    "CertificateProofEvidence",
     "CorrectionEvidence",
     "CorrectionRequest",
     "Ethnicity",
