@@ -12,6 +12,7 @@ from permissions.checks import sees_by_grant
 from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import shell
+from workflows.pages import proofs
 from workflows.pages import status_changes
 from workflows.pages import worklist
 from workflows.pages import years
@@ -107,6 +108,23 @@ class StatusChangesApp(Application):
     detail_path = path("<id:pk>/", status_changes.detail, name="detail")
 
 
+class ProofsApp(Application):
+    """Certificate proofs (学历证明书): the student applies from their qualification's page and
+    follows the application; everyone lists the applications they may see. Officers decide
+    on the work list."""
+
+    title = _("Certificate proofs")
+    icon = "verified"
+    app_name = "certificate-proofs"  # the URL: /certificate-proofs/
+    namespace = "proofs"
+    menu_template_name = None
+
+    index_path = path("", proofs.index, name="index")
+    new_path = path("new/", proofs.new, name="new")
+    detail_path = path("<id:pk>/", proofs.detail, name="detail")
+    evidence_path = path("<id:pk>/evidence/<id:evidence_pk>/", proofs.evidence, name="evidence")
+
+
 site = Site(
     title=_("Xueji student records"),
     viewsets=[
@@ -115,6 +133,7 @@ site = Site(
         AdmissionsApp(),
         YearsApp(),
         StatusChangesApp(),
+        ProofsApp(),
         CorrectionsApp(),
     ],
 )

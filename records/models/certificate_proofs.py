@@ -6,6 +6,7 @@ qualification is marked lost (``Qualification.lost_at``, ``Qualification.lost_pr
 from __future__ import annotations
 
 import datetime
+import os
 import uuid
 from typing import ClassVar
 
@@ -21,6 +22,7 @@ from records.choices import CertificateLoss
 from records.choices import CertificateProofState
 from records.models.base import STUDENT_RECORD_SCOPE
 from records.models.corrections import EVIDENCE_EXTENSIONS
+from records.models.corrections import EVIDENCE_NAME_EXTENSIONS
 from records.models.people import Student
 from records.models.qualifications import Qualification
 from records.models.reference import Province
@@ -169,3 +171,11 @@ class CertificateProofEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """The uploader's (cleaned) name with an extension of the checked type."""
+        stem, extension = os.path.splitext(self.original_name)
+        if extension.lower() in EVIDENCE_NAME_EXTENSIONS.get(self.content_type, ()):
+            return self.original_name
+        return f"{stem or 'evidence'}{EVIDENCE_EXTENSIONS.get(self.content_type, '.bin')}"
