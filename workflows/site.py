@@ -11,8 +11,8 @@ from viewflow.urls import Site
 from permissions.checks import sees_by_grant
 from workflows.pages import admissions
 from workflows.pages import corrections
-from workflows.pages import shell
 from workflows.pages import proofs
+from workflows.pages import shell
 from workflows.pages import status_changes
 from workflows.pages import worklist
 from workflows.pages import years

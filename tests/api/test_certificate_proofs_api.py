@@ -3,6 +3,8 @@ through the shared task API; the qualification's lost mark and proof number; sco
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -16,10 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def w(places):
-    class W:
-        pass
-
-    world = W()
+    world = SimpleNamespace()
     world.student = factories.user("student_a")
     person = factories.student("李四", login=world.student)
     world.q = factories.qualification(person, places.pku)

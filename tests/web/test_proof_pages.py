@@ -5,6 +5,8 @@ mark and the proof's number; nothing outside one's scope is found."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -25,10 +27,7 @@ def _client(user):
 
 @pytest.fixture
 def w(places):
-    class W:
-        pass
-
-    world = W()
+    world = SimpleNamespace()
     world.student = factories.user("student_a")
     world.q = factories.qualification(factories.student("李四", login=world.student), places.pku)
     world.officer = factories.officer(places.pku, "officer_10001")
