@@ -383,6 +383,7 @@ SPECTACULAR_SETTINGS = {
         "YearRoundStateEnum": "records.choices.YearRoundState",
         "YearRegistrationStateEnum": "records.choices.YearRegistrationState",
         "StatusChangeStateEnum": "records.choices.StatusChangeState",
+        "CertificateProofStateEnum": "records.choices.CertificateProofState",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }

@@ -47,6 +47,11 @@ API_PATHS = {
     "/api/v1/status-changes/{id}/",
     "/api/v1/status-changes/{id}/withdraw/",
     "/api/v1/status-changes/{id}/resubmit/",
+    "/api/v1/certificate-proofs/",
+    "/api/v1/certificate-proofs/{id}/",
+    "/api/v1/certificate-proofs/{id}/withdraw/",
+    "/api/v1/certificate-proofs/{id}/resubmit/",
+    "/api/v1/certificate-proofs/{id}/evidence/",
 }
 
 
