@@ -58,7 +58,7 @@ def test_concurrent_approvals_at_one_school_get_distinct_numbers():
     officers = [factories.officer(pku, f"officer_10001_{n}") for n in range(CALLERS)]
     requester = factories.officer(pku, "officer_10001")
     tasks = []
-    for n in range(CALLERS):
+    for _ in range(CALLERS):
         q = factories.qualification(factories.student("王小明"), pku)
         proof = flow.proof_start(qualification=q, reason="lost", note="遗失", requester=requester)
         tasks.append(
