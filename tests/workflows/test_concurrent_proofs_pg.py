@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 from records.errors import ConflictError
 from records.models import CertificateProof
 from records.models import Qualification
+from records.models import User
 from tests import factories
 from workflows import work
 from workflows.flows import certificate_proof as flow
@@ -89,7 +90,7 @@ def test_concurrent_applications_for_one_qualification_give_one():
     factories.officer(pku, "officer_10001")
     officer_b = factories.officer(pku, "officer_10001b")
 
-    def apply(user: object) -> Callable[[], object]:
+    def apply(user: User) -> Callable[[], object]:
         return lambda: flow.proof_start(qualification=q, reason="lost", note="遗失", requester=user)
 
     outcomes = _at_once([apply(login), apply(officer_b), apply(login), apply(officer_b)])
