@@ -13,6 +13,7 @@ from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import shell
 from workflows.pages import status_changes
+from workflows.pages import verification
 from workflows.pages import worklist
 from workflows.pages import years
 
@@ -107,6 +108,19 @@ class StatusChangesApp(Application):
     detail_path = path("<id:pk>/", status_changes.detail, name="detail")
 
 
+class VerificationApp(Application):
+    """The student's verification reports: create one for a qualification or their status,
+    read its code, link, QR code and access log, extend or revoke it."""
+
+    title = _("Verification reports")
+    icon = "verified"
+    app_name = "verification"
+    menu_template_name = None
+
+    index_path = path("", verification.index, name="index")
+    detail_path = path("<id:pk>/", verification.detail, name="detail")
+
+
 site = Site(
     title=_("Xueji student records"),
     viewsets=[
@@ -116,5 +130,6 @@ site = Site(
         YearsApp(),
         StatusChangesApp(),
         CorrectionsApp(),
+        VerificationApp(),
     ],
 )

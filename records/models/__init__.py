@@ -9,7 +9,9 @@
   ``Programme`` both declare once);
 - ``cohorts``: a school's freshmen of one year, and requests to cancel an admission;
 - ``years``: academic-year registration: a school's round of a year, and its registrations;
-- ``status_changes``: status change requests (学籍异动).
+- ``status_changes``: status change requests (学籍异动);
+- ``verification``: verification reports the student controls, their access log, certificate
+  checks.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -53,6 +55,10 @@ from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
 from records.models.status_changes import StatusChangeRequest
+from records.models.verification import AccessOutcome
+from records.models.verification import CertificateCheck
+from records.models.verification import ReportAccess
+from records.models.verification import VerificationReport
 from records.models.years import YearRegistration
 from records.models.years import YearRegistrationRound
 
@@ -67,6 +73,7 @@ __all__ = [
     "REVISIONS_APPEND_ONLY",
     "SCHOOL_CODE_RULE",
     "STUDENT_RECORD_SCOPE",
+    "AccessOutcome",
     "AdmissionCancellation",
     "AdmissionCohort",
     "AdmissionImport",
@@ -76,6 +83,7 @@ __all__ = [
     "AppendOnlyModel",
     "AuditEvent",
     "AuditHead",
+    "CertificateCheck",
     "CorrectionEvidence",
     "CorrectionRequest",
     "Ethnicity",
@@ -84,12 +92,14 @@ __all__ = [
     "Province",
     "Qualification",
     "QualificationRevision",
+    "ReportAccess",
     "School",
     "SchoolMajor",
     "StatusChangeRequest",
     "Student",
     "StudentStatus",
     "User",
+    "VerificationReport",
     "YearRegistration",
     "YearRegistrationRound",
     "evidence_path",
