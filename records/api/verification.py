@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import OpenApiResponse
@@ -235,13 +236,15 @@ class ReportRevoke(APIView):
 
 class Gone(exceptions.APIException):
     status_code = status.HTTP_410_GONE
-    default_detail = "This verification report is no longer valid."
+    default_detail = _("This verification report is no longer valid.")
     default_code = "report_expired"
 
 
 class LookupsThrottled(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = "Too many look-ups that found nothing from your network; try again later."
+    default_detail = _(
+        "Too many look-ups that found nothing came from your network. Try again in a minute."
+    )
     default_code = "throttled"
 
     def __init__(self, refused: LookupThrottledError) -> None:

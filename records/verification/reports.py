@@ -228,16 +228,12 @@ def _locked_own(user: User, pk: int) -> VerificationReport:
 def report_extend(*, user: User, pk: int, months: Any) -> VerificationReport:
     """Valid ``months`` (1 to 6) from now; only while the report is still valid."""
     chosen = parse_months(months)
+    report = _locked_own(user, pk)  # checked before writing: a refusal leaves no trace
+    if report.is_revoked:
+        raise ConflictError(_("This report was revoked; create a new one."), code="report_revoked")
+    if report.is_expired:
+        raise ConflictError(_("This report has expired; create a new one."), code="report_expired")
     with writes():
-        report = _locked_own(user, pk)
-        if report.is_revoked:
-            raise ConflictError(
-                _("This report was revoked; create a new one."), code="report_revoked"
-            )
-        if report.is_expired:
-            raise ConflictError(
-                _("This report has expired; create a new one."), code="report_expired"
-            )
         before = report.expires
         report.months = chosen
         report.expires = add_months(timezone.now(), chosen)
@@ -259,10 +255,10 @@ def report_extend(*, user: User, pk: int, months: Any) -> VerificationReport:
 @service
 def report_revoke(*, user: User, pk: int) -> VerificationReport:
     """Revoked for good: the code answers 410 from now on."""
+    report = _locked_own(user, pk)
+    if report.is_revoked:
+        raise ConflictError(_("This report is already revoked."), code="report_revoked")
     with writes():
-        report = _locked_own(user, pk)
-        if report.is_revoked:
-            raise ConflictError(_("This report is already revoked."), code="report_revoked")
         report.revoked_at = timezone.now()
         report.save(update_fields=["revoked_at"])
         audit_append(

@@ -47,6 +47,15 @@ API_PATHS = {
     "/api/v1/status-changes/{id}/",
     "/api/v1/status-changes/{id}/withdraw/",
     "/api/v1/status-changes/{id}/resubmit/",
+    "/api/v1/verification-reports/",
+    "/api/v1/verification-reports/{id}/",
+    "/api/v1/verification-reports/{id}/extend/",
+    "/api/v1/verification-reports/{id}/revoke/",
+    "/api/v1/verify/public-key/",
+    "/api/v1/verify/certificate/",
+    "/api/v1/verify/{code}/",
+    "/api/v1/verify/{code}/signed/",
+    "/api/v1/health/",
 }
 
 

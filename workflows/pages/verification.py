@@ -72,9 +72,9 @@ def _choices(person: Student | None) -> dict[str, Any]:
 
 
 def qr_svg(url: str) -> str:
-    out = io.StringIO()
+    out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False)
-    return out.getvalue()
+    return out.getvalue().decode("utf-8")
 
 
 def index(request: HttpRequest) -> HttpResponse:
