@@ -341,3 +341,10 @@ class TestCertificateCheck:
             {"number": future.certificate_number, "name": future.name},
         )
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", [2**63, 10**30, "99999999999999999999999", -1, 1.5, "abc", [1]])
+def test_an_object_number_out_of_range_is_not_yours_not_an_error(w, now, value):
+    response = _create(w, qualification=value, months=2)
+
+    assert list(assert_error(response, 400, "invalid")["fields"]) == ["qualification"]
