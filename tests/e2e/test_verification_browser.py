@@ -21,9 +21,8 @@ def _empty_cache(transactional_db):
     cache.clear()
 
 
-def test_a_report_from_creation_to_revocation(
-    live_server, demo, _empty_cache, browser_page, tmp_path
-):
+@pytest.mark.usefixtures("_empty_cache")
+def test_a_report_from_creation_to_revocation(live_server, demo, browser_page, tmp_path):
     page, base = browser_page, live_server.url
     shots = Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path))
 
