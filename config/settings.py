@@ -323,6 +323,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.year_registration_open",
         "schedule": timedelta(hours=1),
     },
+    # Adverse decisions whose appeal window ended with no appeal take effect.
+    "status-change-appeal-windows": {
+        "task": "workflows.tasks.status_change_appeal_windows",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # --- Notifications: broker outages and lost workers --------------------------------------------

@@ -10,14 +10,22 @@ from collections.abc import Collection
 from typing import Any
 
 import pgtrigger
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from permissions import codenames
+from permissions.checks import granted_ids
+from permissions.checks import may
+from permissions.checks import scope
 from records.audit import audit_append
 from records.choices import EDUCATION_TYPE_DIGITS
 from records.choices import LEVEL_CODES
+from records.choices import GraduationResult
 from records.choices import QualificationStatus
 from records.models import QUALIFICATION_CONTENT_FIELDS
 from records.models import Qualification
@@ -29,6 +37,11 @@ from records.transactions import writes
 from records.validators import validate_identity
 
 CERT_FORMAT = _("A certificate number is 18 digits (DOMAIN.md §3.3).")
+CERT_FORMAT_2002 = _(
+    "A certificate number issued in 2002 is 18 digits, or 17 where the school kept the 2001 format."
+)
+CERT_FORMAT_2001 = _("A certificate number issued in 2001 is 17 digits.")
+CERT_FORMAT_LEGACY = _("A certificate number issued before 2001 is 1-18 letters or digits.")
 CERT_SCHOOL = _("Digits 1-5 of the certificate number must be the school code %(code)s.")
 CERT_TYPE = _("Digit 6 of the certificate number must be %(digit)s for this education type.")
 CERT_YEAR = _("Digits 7-10 of the certificate number must be the issue year %(year)s.")
@@ -38,16 +51,65 @@ DATES_ORDER = _("The graduation date must be after the study start date.")
 BIRTH_BEFORE_STUDY = _("The study start date must be after the birth date.")
 NOT_DRAFT = _("Only a draft qualification can be registered.")
 NOT_REGISTERED = _("Only a registered qualification can be changed by correction or revoked.")
+REISSUE_NEEDED = _(
+    "A 结业 (completed) qualification is not corrected to 毕业 (graduated): that is a re-issue, "
+    "a new qualification, the old one marked replaced."
+)
+MAY_NOT_REGISTER = _("Only an officer of the school may register its qualifications.")
+MAY_NOT_AMEND = _(
+    "Only an administrator of the province may approve a change of its qualifications."
+)
+MAY_NOT_REVOKE = _("Only an administrator of the province may revoke its qualifications.")
+
+
+def _require(user: User | None, perm: str, qualification: Qualification, message: Any) -> None:
+    """The acting user holds ``perm`` on the qualification's school or province. ``None`` is
+    the system itself (the demo's seed, a management command), never a request's user."""
+    if user is not None and not may(user, perm, qualification):
+        raise PermissionDenied(message)
+
 
 _CERT_RE = re.compile(r"^\d{18}$")
+_LEGACY_RE = re.compile(r"^[0-9A-Za-z]{1,18}$")
+CERT_17 = 17
+FIRST_17_DIGIT_YEAR = 2001
+LAST_17_DIGIT_YEAR = 2002
+FIRST_18_DIGIT_YEAR = 2002
+
+
+def _legacy_certificate_errors(
+    number: str, *, school_code: str, issue_year: int
+) -> list[ValidationError] | None:
+    """The errors of a number of the years before the 18-digit format (``None`` for a number
+    the 18-digit rules judge)."""
+    if issue_year < FIRST_17_DIGIT_YEAR:
+        if not _LEGACY_RE.match(number):
+            return [ValidationError(CERT_FORMAT_LEGACY, code="format")]
+        return []
+    if len(number) != CERT_17 or issue_year > LAST_17_DIGIT_YEAR:
+        return None
+    if not number.isdigit():
+        return [ValidationError(CERT_FORMAT_2001, code="format")]
+    if number[:5] != school_code:
+        return [ValidationError(CERT_SCHOOL, code="school", params={"code": school_code})]
+    return []
 
 
 def certificate_errors(
     number: str, *, school_code: str, education_type: str, issue_year: int, level: str
 ) -> list[ValidationError]:
-    """The structure rules of an 18-digit certificate number; an empty list when it holds."""
-    if not _CERT_RE.match(number or ""):
-        return [ValidationError(CERT_FORMAT, code="format")]
+    """The rules of a certificate number by the year it was issued (DOMAIN.md §3.3); an empty
+    list when they hold. Since 2002: 18 digits whose parts are the school, the education
+    type, the year and the level. In 2001 (and in 2002 at schools that kept it): 17 digits
+    starting with the school's code, the rest opaque. Before 2001: an opaque key of 1-18
+    letters or digits. Every one is unique."""
+    number = number or ""
+    legacy = _legacy_certificate_errors(number, school_code=school_code, issue_year=issue_year)
+    if legacy is not None:
+        return legacy
+    if not _CERT_RE.match(number) or issue_year < FIRST_18_DIGIT_YEAR:
+        message = {FIRST_17_DIGIT_YEAR: CERT_FORMAT_2001, LAST_17_DIGIT_YEAR: CERT_FORMAT_2002}
+        return [ValidationError(message.get(issue_year, CERT_FORMAT), code="format")]
     errors = []
     if number[:5] != school_code:
         errors.append(ValidationError(CERT_SCHOOL, code="school", params={"code": school_code}))
@@ -133,8 +195,30 @@ def validate_qualification(
         errors.setdefault("certificate_number", []).append(
             ValidationError(CERT_TAKEN, code="unique")
         )
+    loaded = qualification._loaded_content or {}
+    if (
+        changed is not None
+        and "graduation_result" in changed
+        and loaded.get("graduation_result") == GraduationResult.COMPLETED
+        and qualification.graduation_result == GraduationResult.GRADUATED
+    ):
+        errors.setdefault("graduation_result", []).append(
+            ValidationError(REISSUE_NEEDED, code="reissue_needed")
+        )
     if errors:
         raise ValidationError(errors)
+
+
+def visible_qualifications(user: Any) -> QuerySet[Qualification]:
+    """The qualifications ``user`` may see: a student's own, an officer's school's, a
+    provincial administrator's province's; a draft only by its school's officers (issue 11:
+    drafts are never listed outside the school)."""
+    seen = scope(user, codenames.VIEW, Qualification.objects.all())
+    schools = granted_ids(user, codenames.VIEW_SCHOOL_RECORDS) if user else frozenset()
+    if schools is None:  # every school's (a superuser)
+        return seen
+    published = ~Q(status=QualificationStatus.DRAFT)
+    return seen.filter(published | Q(school_id__in=schools) if schools else published)
 
 
 @transaction.atomic
@@ -177,7 +261,9 @@ def _revision(
 def qualification_register(
     *, qualification: Qualification, acting_user: User | None
 ) -> Qualification:
-    """Register a draft: it becomes public on its graduation date and immutable from now on."""
+    """Register a draft: it becomes public on its graduation date and immutable from now on.
+    Only an officer of its school (or the system: ``acting_user`` ``None``)."""
+    _require(acting_user, codenames.REVIEW_SCHOOL, qualification, MAY_NOT_REGISTER)
     if qualification.status != QualificationStatus.DRAFT:
         raise ValidationError({"status": ValidationError(NOT_DRAFT, code="not_draft")})
     validate_qualification(qualification)
@@ -207,9 +293,11 @@ def qualification_amend(
 ) -> QualificationRevision:
     """Apply an approved correction: validate the new content, save, revision, audit.
 
-    The only path that changes a registered qualification's content. ``locked``: the caller
-    holds the qualification's row lock (``select_for_update``) and has checked the old values.
+    The only path that changes a registered qualification's content, approved by an
+    administrator of its province. ``locked``: the caller holds the qualification's row lock
+    (``select_for_update``) and has checked the old values.
     """
+    _require(approved_by, codenames.SIGNOFF_PROVINCE, qualification, MAY_NOT_AMEND)
     if qualification.status != QualificationStatus.REGISTERED:
         raise ValidationError({"status": ValidationError(NOT_REGISTERED, code="not_registered")})
     before = qualification.content()
@@ -249,6 +337,9 @@ def qualification_amend(
 def qualification_revoke(
     *, qualification: Qualification, acting_user: User, reason: str
 ) -> Qualification:
+    """Revoke a registered qualification: it stays, marked revoked, and never changes again.
+    Only an administrator of its province."""
+    _require(acting_user, codenames.SIGNOFF_PROVINCE, qualification, MAY_NOT_REVOKE)
     if qualification.status != QualificationStatus.REGISTERED:
         raise ValidationError({"status": ValidationError(NOT_REGISTERED, code="not_registered")})
     qualification.revoke(at=timezone.now(), reason=reason)

@@ -24,7 +24,13 @@ from notifications.rendering import RESIDENT_ID_LIKE
 from records.choices import Gender
 from records.choices import IdType
 
-RIC_LENGTH = _("A resident ID number has 18 characters (GB 11643-1999).")
+RIC_LENGTH = _(
+    "A resident ID number has 18 characters (GB 11643-1999), or 15 digits on a card issued "
+    "before 1999."
+)
+RIC_LEGACY_FORMAT = _(
+    "A 15-character resident ID number (issued before 1999) is 15 digits, with no check character."
+)
 RIC_FORMAT = _("A resident ID number is 17 digits followed by a digit or X.")
 RIC_CHECKSUM = _("The check character of this ID number is wrong (ISO 7064 MOD 11-2).")
 RIC_BIRTH_DATE = _("Positions 7-14 of this ID number are not a valid date.")
@@ -33,8 +39,10 @@ RIC_BIRTH_MISMATCH = _(
     "The birth date %(birth)s does not match the ID number, which says %(id_birth)s."
 )
 RIC_GENDER_MISMATCH = _(
-    "The gender does not match the ID number (digit 17 is odd for male, even for female)."
+    "The gender does not match the ID number (digit 17, or 15 of a 15-digit number, is odd "
+    "for male, even for female)."
 )
+HMT_RESIDENCE_LENGTH = _("A residence permit number has 18 characters (GB 11643-1999).")
 HMT_RESIDENCE_AREA = _(
     "A Hong Kong, Macao or Taiwan residence permit number starts with 81, 82 or 83."
 )
@@ -42,6 +50,9 @@ DOCUMENT_FORMAT = _("This is not the format of a %(type)s number: %(rule)s.")
 UNKNOWN_ID_TYPE = _("Unknown identity document type.")
 
 RIC_DIGITS = 18
+# A first-generation card (issued before 1999): region, YYMMDD of a 19xx birth, a 3-digit
+# sequence whose last digit's parity is the gender, no check character (DOMAIN.md §3.5).
+RIC_LEGACY_DIGITS = 15
 
 # Format rules of the non-resident documents: (regex, human description of the rule).
 _FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
@@ -64,10 +75,10 @@ def normalize_id_number(id_number: str) -> str:
     return re.sub(r"\s+", "", id_number or "").upper()
 
 
-def _gb11643_structure(number: str) -> datetime.date:
+def _gb11643_structure(number: str, length_message: Any = RIC_LENGTH) -> datetime.date:
     """Check length, digits and check character; return the encoded birth date."""
     if len(number) != RIC_DIGITS:
-        raise _error("id_number", RIC_LENGTH, "length")
+        raise _error("id_number", length_message, "length")
     try:
         if not number[:17].isdigit() or not re.match(r"^[0-9X]$", number[17]):
             raise InvalidFormat
@@ -75,7 +86,7 @@ def _gb11643_structure(number: str) -> datetime.date:
             raise InvalidChecksum
         return ric.get_birth_date(number)
     except InvalidLength as exc:
-        raise _error("id_number", RIC_LENGTH, "length") from exc
+        raise _error("id_number", length_message, "length") from exc
     except InvalidFormat as exc:
         raise _error("id_number", RIC_FORMAT, "format") from exc
     except InvalidChecksum as exc:
@@ -96,15 +107,33 @@ def _region_known(region: str, year: str) -> bool:
     return True
 
 
+def _legacy_structure(number: str) -> datetime.date:
+    """A 15-digit number's digits and encoded birth date (19YY-MM-DD)."""
+    if not number.isdigit():
+        raise _error("id_number", RIC_LEGACY_FORMAT, "format")
+    try:
+        return datetime.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError as exc:
+        raise _error("id_number", RIC_BIRTH_DATE, "birth_date") from exc
+
+
 def _validate_ric(number: str) -> datetime.date:
-    birth = _gb11643_structure(number)
-    if not _region_known(number[:6], number[6:10]):
+    if len(number) == RIC_LEGACY_DIGITS:
+        birth = _legacy_structure(number)
+    else:
+        birth = _gb11643_structure(number)
+    if not _region_known(number[:6], f"{birth.year:04d}"):
         raise _error("id_number", RIC_REGION, "region")
     return birth
 
 
+def _sequence_digit(number: str) -> int:
+    """The sequence's last digit: odd for a man, even for a woman."""
+    return int(number[14] if len(number) == RIC_LEGACY_DIGITS else number[16])
+
+
 def _validate_hmt_residence(number: str) -> datetime.date:
-    birth = _gb11643_structure(number)
+    birth = _gb11643_structure(number, HMT_RESIDENCE_LENGTH)
     if number[:2] not in {"81", "82", "83"}:
         raise _error("id_number", HMT_RESIDENCE_AREA, "region")
     return birth
@@ -117,7 +146,8 @@ def validate_identity(
 
     Returns the normalized number. Resident ID numbers (and the residence permits of Hong
     Kong, Macao and Taiwan residents, which share their structure) must carry the person's
-    birth date and a sequence digit whose parity matches the gender (DOMAIN.md §3.5).
+    birth date and a sequence digit whose parity matches the gender (DOMAIN.md §3.5); a
+    resident ID number may also be a first-generation card's 15 digits, stored as given.
     """
     number = normalize_id_number(id_number)
     if id_type in (IdType.RESIDENT_ID, IdType.HMT_RESIDENCE_PERMIT):
@@ -135,7 +165,7 @@ def validate_identity(
                 )
             )
         if gender:
-            expected = Gender.MALE if int(number[16]) % 2 == 1 else Gender.FEMALE
+            expected = Gender.MALE if _sequence_digit(number) % 2 == 1 else Gender.FEMALE
             if gender != expected:
                 errors.setdefault("gender", []).append(
                     ValidationError(RIC_GENDER_MISMATCH, code="gender_mismatch")
@@ -190,10 +220,16 @@ def masked_value(field: str, value: Any) -> str:
     return mask_id_number(text) if field in MASKED_FIELDS and text else text
 
 
+# What free text masks: the emails' guard's pattern, and a first-generation card's 15 digits
+# (which the guard leaves alone: a graduate candidate's 考生编号 has 15 digits too).
+_ID_LIKE_IN_TEXT = re.compile(rf"{RESIDENT_ID_LIKE.pattern}|(?<![0-9])[0-9]{{15}}(?![0-9])")
+
+
 def mask_id_numbers_in(text: str) -> str:
     """Free text (a reason, a reviewer's comment) with everything in it that looks like a
     resident ID number masked: the loose pattern the emails' own guard refuses
-    (``notifications.rendering.RESIDENT_ID_LIKE``, no checksum test), so that a quoted
+    (``notifications.rendering.RESIDENT_ID_LIKE``, no checksum test) and 15 digits in a row
+    (a first-generation card), so that a quoted
     number is masked rather than refused, at the price of masking an 18-digit certificate
     number quoted beside it too."""
-    return RESIDENT_ID_LIKE.sub(lambda match: mask_id_number(match.group(0)), text)
+    return _ID_LIKE_IN_TEXT.sub(lambda match: mask_id_number(match.group(0)), text)

@@ -48,6 +48,10 @@ from workflows.steps import ProcessDeclaration
 
 ALREADY_DECIDED = _("This task has already been decided.")
 HELD_BY_OTHER = _("This task is held by another user.")
+DECIDED_AT_OTHER_LEVEL = _(
+    "You decided a step of this request at another level (the school's or the province's); "
+    "someone else must decide this one."
+)
 BUSY = _("Someone else is acting on this request right now; try again.")
 OPEN_TASK_STATES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE
@@ -106,7 +110,7 @@ def open_item(activation: Any) -> WorkItem:
         student_name=facts.student_name,
         reference=facts.reference,
         requester_id=facts.requester_id,
-        excluded_id=facts.excluded_id,
+        excluded_id=_decider_at_other_level(process.pk, step) or facts.excluded_id,
         summary=list(facts.summary),
         created=opened,
         due=due,
@@ -114,6 +118,37 @@ def open_item(activation: Any) -> WorkItem:
     )
     adjust_counts(item, opened=1)
     return item
+
+
+def _decider_at_other_level(process_id: Any, step: HumanStep) -> int | None:
+    """Who last decided a step of the process at another level than ``step`` (another
+    permission: the school's review before the province's sign-off), left out of the new
+    item's work list. ``decided_at_other_level`` refuses all of them."""
+    rows = (
+        WorkItem.objects.filter(process_id=process_id, decided_by__isnull=False)
+        .order_by("-closed", "-pk")
+        .values_list("flow", "step", "decided_by_id")
+    )
+    for flow, key, decider in rows:
+        earlier = steps.step(f"{flow}.{key}")
+        if earlier is not None and earlier.perm != step.perm:
+            return int(decider)
+    return None
+
+
+def decided_at_other_level(user: User, step: HumanStep, process_ids: Sequence[Any]) -> set[Any]:
+    """The processes among ``process_ids`` in which ``user`` decided a step at another level
+    than ``step``: the province's step is never decided by whoever decided the school's, even
+    one user holding both grants (and the other way round, after a return)."""
+    rows = WorkItem.objects.filter(process_id__in=process_ids, decided_by=user).values_list(
+        "process_id", "flow", "step"
+    )
+    found = set()
+    for process_id, flow, key in rows:
+        earlier = steps.step(f"{flow}.{key}")
+        if earlier is not None and earlier.perm != step.perm:
+            found.add(process_id)
+    return found
 
 
 # Count changes of one decision (the closed item, the next step's new one), written together.
@@ -427,22 +462,30 @@ def open_item_of(flow: str, subject_id: Any, step: str = "") -> WorkItem | None:
     return items.order_by("-pk").first()
 
 
+def open_item_for(user: User, flow: str, subject_id: Any) -> WorkItem | None:
+    """The open work item of a subject that ``user`` may act on (a cross-province transfer
+    waits for two provinces at once), if any."""
+    items = WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id).select_related("task")
+    for item in items.order_by("-pk"):
+        step = step_of(item)
+        if step is not None and may_act(user, step, item.scope_id):
+            return item
+    return None
+
+
 def may_decide(user: User, flow: str, subject_id: Any) -> bool:
     """Whether ``user`` may decide the subject's open task now: its step is theirs to take in
     its scope, they did not file the subject, and nobody else holds the task (what ``decide``
     checks before it writes, short of the subject's own rules)."""
-    item = (
-        WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id)
-        .select_related("task")
-        .order_by("-pk")
-        .first()
-    )
+    item = open_item_for(user, flow, subject_id)  # of a transfer's two provinces', theirs
     step = step_of(item) if item else None
     if item is None or step is None or user.pk in (item.requester_id, item.excluded_id):
         return False
     if item.task.owner_id is not None and item.task.owner_id != user.pk:
         return False
-    return may_act(user, step, item.scope_id)
+    if not may_act(user, step, item.scope_id):
+        return False
+    return not decided_at_other_level(user, step, [item.process_id])
 
 
 # --- deciding -------------------------------------------------------------------------------
@@ -517,6 +560,8 @@ def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Dec
         refusal = _not_takeable(task, user)
         if refusal is not None:
             raise refusal
+        if decided_at_other_level(user, step, [item.process_id]):
+            raise PermissionDenied(DECIDED_AT_OTHER_LEVEL)
         result = decisions.decide(
             rule=step,
             subject_pk=item.subject_id,
@@ -524,9 +569,11 @@ def decide(*, task_pk: int, user: User, decision: str, comment: str = "") -> Dec
             comment=comment,
             acting_user=user,
         )
-        with _counts_together():  # this item's close and the next step's item
-            _complete(task, result.subject, user)
+        # This item's close and the next step's item; closed first, so the next item knows
+        # who decided this one (``_decider_at_other_level``).
+        with _counts_together():
             close_item(item, decided_by=user, decision=decision)
+            _complete(task, result.subject, user)
     return Decision(task=item.pk, state=result.state, outcome=result.outcome)
 
 
@@ -623,12 +670,15 @@ def _decide_chunk(
             task.pk: task for task in _tasks(declaration).filter(pk__in=[item.pk for item in chunk])
         }
         waiting = []
+        elsewhere = decided_at_other_level(user, step, [item.process_id for item in chunk])
         for item in chunk:
             task = tasks.get(item.pk)
             if item.process_id not in locked or task is None:
                 results[item.pk] = _refusal(item.pk, NotVisibleError(item.pk))
             elif (refusal := _not_takeable(task, user)) is not None:
                 results[item.pk] = _refusal(item.pk, refusal)
+            elif item.process_id in elsewhere:
+                results[item.pk] = _refusal(item.pk, PermissionDenied(DECIDED_AT_OTHER_LEVEL))
             else:
                 waiting.append(item)
         outcomes = decisions.decide_many(
@@ -639,14 +689,16 @@ def _decide_chunk(
             acting_user=user,
         )
         decided = []
+        for item in waiting:
+            outcome = outcomes[item.subject_id]
+            if isinstance(outcome, decisions.DecisionResult):
+                decided.append((item, outcome))
+            else:
+                results[item.pk] = _refusal(item.pk, outcome)
         with _counts_together():
-            for item in waiting:
-                outcome = outcomes[item.subject_id]
-                if not isinstance(outcome, decisions.DecisionResult):
-                    results[item.pk] = _refusal(item.pk, outcome)
-                    continue
+            # Closed first, so the next steps' items know who decided these.
+            close_items([item for item, _outcome in decided], decided_by=user, decision=decision)
+            for item, outcome in decided:
                 _complete(tasks[item.pk], outcome.subject, user)
-                decided.append(item)
                 results[item.pk] = BulkResult(item.pk, ok=True, state=outcome.state)
-            close_items(decided, decided_by=user, decision=decision)
     return results

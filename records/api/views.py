@@ -107,8 +107,9 @@ def _sorted_codes(ids: frozenset[Any] | None) -> list[str]:
 def me_data(user: User) -> dict[str, Any]:
     """What ``/me/`` shows: who the user is, their roles and the scopes they act for.
 
-    A superuser holds every scope (``granted_ids`` answers ``None``): rather than listing
-    thousands of schools, ``superuser`` is true and ``schools``/``provinces`` are empty.
+    A superuser sees every scope (``granted_ids`` answers ``None`` for the view grants):
+    rather than listing thousands of schools, ``superuser`` is true and
+    ``schools``/``provinces`` are empty.
     """
     schools = granted_ids(user, codenames.VIEW_SCHOOL_RECORDS)
     provinces = granted_ids(user, codenames.VIEW_PROVINCE_RECORDS)

@@ -22,7 +22,7 @@ from records.qualifications import validate_qualification
 NO_CHANGES = _("Name at least one field to correct.")
 FIELD_NOT_CORRECTABLE = _(
     "%(field)s cannot be corrected: only identity fields, study dates, major, level, learning "
-    "form, study length and graduation result can."
+    "form, study length, graduation result and certificate number can."
 )
 UNCHANGED = _("The new value is the same as the current one.")
 BAD_DATE = _("Enter a date as YYYY-MM-DD.")

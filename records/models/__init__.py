@@ -10,6 +10,8 @@
 - ``cohorts``: a school's freshmen of one year, and requests to cancel an admission;
 - ``years``: academic-year registration: a school's round of a year, and its registrations;
 - ``status_changes``: status change requests (学籍异动);
+- ``identity``: the guard of an enrolled student's identity and programme;
+- ``identity_changes``: identity change requests and their evidence.
 - ``verification``: verification reports the student controls, their access log, certificate
   checks.
 
@@ -39,6 +41,10 @@ from records.models.corrections import CORRECTABLE_FIELDS
 from records.models.corrections import CorrectionEvidence
 from records.models.corrections import CorrectionRequest
 from records.models.corrections import evidence_path
+from records.models.identity import IdentityLockedError
+from records.models.identity import identity_writes
+from records.models.identity_changes import IdentityChangeEvidence
+from records.models.identity_changes import IdentityChangeRequest
 from records.models.people import PERSON_FIELDS
 from records.models.people import Student
 from records.models.people import User
@@ -51,6 +57,7 @@ from records.models.reference import PROVINCE_CODE_RULE
 from records.models.reference import SCHOOL_CODE_RULE
 from records.models.reference import Ethnicity
 from records.models.reference import Major
+from records.models.reference import MajorCutoff
 from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
@@ -87,7 +94,11 @@ __all__ = [
     "CorrectionEvidence",
     "CorrectionRequest",
     "Ethnicity",
+    "IdentityChangeEvidence",
+    "IdentityChangeRequest",
+    "IdentityLockedError",
     "Major",
+    "MajorCutoff",
     "Programme",
     "Province",
     "Qualification",
@@ -103,4 +114,5 @@ __all__ = [
     "YearRegistration",
     "YearRegistrationRound",
     "evidence_path",
+    "identity_writes",
 ]

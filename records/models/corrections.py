@@ -37,6 +37,9 @@ CORRECTABLE_FIELDS = (
     "learning_form",
     "study_length",
     "graduation_result",
+    # Corrected with the level or the graduation year it encodes, or on its own (a legacy
+    # record's opaque key typed wrong); signed off by the province like every correction.
+    "certificate_number",
 )
 
 

@@ -63,19 +63,40 @@ QUALIFICATION_CONTENT_FIELDS = (
 )
 
 
-def _registered_content_changed() -> pgtrigger.Q:
+CREATED_AS_DRAFT = _(
+    "A qualification is created as a draft; only registration (qualification_register) makes "
+    "it registered."
+)
+# The states in which a qualification is published: its content never changes but by an
+# approved correction (and a revoked one not even so).
+PUBLISHED = (QualificationStatus.REGISTERED, QualificationStatus.REVOKED)
+
+
+def _published_row_changed() -> pgtrigger.Q:
+    """An update the database refuses: a published row's content changed, a revoked row
+    changed at all, or a published row moved back to draft."""
     changed = pgtrigger.Q()
     for field in QUALIFICATION_CONTENT_FIELDS:
         changed |= pgtrigger.Q(**{f"old__{field}__df": pgtrigger.F(f"new__{field}")})
-    return pgtrigger.Q(old__status=QualificationStatus.REGISTERED) & changed
+    revoked_changed = pgtrigger.Q(old__status=QualificationStatus.REVOKED) & (
+        pgtrigger.Q(new__status__df=pgtrigger.F("old__status"))
+        | pgtrigger.Q(new__revoked_at__df=pgtrigger.F("old__revoked_at"))
+        | pgtrigger.Q(new__revoke_reason__df=pgtrigger.F("old__revoke_reason"))
+    )
+    back_to_draft = ~pgtrigger.Q(old__status=QualificationStatus.DRAFT) & pgtrigger.Q(
+        new__status=QualificationStatus.DRAFT
+    )
+    return (pgtrigger.Q(old__status__in=PUBLISHED) & changed) | revoked_changed | back_to_draft
 
 
 class Qualification(ConcurrentTransitionMixin, models.Model):
     """An academic qualification (学历): draft → registered (public, immutable) → revoked.
 
-    Once registered, its content changes only through ``records.qualifications
-    .qualification_amend``, called when a correction is approved; the model refuses any other
-    save that changes content, and on PostgreSQL so does a trigger.
+    Created only as a draft. Once registered, its content changes only through
+    ``records.qualifications.qualification_amend``, called when a correction is approved; a
+    revoked one never changes, and neither goes back to draft. The model refuses any other
+    save, and on PostgreSQL so do triggers (which also refuse inserting a row that is not a
+    draft).
     """
 
     student = models.ForeignKey(
@@ -143,9 +164,14 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
             pgtrigger.Protect(
                 name="registered_immutable",
                 operation=pgtrigger.Update,
-                condition=_registered_content_changed(),
+                condition=_published_row_changed(),
             ),
             pgtrigger.Protect(name="never_deleted", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="created_as_draft",
+                operation=pgtrigger.Insert,
+                condition=~pgtrigger.Q(new__status=QualificationStatus.DRAFT),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,12 +182,12 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
     _loaded_status: str | None = None
 
     def save(self, *args: object, **kwargs: object) -> None:
-        if (
-            self._loaded_status == QualificationStatus.REGISTERED
-            and not self._amendment_allowed
-            and self.content() != self._loaded_content
-        ):
-            raise ValidationError(REGISTERED_IMMUTABLE, code="registered_immutable")
+        if self._state.adding and self.status != QualificationStatus.DRAFT:
+            raise ValidationError(CREATED_AS_DRAFT, code="created_as_draft")
+        if self._loaded_status in PUBLISHED and self.content() != self._loaded_content:
+            revoked = self._loaded_status == QualificationStatus.REVOKED
+            if revoked or not self._amendment_allowed:
+                raise ValidationError(REGISTERED_IMMUTABLE, code="registered_immutable")
         super().save(*args, **kwargs)
         self._loaded_content = self.content()
         self._loaded_status = self.status

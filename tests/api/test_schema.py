@@ -56,6 +56,17 @@ API_PATHS = {
     "/api/v1/verify/{code}/",
     "/api/v1/verify/{code}/signed/",
     "/api/v1/health/",
+    "/api/v1/status-changes/{id}/delivery/",
+    "/api/v1/status-changes/{id}/appeal/",
+    "/api/v1/admission-cancellations/{id}/",
+    "/api/v1/admission-cancellations/{id}/delivery/",
+    "/api/v1/admission-cancellations/{id}/appeal/",
+    "/api/v1/identity-changes/",
+    "/api/v1/identity-changes/fields/",
+    "/api/v1/identity-changes/{id}/",
+    "/api/v1/identity-changes/{id}/withdraw/",
+    "/api/v1/identity-changes/{id}/resubmit/",
+    "/api/v1/identity-changes/{id}/evidence/",
 }
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pgtrigger
 from django.db import connection
 from django.db import models
+from django.db import transaction
+from pgtrigger import runtime as pgtrigger_runtime
 from viewflow.workflow.models import Process
 from viewflow.workflow.models import Task
 
@@ -182,9 +185,16 @@ def clone_corrections(
     SELECT {k_vals} FROM p JOIN r ON r.id = p.request_id, {t(Task._meta.db_table)} tk
     WHERE tk.id = {task.pk}
     """
-    with connection.cursor() as cursor:
+    # The clones copy a registered qualification: the trigger that makes every row start as
+    # a draft (registration's revision and audit then follow) is set aside for the load, as
+    # ``pgtrigger.ignore`` does (whose wrapper cannot take this SQL's ``%`` operator).
+    with pgtrigger.ignore("records.Qualification:created_as_draft"):
+        ignored = "{" + ",".join(pgtrigger_runtime._ignore.value) + "}"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [ignored])
         cursor.execute(sql)
         _add_work(cursor, to_province=to_province, rounds=n)
+    with connection.cursor() as cursor:
         # As after any bulk load: statistics for the planner, and nothing left for autovacuum
         # to do (on two cores it would compete with the measurements that follow).
         cursor.execute("VACUUM (ANALYZE)")

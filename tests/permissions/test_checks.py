@@ -17,6 +17,7 @@ from permissions.services import grant_role
 from permissions.services import revoke_role
 from records.models import School
 from records.models import Student
+from records.models import User
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -131,12 +132,18 @@ def test_no_role_holds_a_global_scoped_permission(world):
         assert not group.permissions.filter(codename__in=scoped).exists(), group.name
 
 
-def test_superuser_sees_everything(world):
+def test_superuser_sees_everything_but_decides_only_where_granted(world):
     root = factories.user("root")
     root.is_superuser = True
     root.save()
-    assert may(root, c.SIGNOFF_PROVINCE, world["sh"])
     assert scope(root, c.VIEW, School.objects.all()).count() == 3
+    assert may(root, c.VIEW, world["sh"])
+    assert may(root, c.SIGNOFF_PROVINCE, world["sh"]) is False
+    assert may(root, c.REVIEW_SCHOOL, world["pku"]) is False
+    grant_role(root, roles.PROVINCIAL_ADMIN, world["sh"])
+    root = User.objects.get(pk=root.pk)
+    assert may(root, c.SIGNOFF_PROVINCE, world["sh"])
+    assert may(root, c.SIGNOFF_PROVINCE, world["bj"]) is False
 
 
 def test_revoking_a_role_closes_the_school(world):

@@ -15,6 +15,7 @@ from PIL import Image
 
 from notifications.models import Notification
 from records.choices import CorrectionState
+from records.choices import GraduationResult
 from records.corrections.evidence import correction_add_evidence
 from records.corrections.history import correction_history
 from records.corrections.services import correction_file
@@ -23,6 +24,7 @@ from records.corrections.services import correction_withdraw
 from records.decisions import decide
 from records.errors import ConflictError
 from records.errors import NotVisibleError
+from records.models import CorrectionRequest
 from records.models import Qualification
 from records.models import SchoolMajor
 from records.models import Student
@@ -113,7 +115,7 @@ def test_happy_path_amends_with_a_revision(world):
 
 
 def test_only_registered_qualifications_can_be_corrected(world):
-    qualification_revoke(qualification=world["q"], acting_user=world["officer"], reason="x")
+    qualification_revoke(qualification=world["q"], acting_user=world["province"], reason="x")
     with pytest.raises(ValidationError) as exc:
         _file(world)
     assert "qualification" in _errors(exc)
@@ -486,3 +488,14 @@ def test_an_approval_that_would_give_the_person_someone_elses_id_changes_nothing
     assert request.state == CorrectionState.SCHOOL_APPROVED
     assert Qualification.objects.get(pk=world["q"].pk).id_number == world["person"].id_number
     assert person_history(world["person"]) == []
+
+
+def test_a_completed_qualification_is_not_corrected_to_graduated(world, places):
+    world["q"] = factories.qualification(
+        world["person"], places.pku, graduation_result=GraduationResult.COMPLETED
+    )
+    with pytest.raises(ValidationError) as exc:
+        _file(world, {"graduation_result": GraduationResult.GRADUATED})
+    codes = [e.code for e in exc.value.error_dict["changes.graduation_result"]]
+    assert codes == ["reissue_needed"]
+    assert not CorrectionRequest.objects.filter(qualification=world["q"]).exists()

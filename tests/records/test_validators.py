@@ -182,3 +182,56 @@ def test_names_allow_rare_characters_and_middle_dots(name):
 def test_bad_names_are_refused(name):
     with pytest.raises(ValidationError):
         validate_person_name(name)
+
+
+# A first-generation card (issued before 1999): 110105 (Beijing, Chaoyang), 1949-12-31, the
+# sequence 002 (even: a woman), no check character.
+LEGACY_ID = "110105491231002"
+
+
+def test_a_15_digit_resident_id_number_is_stored_as_given_and_checked_by_its_own_rules():
+    assert (
+        validate_identity(
+            id_type=IdType.RESIDENT_ID, id_number=LEGACY_ID, birth_date=BIRTH, gender=Gender.FEMALE
+        )
+        == LEGACY_ID
+    )
+    with pytest.raises(ValidationError) as exc:
+        validate_identity(
+            id_type=IdType.RESIDENT_ID,
+            id_number=LEGACY_ID,
+            birth_date=datetime.date(1949, 12, 30),
+            gender=Gender.MALE,
+        )
+    assert _codes(exc) == {"birth_date": ["birth_date_mismatch"], "gender": ["gender_mismatch"]}
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        ("11010549123100X", "format"),  # no check character on a 15-digit card
+        ("110105491331002", "birth_date"),  # month 13
+        ("990105491231002", "region"),
+        ("1101054912310021", "length"),  # 16 characters
+    ],
+)
+def test_a_malformed_15_digit_number_names_its_rule(number, code):
+    with pytest.raises(ValidationError) as exc:
+        validate_identity(id_type=IdType.RESIDENT_ID, id_number=number, birth_date=None, gender="")
+    assert _codes(exc) == {"id_number": [code]}
+
+
+def test_a_residence_permit_has_no_15_digit_form():
+    with pytest.raises(ValidationError) as exc:
+        validate_identity(
+            id_type=IdType.HMT_RESIDENCE_PERMIT, id_number=LEGACY_ID, birth_date=None, gender=""
+        )
+    assert _codes(exc) == {"id_number": ["length"]}
+
+
+def test_free_text_masks_a_15_digit_number_too():
+    from records.validators import mask_id_numbers_in
+
+    masked = mask_id_numbers_in(f"身份证 {LEGACY_ID} 有误")
+    assert LEGACY_ID not in masked
+    assert masked.startswith("身份证 1101")

@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from permissions import roles
+from permissions.services import grant_role
 from records.choices import CorrectionState
 from records.errors import ConflictError
 from records.models import CorrectionRequest
@@ -423,3 +426,35 @@ def test_a_bulk_decision_writes_its_audit_events_and_emails_for_each_task(
     assert verify_chains().first_break is None
     returned = [m for m in mail.outbox if "退回" in m.subject or "returned" in m.subject]
     assert len(returned) == 3  # each student hears of their own request
+
+
+def test_the_provinces_step_is_never_decided_by_whoever_decided_the_schools(world, places):
+    """One user holding both grants decides the school's review; the province's sign-off
+    leaves them out of its work list and refuses them, single and in bulk, and another
+    administrator signs off."""
+    both = world["officer"]
+    grant_role(both, roles.PROVINCIAL_ADMIN, places.bj)
+    both = User.objects.get(pk=both.pk)
+    first, second = _correction(world), _correction(world, "student_b")
+    for request in (first, second):
+        work.decide(task_pk=_item(request.pk).pk, user=both, decision="approve")
+    signoffs = [_item(first.pk), _item(second.pk)]
+    assert {i.step for i in signoffs} == {"province_signoff"}
+    assert {i.excluded_id for i in signoffs} == {both.pk}
+    assert not work.open_items(both).filter(pk__in=[i.pk for i in signoffs]).exists()
+    assert work.may_decide(both, "correction", first.pk) is False
+    assert work.may_decide(world["province"], "correction", first.pk) is True
+
+    with pytest.raises(PermissionDenied):
+        work.decide(task_pk=signoffs[0].pk, user=both, decision="approve")
+    results = work.decide_many(task_pks=[signoffs[1].pk], user=both, decision="approve")
+    assert [(r.ok, r.code) for r in results] == [(False, "permission_denied")]
+    api = token_client(both)
+    response = api.post(
+        f"/api/v1/tasks/{signoffs[0].pk}/decide/", {"decision": "approve"}, format="json"
+    )
+    assert_error(response, 403, "permission_denied")
+    assert CorrectionRequest.objects.get(pk=first.pk).state == CorrectionState.SCHOOL_APPROVED
+
+    work.decide(task_pk=signoffs[0].pk, user=world["province"], decision="approve")
+    assert CorrectionRequest.objects.get(pk=first.pk).state == CorrectionState.APPROVED

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from workflows.flows import admission
 from workflows.flows import correction
+from workflows.flows import identity_change
 from workflows.flows import status_change
 from workflows.flows import year_registration
 
-__all__ = ["admission", "correction", "status_change", "year_registration"]
+__all__ = ["admission", "correction", "identity_change", "status_change", "year_registration"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from workflows.models.admission import AdmissionReviewProcess
 from workflows.models.correction import CorrectionProcess
+from workflows.models.identity_change import IdentityChangeProcess
 from workflows.models.status_change import StatusChangeProcess
 from workflows.models.work import OPEN
 from workflows.models.work import WorkCount
@@ -15,6 +16,7 @@ __all__ = [
     "OPEN",
     "AdmissionReviewProcess",
     "CorrectionProcess",
+    "IdentityChangeProcess",
     "StatusChangeProcess",
     "WorkCount",
     "WorkItem",
