@@ -177,7 +177,9 @@ def test_a_status_report_shows_the_status(w, api, now):
 
 def test_a_revoked_qualification_is_shown_as_revoked(w, api, now):
     code = _create(w, qualification=w.qualification.pk, months=2).json()["code"]
-    qualification_revoke(qualification=w.qualification, acting_user=w.other, reason="fraud")
+    q = w.qualification
+    admin = factories.provincial_admin(q.province, f"province_{q.province_id}")
+    qualification_revoke(qualification=q, acting_user=admin, reason="fraud")
 
     body = api.get(f"/api/v1/verify/{code}/").json()
 
