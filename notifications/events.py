@@ -87,9 +87,38 @@ CERTIFICATE_PROOF_CONTEXT = (
     "comment",
     "url",
 )
+# An adverse decision's events (a status change of an adverse type, an admission's
+# cancellation; layout notifications/adverse/<lang>/base.*) say what a status change's say
+# (``change``: what is decided) and what its appeal period says: the written decision, its
+# delivery date, the appeal's stage, the deadline of the open window, the days to appeal at
+# the school and at the province.
+ADVERSE_CONTEXT = (
+    *STATUS_CHANGE_CONTEXT,
+    "decision_text",
+    "delivered_on",
+    "appeal",
+    "appeal_deadline",
+    "school_days",
+    "province_days",
+)
+# A transfer's own events add its receiving school and the end of its public notice.
+TRANSFER_CONTEXT = (*STATUS_CHANGE_CONTEXT, "target_school", "notice_ends")
 # Deadline events share one layout too (notifications/task/<lang>/base.*): the task's title and
 # step, whose subject it is (student, school), when it is due, and a link.
 TASK_CONTEXT = ("title", "step", "student", "school", "due", "url")
+# Identity change events share one layout (notifications/identity_change/<lang>/base.*): the
+# request's number, school, student (by name), the changed fields' labels (never their
+# values), its state and the step it now waits for, the decider's comment, and a link.
+IDENTITY_CHANGE_CONTEXT = (
+    "request_id",
+    "school",
+    "student",
+    "fields",
+    "state",
+    "waiting_for",
+    "comment",
+    "url",
+)
 # Admission events share one layout (notifications/admission/<lang>/base.*): the admission by
 # its school, year, programme and candidate number (never the ID number), the outcome's reason
 # (``until`` when retained), how many days the student has to appeal, and a link.
@@ -187,6 +216,70 @@ EVENTS: dict[str, Event] = {
                 ("certificate_proof_withdrawn", "To whoever could take the open task: withdrawn."),
             )
         ),
+        *(
+            Event(slug, description, required=ADVERSE_CONTEXT)
+            for slug, description in (
+                (
+                    "adverse_decision_issued",
+                    "To the requester and student: the written decision, with the appeal route.",
+                ),
+                (
+                    "adverse_delivered",
+                    "To the requester and student: delivered; the appeal deadline.",
+                ),
+                ("adverse_appeal_received", "Receipt to the student: an appeal filed."),
+                (
+                    "adverse_appeal_filed",
+                    "To the school's officers or the province's administrators: an appeal.",
+                ),
+                (
+                    "adverse_appeal_upheld",
+                    "To the requester and student: upheld by the school; the province's route.",
+                ),
+                ("adverse_overturned", "To the requester and student: cancelled on appeal."),
+                (
+                    "adverse_decision_effective",
+                    "To the requester and student: the decision took effect.",
+                ),
+            )
+        ),
+        *(
+            Event(slug, description, required=TRANSFER_CONTEXT)
+            for slug, description in (
+                (
+                    "status_change_transfer_sent",
+                    "A transfer, to the student and both schools' officers: the sending school "
+                    "approved, the receiving school decides.",
+                ),
+                (
+                    "status_change_in_notice",
+                    "A transfer, to the student and both schools' officers: accepted, in "
+                    "public notice until ``notice_ends``.",
+                ),
+                (
+                    "status_change_notice_ended",
+                    "A transfer, to the provinces' administrators, the student and both "
+                    "schools' officers: the notice ended, the provinces confirm.",
+                ),
+                (
+                    "status_change_province_confirmed",
+                    "A cross-province transfer, to the provinces, the student and both "
+                    "schools: one province confirmed.",
+                ),
+            )
+        ),
+        *(
+            Event(slug, description, required=IDENTITY_CHANGE_CONTEXT)
+            for slug, description in (
+                ("identity_change_received", "Receipt to the requester and student: filed."),
+                ("identity_change_review_needed", "To the school's officers: to review."),
+                ("identity_change_forwarded", "To the province's administrators: to review."),
+                ("identity_change_returned", "To the requester and student: returned."),
+                ("identity_change_rejected", "To the requester and student: rejected."),
+                ("identity_change_approved", "To the requester and student: approved, applied."),
+                ("identity_change_withdrawn", "To whoever could take the open task: withdrawn."),
+            )
+        ),
         Event(
             "task_due_soon",
             "To whoever may take a task: it is due in two working days (``past_due``: it "
@@ -212,12 +305,6 @@ EVENTS: dict[str, Event] = {
             "admission_retained",
             "To the student: the admission is retained until ``until``.",
             required=ADMISSION_CONTEXT,
-        ),
-        Event(
-            "admission_cancelled",
-            "To the student: the admission is cancelled (confirmed by a second officer), with "
-            "the reason and the route of appeal.",
-            required=(*ADMISSION_CONTEXT, "comment"),
         ),
         Event(
             "admission_cancellation_refused",

@@ -146,8 +146,20 @@ def forget(user: Any) -> None:
 
 
 def _path(model: type[models.Model], key: str) -> str | None:
-    paths: dict[str, str] = getattr(model, "scope_paths", {})
-    return paths.get(key)
+    """The one path of ``key`` (the owner's)."""
+    found = _paths(model, key)
+    return found[0] if found else None
+
+
+def _paths(model: type[models.Model], key: str) -> tuple[str, ...]:
+    """The paths from ``model`` to its scope objects of kind ``key``: one, or several when a
+    record belongs to more than one school or province (a transfer: the sending and the
+    receiving school)."""
+    paths: dict[str, str | tuple[str, ...]] = getattr(model, "scope_paths", {})
+    found = paths.get(key)
+    if found is None:
+        return ()
+    return (found,) if isinstance(found, str) else tuple(found)
 
 
 def _resolve(obj: models.Model, path: str) -> Any:
@@ -171,22 +183,22 @@ def may(user: AnyUser | None, perm: str, obj: models.Model) -> bool:
     assert user is not None  # noqa: S101  (narrowing for mypy)
     if perm == codenames.VIEW:
         return _owns(user, obj) or any(may(user, p, obj) for p in codenames.VIEW_GRANTS)
-    path = _path(type(obj), _label(_scope_model(perm)))
-    if path is None:
+    paths = _paths(type(obj), _label(_scope_model(perm)))
+    if not paths:
         return False
     ids = granted_ids(user, perm)
-    return ids is None or _resolve(obj, path) in ids
+    return ids is None or any(_resolve(obj, path) in ids for path in paths)
 
 
 def _scope_filter(user: AnyUser, perm: str, model: type[models.Model]) -> models.Q | None:
     """The filter for ``perm``; ``None`` when the model cannot be reached by it."""
-    path = _path(model, _label(_scope_model(perm)))
-    if path is None:
+    paths = _paths(model, _label(_scope_model(perm)))
+    if not paths:
         return None
     ids = granted_ids(user, perm)
     if ids is None:
         return models.Q()
-    return models.Q(**{f"{path}__in": sorted(ids)})
+    return reduce(or_, (models.Q(**{f"{path}__in": sorted(ids)}) for path in paths))
 
 
 def _owner_filter(model: type[models.Model], path: str, user: AnyUser) -> models.Q | None:

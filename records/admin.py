@@ -23,6 +23,7 @@ from records.models import CertificateProof
 from records.models import CorrectionRequest
 from records.models import Ethnicity
 from records.models import Major
+from records.models import MajorCutoff
 from records.models import Province
 from records.models import Qualification
 from records.models import QualificationRevision
@@ -83,6 +84,17 @@ class SchoolMajorAdmin(admin.ModelAdmin[SchoolMajor]):
     search_fields = ("code", "name", "school__name")
 
 
+@admin.register(MajorCutoff)
+class MajorCutoffAdmin(admin.ModelAdmin[MajorCutoff]):
+    """The receiving school's cut-offs, which the transfer ban ``transfer_below_cutoff``
+    reads."""
+
+    list_display = ("school", "major_code", "origin_province", "year", "score")
+    list_filter = ("year", "origin_province")
+    search_fields = ("school__code", "school__name", "major_code")
+    raw_id_fields = ("school",)
+
+
 @admin.register(Ethnicity)
 class EthnicityAdmin(admin.ModelAdmin[Ethnicity]):
     list_display = ("code", "name")
@@ -90,9 +102,28 @@ class EthnicityAdmin(admin.ModelAdmin[Ethnicity]):
 
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin[Student]):
+    """A person's identity is read here, never edited: it changes through an identity change
+    request (while enrolled) or a correction, reviewed, audited and keeping the old values
+    (``records.models.identity``). The ID number is shown masked."""
+
     list_display = ("name", "gender", "birth_date", "masked_id", "user")
     search_fields = ("name",)
     raw_id_fields = ("user",)
+    fields = (
+        "name",
+        "gender",
+        "birth_date",
+        "id_type",
+        "masked_id",
+        "ethnicity",
+        "email",
+        "photo",
+        "user",
+    )
+    readonly_fields = ("name", "gender", "birth_date", "id_type", "masked_id", "ethnicity")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # people are created by imports, registration and the claims
 
     @admin.display(description=_("ID number"))
     def masked_id(self, obj: Student) -> str:

@@ -166,6 +166,15 @@ class CancellationState(models.TextChoices):
     PENDING = "pending", _("Awaiting confirmation")
     CONFIRMED = "confirmed", _("Confirmed")
     REFUSED = "refused", _("Refused")
+    # Confirmed by the second officer: the written decision is issued, the student may appeal
+    # before it takes effect (``confirmed``), or it is cancelled on appeal.
+    IN_APPEAL = "in_appeal", _("In the appeal period")
+    OVERTURNED = "overturned", _("Cancelled on appeal")
+
+
+# A cancellation in one of these is not decided for good: its admission waits (it is neither
+# registered with its cohort nor cancelled), and it takes no second request.
+UNDECIDED_CANCELLATION_STATES = (CancellationState.PENDING, CancellationState.IN_APPEAL)
 
 
 class AdmissionOutcome(models.TextChoices):
@@ -226,6 +235,15 @@ class StatusChangeState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     RETURNED = "returned", _("Returned for revision")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # An adverse decision issued by the school: the student may appeal before it takes effect.
+    IN_APPEAL = "in_appeal", _("In the appeal period")
+    # An adverse decision cancelled on appeal: the status stays as it was.
+    OVERTURNED = "overturned", _("Cancelled on appeal")
+    # A transfer (转学): the sending school approved, the receiving school decides; then the
+    # public notice of 5 working days; then the province(s) confirm.
+    TARGET_REVIEW = "target_review", _("Approved by the sending school")
+    IN_NOTICE = "in_notice", _("In public notice")
+    NOTICE_ENDED = "notice_ended", _("Public notice ended")
 
 
 OPEN_STATUS_CHANGE_STATES = (
@@ -233,6 +251,10 @@ OPEN_STATUS_CHANGE_STATES = (
     StatusChangeState.DEPARTMENT_APPROVED,
     StatusChangeState.SCHOOL_APPROVED,
     StatusChangeState.RETURNED,
+    StatusChangeState.IN_APPEAL,
+    StatusChangeState.TARGET_REVIEW,
+    StatusChangeState.IN_NOTICE,
+    StatusChangeState.NOTICE_ENDED,
 )
 
 
@@ -263,3 +285,25 @@ class CertificateLoss(models.TextChoices):
 
     LOST = "lost", _("Lost")
     DAMAGED = "damaged", _("Damaged")
+
+
+class AppealStage(models.TextChoices):
+    """Where an adverse decision in its appeal period stands (DOMAIN.md §2.3, arts 59–64): the
+    student's window to appeal to the school's appeal committee, the committee's review, the
+    window to appeal further to the province, the province's review."""
+
+    NONE = "", _("No appeal period")
+    WINDOW = "window", _("Open for an appeal to the school")
+    SCHOOL = "school", _("Appealed to the school's appeal committee")
+    PROVINCE_WINDOW = "province_window", _("Open for an appeal to the province")
+    PROVINCE = "province", _("Appealed to the provincial education department")
+    CLOSED = "closed", _("Appeal period over")
+
+
+class DeliveryMethod(models.TextChoices):
+    """How a written decision was delivered (送达, DOMAIN.md §2.3)."""
+
+    IN_PERSON = "in_person", _("In person")
+    LEFT_AT_RESIDENCE = "left_at_residence", _("Left at the residence (留置送达)")
+    POST = "post", _("By post")
+    PUBLIC_NOTICE = "public_notice", _("By public notice")

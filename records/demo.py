@@ -16,6 +16,7 @@ import csv
 import datetime
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -39,6 +40,7 @@ from records.choices import LearningForm
 from records.choices import Level
 from records.models import AdmissionRecord
 from records.models import Ethnicity
+from records.models import MajorCutoff
 from records.models import Province
 from records.models import Qualification
 from records.models import School
@@ -201,6 +203,13 @@ DEMO_ENROLLED = (
         entry_date=datetime.date(2024, 9, 1),
         study_length="4",
     ),
+)
+# The receiving schools' cut-offs a demo transfer is checked against (the transfer ban
+# ``transfer_below_cutoff``): (school, major, origin province, year, score). student_d (北京大学,
+# 计算机科学与技术, entered 2024, no admission record: origin 北京市) may transfer to 复旦大学.
+DEMO_CUTOFFS = (
+    ("10246", "080901", "11", 2024, Decimal("650")),
+    ("10001", "020101", "31", 2024, Decimal("660")),
 )
 # Named in the README: the demo school that records no 留级, 降级 or 跳级.
 CREDIT_SYSTEM_SCHOOL = "10246"
@@ -365,6 +374,14 @@ def seed_demo() -> list[str]:
             _demo_qualification(person, student)
     for enrolled in DEMO_ENROLLED:
         _demo_status(enrolled)
+    for cutoff in DEMO_CUTOFFS:
+        MajorCutoff.objects.update_or_create(
+            school_id=cutoff[0],
+            major_code=cutoff[1],
+            origin_province_id=cutoff[2],
+            year=cutoff[3],
+            defaults={"score": cutoff[4]},
+        )
     _demo_cohort()
     return lines
 
@@ -480,6 +497,9 @@ def _demo_status(enrolled: DemoEnrolled) -> StudentStatus:
     )
     school = School.objects.get(pk=enrolled.school)
     status: StudentStatus
+    moved: StudentStatus | None = StudentStatus.objects.filter(student=student).first()
+    if moved is not None:  # kept, wherever a transfer has taken it
+        return moved
     status, _created = StudentStatus.objects.get_or_create(
         school=school,
         student_number=enrolled.student_number,

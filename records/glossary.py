@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from records.choices import AppealStage
 from records.choices import CertificateProofState
 from records.choices import CorrectionState
 from records.choices import StatusChangeState
@@ -17,6 +18,7 @@ PROCESSES: dict[str, StrOrPromise] = {
     "year_registration": _("Academic-year registration"),
     "status_change": _("Student status change"),
     "certificate_proof": _("Certificate proof (lost or damaged certificate)"),
+    "identity_change": _("Identity change"),
 }
 
 STEPS: dict[str, StrOrPromise] = {
@@ -28,6 +30,12 @@ STEPS: dict[str, StrOrPromise] = {
     "registration": _("Registration of the enrolled students"),
     "school_final": _("Final school review"),
     "province_confirm": _("Provincial confirmation"),
+    "school_appeal": _("School appeal committee"),
+    "province_appeal": _("Provincial appeal review"),
+    "target_accept": _("Acceptance by the receiving school"),
+    "public_notice": _("Public notice"),
+    "source_province_confirm": _("Confirmation by the sending province"),
+    "target_province_confirm": _("Confirmation by the receiving province"),
 }
 
 APPROVE = "approve"
@@ -57,6 +65,13 @@ YEAR_SUMMARY = _("Academic year %(year)s")
 # What a work item of each admission step is about.
 COHORT_SUMMARY = _("Freshmen of %(year)s")
 CANCELLATION_SUMMARY = _("Cancellation of an admission")
+
+# A transfer's decisions (codes ``approve`` and ``reject``).
+TRANSFER_DECISIONS: dict[str, StrOrPromise] = {
+    "accept": _("Accept the transfer"),
+    "refuse": _("Refuse the transfer"),
+    "confirm": _("Confirm the transfer"),
+}
 
 # The same decision codes read differently at some steps.
 FORWARD_LABEL = _("Forward to the province")
@@ -93,6 +108,17 @@ STATUS_CHANGE_WAITING_FOR: dict[str, StrOrPromise] = {
     StatusChangeState.DEPARTMENT_APPROVED: STEPS["school_final"],
     StatusChangeState.SCHOOL_APPROVED: STEPS["province_confirm"],
     StatusChangeState.RETURNED: STEPS["revise"],
+    StatusChangeState.TARGET_REVIEW: STEPS["target_accept"],
+    StatusChangeState.IN_NOTICE: STEPS["public_notice"],
+    StatusChangeState.NOTICE_ENDED: STEPS["province_confirm"],
+}
+STATUS_CHANGE_WAITING_FOR[StatusChangeState.IN_APPEAL] = _("The end of the appeal period")
+# Where an adverse decision's appeal period stands, and the decisions on an appeal.
+APPEAL_STAGES: dict[str, StrOrPromise] = dict(AppealStage.choices)
+CANCEL = "cancel"
+APPEAL_DECISIONS: dict[str, StrOrPromise] = {
+    CONFIRM: _("Uphold the decision"),
+    CANCEL: _("Cancel the decision"),
 }
 STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "filed": _("Request filed"),
@@ -104,6 +130,32 @@ STATUS_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     "rejected": _("Rejected"),
     "approved": _("Approved"),
     "withdrawn": _("Withdrawn"),
+    "decision_issued": _("Written decision issued"),
+    "delivered": _("Written decision delivered"),
+    "appealed": _("Appealed to the school"),
+    "appealed_to_province": _("Appealed to the province"),
+    "appeal_upheld": _("Decision upheld on appeal"),
+    "overturned": _("Decision cancelled on appeal"),
+    "took_effect": _("Decision took effect"),
+    "sent_to_target": _("Approved by the sending school"),
+    "accepted": _("Accepted by the receiving school; public notice"),
+    "refused": _("Refused by the receiving school"),
+    "notice_ended": _("Public notice ended"),
+    "province_confirmed": _("Confirmed by a province"),
+}
+
+# Identity changes (``workflows.flows.identity_change``): a correction's states; the step each
+# open state waits for, and what a request's history says of each step
+# (``identity_change.<action>``).
+IDENTITY_CHANGE_WAITING_FOR: dict[str, StrOrPromise] = {
+    CorrectionState.SUBMITTED: STEPS["school_review"],
+    CorrectionState.SCHOOL_APPROVED: STEPS["province_confirm"],
+    CorrectionState.RETURNED: STEPS["revise"],
+}
+IDENTITY_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
+    **{key: ACTIONS[key] for key in ("filed", "forwarded", "returned", "returned_to_school")},
+    **{key: ACTIONS[key] for key in ("resubmitted", "rejected", "approved", "withdrawn")},
+    "evidence_added": ACTIONS["evidence_added"],
 }
 
 # Certificate proofs (``workflows.flows.certificate_proof``): their states, the step each open

@@ -1,6 +1,7 @@
 """What the pages and the API show of a person beyond the row: the history of their identity,
 read from their audit chain (``student.corrected`` events, written by
-``records.services.student_correct``)."""
+``records.services.student_correct``, and ``student.identity_changed`` events, written by the
+approval of an identity change, ``records.identity_changes.services``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext
 
 from records.models import AuditEvent
 from records.models import Student
+from records.models.identity import STUDENT_IDENTITY_CHANGED
 from records.services import STUDENT_CORRECTED
 from records.validators import masked_value
 
@@ -28,6 +30,7 @@ class PersonChange:
     at: datetime.datetime
     by: str
     correction_id: int | None
+    identity_change_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -36,12 +39,14 @@ class PersonChange:
 
 
 def person_history(student: Student) -> list[PersonChange]:
-    """Every correction of the person's identity, newest first: field, replaced value, new
-    value, when, and who approved it (by name)."""
+    """Every correction or identity change of the person's identity, newest first: field,
+    replaced value, new value, when, and who approved it (by name)."""
     content_type = ContentType.objects.get_for_model(Student)
     events = (
         AuditEvent.objects.filter(
-            subject_type=content_type, subject_id=str(student.pk), action=STUDENT_CORRECTED
+            subject_type=content_type,
+            subject_id=str(student.pk),
+            action__in=(STUDENT_CORRECTED, STUDENT_IDENTITY_CHANGED),
         )
         .select_related("actor")
         .order_by("-seq")
@@ -54,6 +59,7 @@ def person_history(student: Student) -> list[PersonChange]:
             at=event.created,
             by=event.actor.display_name if event.actor else gettext("system"),
             correction_id=event.data.get("correction"),
+            identity_change_id=event.data.get("identity_change"),
         )
         for event in events
         for change in event.data.get("changes", [])

@@ -13,11 +13,15 @@ import pgtrigger
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
+from permissions.checks import granted_ids
 from permissions.checks import may
+from permissions.checks import scope
 from records.audit import audit_append
 from records.choices import EDUCATION_TYPE_DIGITS
 from records.choices import LEVEL_CODES
@@ -203,6 +207,18 @@ def validate_qualification(
         )
     if errors:
         raise ValidationError(errors)
+
+
+def visible_qualifications(user: Any) -> QuerySet[Qualification]:
+    """The qualifications ``user`` may see: a student's own, an officer's school's, a
+    provincial administrator's province's; a draft only by its school's officers (issue 11:
+    drafts are never listed outside the school)."""
+    seen = scope(user, codenames.VIEW, Qualification.objects.all())
+    schools = granted_ids(user, codenames.VIEW_SCHOOL_RECORDS) if user else frozenset()
+    if schools is None:  # every school's (a superuser)
+        return seen
+    published = ~Q(status=QualificationStatus.DRAFT)
+    return seen.filter(published | Q(school_id__in=schools) if schools else published)
 
 
 @transaction.atomic

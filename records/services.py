@@ -15,6 +15,7 @@ from records.models import PERSON_FIELDS
 from records.models import Ethnicity
 from records.models import Student
 from records.models import User
+from records.models import identity_writes
 from records.names import split_name
 from records.transactions import service
 from records.transactions import writes
@@ -107,7 +108,9 @@ def student_correct(
     changed = [field for field in PERSON_FIELDS if getattr(student, field) != before[field]]
     if not changed:
         return student
-    with writes():
+    # An approved correction is one of the flows that may change an enrolled person's
+    # identity (``records.models.identity``).
+    with writes(), identity_writes(f"correction:{correction_id}"):
         student.save(update_fields=[*changed, "updated"])
         if "name" in changed and student.user is not None:
             login = student.user

@@ -11,9 +11,11 @@ from viewflow.urls import Site
 from permissions.checks import sees_by_grant
 from workflows.pages import admissions
 from workflows.pages import corrections
+from workflows.pages import identity_changes
 from workflows.pages import proofs
 from workflows.pages import shell
 from workflows.pages import status_changes
+from workflows.pages import verification
 from workflows.pages import worklist
 from workflows.pages import years
 
@@ -26,6 +28,10 @@ class HomeApp(Application):
 
     index_path = path("", shell.home, name="index")
     school_path = path("schools/<str:code>/", shell.school_detail, name="school")
+    # A cancellation of an admission: its student reads it and appeals here.
+    cancellation_path = path(
+        "cancellations/<id:pk>/", admissions.cancellation_page, name="cancellation"
+    )
 
 
 class WorkApp(Application):
@@ -125,6 +131,36 @@ class ProofsApp(Application):
     evidence_path = path("<id:pk>/evidence/<id:evidence_pk>/", proofs.evidence, name="evidence")
 
 
+class VerificationApp(Application):
+    """The student's verification reports: create one for a qualification or their status,
+    read its code, link, QR code and access log, extend or revoke it."""
+
+    title = _("Verification reports")
+    icon = "verified"
+    app_name = "verification"
+    menu_template_name = None
+
+    index_path = path("", verification.index, name="index")
+    detail_path = path("<id:pk>/", verification.detail, name="detail")
+
+
+class IdentityChangesApp(Application):
+    """Identity changes (DOMAIN.md §2.6): the student files a change of their identity or
+    programme from their status, with its proof, and follows it; everyone lists the requests
+    they may see. Officers decide on the work list."""
+
+    title = _("Identity changes")
+    icon = "badge"
+    app_name = "identity-changes"  # the URL: /identity-changes/
+    namespace = "identity_changes"
+    menu_template_name = None
+
+    index_path = path("", identity_changes.index, name="index")
+    new_path = path("new/", identity_changes.new, name="new")
+    detail_path = path("<id:pk>/", identity_changes.detail, name="detail")
+    evidence_path = path("evidence/<id:pk>/", identity_changes.evidence, name="evidence")
+
+
 site = Site(
     title=_("Xueji student records"),
     viewsets=[
@@ -134,6 +170,8 @@ site = Site(
         YearsApp(),
         StatusChangesApp(),
         ProofsApp(),
+        IdentityChangesApp(),
         CorrectionsApp(),
+        VerificationApp(),
     ],
 )

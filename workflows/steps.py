@@ -201,6 +201,7 @@ def _node_ref(node: Any) -> str:
 
 
 _FACTS = "_xueji_subject"
+SUBJECT_KEY = _FACTS
 
 
 def remember_subject(process: Any, subject: Any) -> None:

@@ -6,6 +6,8 @@ import dataclasses
 
 from celery import shared_task
 
+from workflows.flows.admission import cancellation_windows_close
+from workflows.flows.status_change import appeal_windows_close
 from workflows.flows.year_registration import rounds_open_due
 from workflows.timers import timers_fire
 from workflows.timers import viewflow_timers_fire
@@ -25,3 +27,12 @@ def year_registration_open() -> int:
     (``workflows.flows.year_registration.rounds_open_due``): run by celery beat every hour,
     idempotent. How many rounds it opened."""
     return len(rounds_open_due())
+
+
+@shared_task
+def status_change_appeal_windows() -> int:
+    """Apply the adverse decisions whose appeal window ended with no appeal: status changes
+    (``workflows.flows.status_change.appeal_windows_close``) and admissions' cancellations
+    (``workflows.flows.admission.cancellation_windows_close``); run by celery beat every
+    fifteen minutes, idempotent. How many took effect."""
+    return appeal_windows_close() + cancellation_windows_close()

@@ -243,8 +243,9 @@ def _context(item: WorkItem, step: HumanStep, subject: Any, url: str) -> dict[st
 
 
 def viewflow_timers_fire() -> dict[str, int]:
-    """viewflow's own due timers, scheduled starts and conditions (none in today's flows;
-    run with the deadlines so that a flow that declares them needs nothing more)."""
+    """viewflow's own due timers, scheduled starts and conditions (a transfer's public
+    notice is a ``flow.Timer``; run with the deadlines, so a flow that declares them needs
+    nothing more)."""
     return {
         "timers": int(fire_due_timers()),
         "starts": int(fire_due_start_timers()),

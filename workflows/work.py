@@ -462,16 +462,22 @@ def open_item_of(flow: str, subject_id: Any, step: str = "") -> WorkItem | None:
     return items.order_by("-pk").first()
 
 
+def open_item_for(user: User, flow: str, subject_id: Any) -> WorkItem | None:
+    """The open work item of a subject that ``user`` may act on (a cross-province transfer
+    waits for two provinces at once), if any."""
+    items = WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id).select_related("task")
+    for item in items.order_by("-pk"):
+        step = step_of(item)
+        if step is not None and may_act(user, step, item.scope_id):
+            return item
+    return None
+
+
 def may_decide(user: User, flow: str, subject_id: Any) -> bool:
     """Whether ``user`` may decide the subject's open task now: its step is theirs to take in
     its scope, they did not file the subject, and nobody else holds the task (what ``decide``
     checks before it writes, short of the subject's own rules)."""
-    item = (
-        WorkItem.objects.filter(OPEN, flow=flow, subject_id=subject_id)
-        .select_related("task")
-        .order_by("-pk")
-        .first()
-    )
+    item = open_item_for(user, flow, subject_id)  # of a transfer's two provinces', theirs
     step = step_of(item) if item else None
     if item is None or step is None or user.pk in (item.requester_id, item.excluded_id):
         return False

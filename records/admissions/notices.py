@@ -10,13 +10,17 @@ from typing import Any
 from django.conf import settings
 
 from notifications.services import Recipient
+from records import adverse
+from records import glossary
 from records import notices
 from records.choices import AdmissionState
+from records.choices import CancellationState
 from records.choices import LearningForm
 from records.choices import Level
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AdmissionRecord
+from records.models import Province
 from records.models import StudentStatus
 from records.validators import mask_id_numbers_in
 
@@ -103,3 +107,44 @@ def cohort_officers(cohort: AdmissionCohort) -> list[Recipient]:
 def cohort_context(cohort: AdmissionCohort, unexamined: int) -> dict[str, Any]:
     """What the re-examination's reminders and escalation say of the cohort."""
     return {"year": cohort.year, "unexamined": unexamined, "entry_date": cohort.entry_date}
+
+
+# --- the cancellation as an adverse decision ------------------------------------------------
+
+
+def cancellation_url(cancellation: AdmissionCancellation) -> str:
+    return notices.page_url(
+        "home:cancellation",
+        {"pk": cancellation.pk},
+        f"/api/v1/admission-cancellations/{cancellation.pk}/",
+    )
+
+
+def cancellation_student_and_requester(cancellation: AdmissionCancellation) -> list[Recipient]:
+    """The student (with an account) and the officer who asked."""
+    people = {r.user_id: r for r in cancellation_student(cancellation)}
+    people.setdefault(cancellation.requester_id, notices.recipient_of(cancellation.requester))
+    return list(people.values())
+
+
+def cancellation_admins(cancellation: AdmissionCancellation) -> list[Recipient]:
+    return notices.provincial_admins(Province(pk=cancellation.province_id))
+
+
+def adverse_context(cancellation: AdmissionCancellation) -> dict[str, Any]:
+    """What the adverse decisions' emails (``adverse_*``) say of a cancellation."""
+    return {
+        "request_id": cancellation.pk,
+        "school": cancellation.school.name,
+        "student": cancellation.admission.student.name,
+        "change": glossary.CANCELLATION_SUMMARY,
+        "state": CancellationState(cancellation.state).label,
+        "waiting_for": "",
+        "url": cancellation_url(cancellation),
+        "decision_text": cancellation.decision_text,
+        "delivered_on": cancellation.delivered_on,
+        "appeal": glossary.APPEAL_STAGES.get(cancellation.appeal, cancellation.appeal),
+        "appeal_deadline": cancellation.appeal_deadline,
+        "school_days": adverse.SCHOOL_APPEAL_DAYS,
+        "province_days": adverse.PROVINCE_APPEAL_DAYS,
+    }

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
@@ -54,14 +55,16 @@ from records.admissions.numbering import Pattern
 from records.admissions.numbering import entry_date
 from records.admissions.numbering import expected_graduation
 from records.admissions.numbering import parse_pattern
+from records.admissions.written import written_cancellation
 from records.audit import audit_append
 from records.audit import audit_together
 from records.choices import OPEN_STATUS_STATES
+from records.choices import UNDECIDED_CANCELLATION_STATES
 from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
-from records.choices import CancellationState
 from records.choices import LearningForm
 from records.decisions import Decided
+from records.decisions import Diverted
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import AdmissionCancellation
@@ -71,6 +74,8 @@ from records.models import AuditEvent
 from records.models import School
 from records.models import StudentStatus
 from records.models import User
+from records.status_changes.types import ADVERSE_RULES
+from records.status_changes.types import Check
 from records.transactions import service
 from records.transactions import writes
 
@@ -127,6 +132,12 @@ class OutcomeItem:
     reason: str = ""
     until: datetime.date | None = None
     year: int | None = None
+    # A cancellation is an adverse decision: the school's legality review and the record of
+    # the student's hearing (arts 55–56), checked by the status changes' declared rules.
+    legality_review: bool = False
+    hearing_date: datetime.date | None = None
+    hearing_by: str = ""
+    hearing_summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,7 +280,7 @@ def cohort_reopen(*, cohort: AdmissionCohort, url: str) -> AuditEvent:
 def _pending_cancellation() -> models.Exists:
     return models.Exists(
         AdmissionCancellation.objects.filter(
-            admission=models.OuterRef("pk"), state=CancellationState.PENDING
+            admission=models.OuterRef("pk"), state__in=UNDECIDED_CANCELLATION_STATES
         )
     )
 
@@ -305,8 +316,27 @@ def _check_fields(item: OutcomeItem, today: datetime.date) -> None:
             errors["until"] = ValidationError(UNTIL_REQUIRED, code="required")
         elif item.until <= today:
             errors["until"] = ValidationError(UNTIL_NOT_LATER, code="invalid")
+    if item.outcome == AdmissionOutcome.CANCELLED:
+        errors.update(hearing_errors(item, today))
     if errors:
         raise ValidationError(errors)
+
+
+def hearing_errors(item: OutcomeItem, today: datetime.date) -> dict[str, ValidationError]:
+    """The adverse decisions' rules (``ADVERSE_RULES``: the legality review, 第56条; the
+    hearing, 第55条), each error on its field, naming the rule and the article."""
+    values = {
+        "legality_review": "done" if item.legality_review else None,
+        "hearing_date": item.hearing_date,
+        "hearing_by": item.hearing_by.strip() or None,
+        "hearing_summary": item.hearing_summary.strip() or None,
+    }
+    check = Check(cast(StudentStatus, None), values, today)  # these rules read no status
+    errors: dict[str, ValidationError] = {}
+    for rule in ADVERSE_RULES:
+        if rule.field not in errors and not rule.holds(check):
+            errors[rule.field] = ValidationError(rule.error(), code=rule.code)
+    return errors
 
 
 def _check_allowed(admission: AdmissionRecord, item: OutcomeItem, pending: int | None) -> None:
@@ -417,7 +447,7 @@ def outcomes_record(*, items: Sequence[OutcomeItem], acting_user: User) -> list[
     }
     pending = dict(
         AdmissionCancellation.objects.filter(
-            admission_id__in=ids, state=CancellationState.PENDING
+            admission_id__in=ids, state__in=UNDECIDED_CANCELLATION_STATES
         ).values_list("admission_id", "pk")
     )
     results: dict[int, ItemResult] = {}
@@ -514,6 +544,10 @@ def _write_outcomes(
                     province_id=admission.province_id,
                     requester=user,
                     reason=reason,
+                    legality_reviewed=item.legality_review,
+                    hearing_date=item.hearing_date,
+                    hearing_by=item.hearing_by.strip(),
+                    hearing_summary=item.hearing_summary.strip(),
                 )
             )
             continue
@@ -565,24 +599,37 @@ def _write_outcomes(
 # --- the record services of the confirmation's decisions ------------------------------------
 
 
-def cancellation_confirm(
-    cancellation: AdmissionCancellation, decided: Decided
-) -> Mapping[str, Any]:
-    """A second officer confirms: the admission is cancelled with the request's reason (the
-    step locks the admission with the request, ``lock_related``)."""
+def cancellation_confirm(cancellation: AdmissionCancellation, decided: Decided) -> Diverted:
+    """A second officer confirms: the school's decision, an adverse one. The written
+    decision is issued (stored, mailed with the appeal route); the admission is cancelled
+    only when the appeal period ends (``cancellation_take_effect``)."""
     admission = cancellation.admission
     if not can_proceed(admission.cancel):
         raise ConflictError(
             str(NOT_CANCELLABLE % {"state": admission.get_state_display()}), code="not_allowed"
         )
-    cancellation.confirm(at=decided.at)
+    cancellation.issue_decision(at=decided.at, text=written_cancellation(cancellation, decided))
+    return Diverted("decision_issued", {"decision": cancellation.decision_text})
+
+
+def cancellation_take_effect(
+    cancellation: AdmissionCancellation, *, actor: User | None, at: datetime.datetime
+) -> Mapping[str, Any]:
+    """The decision takes effect (its appeal period ended, or the province upheld it): the
+    admission is cancelled with the request's reason (locked with the request)."""
+    admission = cancellation.admission
+    if not can_proceed(admission.cancel):
+        raise ConflictError(
+            str(NOT_CANCELLABLE % {"state": admission.get_state_display()}), code="not_allowed"
+        )
+    cancellation.confirm(at=at)
     admission.cancel()
     admission.reason = cancellation.reason
     admission.save()
     audit_append(
         subject=admission,
         action="admission.cancelled",
-        actor=decided.acting_user,
+        actor=actor,
         data={
             "cancellation": cancellation.pk,
             "reason": cancellation.reason,
@@ -762,7 +809,7 @@ def _register_chunk(
     # them is seen (a cancellation request locks its admission before it is written).
     waiting = set(
         AdmissionCancellation.objects.filter(
-            admission_id__in=[a.pk for a in chunk], state=CancellationState.PENDING
+            admission_id__in=[a.pk for a in chunk], state__in=UNDECIDED_CANCELLATION_STATES
         ).values_list("admission_id", flat=True)
     )
     errors: list[ItemError] = []
@@ -989,7 +1036,7 @@ def pending_counts(cohorts: Sequence[AdmissionCohort]) -> dict[int, int]:
     """Each cohort's cancellations waiting for a second officer."""
     rows = (
         AdmissionCancellation.objects.filter(
-            cohort__in=[c.pk for c in cohorts], state=CancellationState.PENDING
+            cohort__in=[c.pk for c in cohorts], state__in=UNDECIDED_CANCELLATION_STATES
         )
         .order_by()
         .values_list("cohort_id")

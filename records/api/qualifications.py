@@ -9,8 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework import serializers
 
-from permissions import codenames
-from permissions.checks import scope
+from records import qualifications
 from records.models import Qualification
 from records.models import QualificationRevision
 from records.validators import MASKED_FIELDS
@@ -126,9 +125,11 @@ class QualificationDetailSerializer(QualificationSerializer):
 
 
 def visible_qualifications(user: Any) -> QuerySet[Qualification]:
-    return scope(
-        user, codenames.VIEW, Qualification.objects.select_related("school", "lost_proof")
-    ).order_by("-created", "-pk")
+    return (
+        qualifications.visible_qualifications(user)
+        .select_related("school", "lost_proof")
+        .order_by("-created", "-pk")
+    )
 
 
 @extend_schema(tags=["qualifications"])

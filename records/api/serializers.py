@@ -104,9 +104,9 @@ class StudentRefSerializer(serializers.Serializer[Any]):
 
 
 class PersonChangeSerializer(serializers.Serializer[Any]):
-    """A corrected field of the person, from an approved correction."""
+    """A changed field of the person, from an approved correction or identity change."""
 
-    field = serializers.ChoiceField(choices=PERSON_FIELDS)
+    field = serializers.ChoiceField(choices=[*PERSON_FIELDS, "ethnicity"])
     field_label = serializers.CharField(
         source="label", help_text="The field's label in the caller's language."
     )
@@ -120,6 +120,11 @@ class PersonChangeSerializer(serializers.Serializer[Any]):
     by = serializers.CharField(help_text="Who approved the correction, by name.")
     correction = serializers.IntegerField(
         source="correction_id", allow_null=True, help_text="The correction request's id."
+    )
+    identity_change = serializers.IntegerField(
+        source="identity_change_id",
+        allow_null=True,
+        help_text="The identity change request's id (`/api/v1/identity-changes/`).",
     )
 
 

@@ -1,6 +1,7 @@
 """``GET /api/v1/student-statuses/{id}/``: a student status with its history (every change
-it took, read from its audit chain), its status change requests and its maximum study
-period. The list is ``records.api.admissions.StudentStatusList``."""
+it took, read from its audit chain: status changes and identity changes), its status change
+and identity change requests and its maximum study period. The list is
+``records.api.admissions.StudentStatusList``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rest_framework import serializers
 from permissions import codenames
 from permissions.checks import scope
 from records.api.admissions import StudentStatusSerializer
+from records.models import IdentityChangeRequest
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.status_changes.history import status_history
@@ -27,7 +29,8 @@ class StatusHistorySerializer(serializers.Serializer[Any]):
     actor = serializers.CharField()
     at = serializers.DateTimeField()
     data = serializers.DictField(  # type: ignore[assignment]
-        help_text="A change: its `type`, `request`, and the values `before` and `after`."
+        help_text="A change: its `type` (a status change's, or `identity_change`), `request`, "
+        "and the values `before` and `after` (an ID number masked)."
     )
 
 
@@ -35,6 +38,13 @@ class ChangeRequestRefSerializer(serializers.ModelSerializer[StatusChangeRequest
     class Meta:
         model = StatusChangeRequest
         fields = ["id", "type", "state", "created", "decided_at"]
+        read_only_fields = fields
+
+
+class IdentityChangeRefSerializer(serializers.ModelSerializer[IdentityChangeRequest]):
+    class Meta:
+        model = IdentityChangeRequest
+        fields = ["id", "state", "created", "decided_at"]
         read_only_fields = fields
 
 
@@ -46,6 +56,7 @@ class StudentStatusDetailSerializer(StudentStatusSerializer):
     past_max_study_period = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
     change_requests = serializers.SerializerMethodField()
+    identity_changes = serializers.SerializerMethodField()
 
     class Meta(StudentStatusSerializer.Meta):
         fields = [
@@ -54,6 +65,7 @@ class StudentStatusDetailSerializer(StudentStatusSerializer):
             "past_max_study_period",
             "history",
             "change_requests",
+            "identity_changes",
         ]
         read_only_fields = fields
 
@@ -72,6 +84,11 @@ class StudentStatusDetailSerializer(StudentStatusSerializer):
     def get_change_requests(self, obj: StudentStatus) -> Any:
         requests = obj.change_requests.order_by("-created", "-pk")
         return ChangeRequestRefSerializer(requests, many=True).data
+
+    @extend_schema_field(IdentityChangeRefSerializer(many=True))
+    def get_identity_changes(self, obj: StudentStatus) -> Any:
+        requests = obj.identity_changes.order_by("-created", "-pk")
+        return IdentityChangeRefSerializer(requests, many=True).data
 
 
 @extend_schema(tags=["admissions"])

@@ -12,6 +12,10 @@
 - ``status_changes``: status change requests (学籍异动);
 - ``certificate_proofs``: applications for a certificate proof (学历证明书), and their
   evidence.
+- ``identity``: the guard of an enrolled student's identity and programme;
+- ``identity_changes``: identity change requests and their evidence.
+- ``verification``: verification reports the student controls, their access log, certificate
+  checks.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -41,6 +45,10 @@ from records.models.corrections import CORRECTABLE_FIELDS
 from records.models.corrections import CorrectionEvidence
 from records.models.corrections import CorrectionRequest
 from records.models.corrections import evidence_path
+from records.models.identity import IdentityLockedError
+from records.models.identity import identity_writes
+from records.models.identity_changes import IdentityChangeEvidence
+from records.models.identity_changes import IdentityChangeRequest
 from records.models.people import PERSON_FIELDS
 from records.models.people import Student
 from records.models.people import User
@@ -54,10 +62,15 @@ from records.models.reference import PROVINCE_CODE_RULE
 from records.models.reference import SCHOOL_CODE_RULE
 from records.models.reference import Ethnicity
 from records.models.reference import Major
+from records.models.reference import MajorCutoff
 from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
 from records.models.status_changes import StatusChangeRequest
+from records.models.verification import AccessOutcome
+from records.models.verification import CertificateCheck
+from records.models.verification import ReportAccess
+from records.models.verification import VerificationReport
 from records.models.years import YearRegistration
 from records.models.years import YearRegistrationRound
 
@@ -73,6 +86,7 @@ __all__ = [
     "REVISIONS_APPEND_ONLY",
     "SCHOOL_CODE_RULE",
     "STUDENT_RECORD_SCOPE",
+    "AccessOutcome",
     "AdmissionCancellation",
     "AdmissionCohort",
     "AdmissionImport",
@@ -82,23 +96,31 @@ __all__ = [
     "AppendOnlyModel",
     "AuditEvent",
     "AuditHead",
+    "CertificateCheck",
     "CertificateProof",
     "CertificateProofEvidence",
     "CorrectionEvidence",
     "CorrectionRequest",
     "Ethnicity",
+    "IdentityChangeEvidence",
+    "IdentityChangeRequest",
+    "IdentityLockedError",
     "Major",
+    "MajorCutoff",
     "Programme",
     "Province",
     "Qualification",
     "QualificationRevision",
+    "ReportAccess",
     "School",
     "SchoolMajor",
     "StatusChangeRequest",
     "Student",
     "StudentStatus",
     "User",
+    "VerificationReport",
     "YearRegistration",
     "YearRegistrationRound",
     "evidence_path",
+    "identity_writes",
 ]

@@ -22,6 +22,10 @@ from records.choices import Level
 from records.choices import StatusState
 from records.choices import StudyLength
 from records.models.base import STUDENT_RECORD_SCOPE
+from records.models.identity import STATUS_CURRENT_SQL
+from records.models.identity import STATUS_GUARDED
+from records.models.identity import IdentityGuarded
+from records.models.identity import guard_trigger
 from records.models.people import Student
 from records.models.reference import Province
 from records.models.reference import School
@@ -230,8 +234,12 @@ class AdmissionRecord(ConcurrentTransitionMixin, Programme):
         """保留入学资格: no student status meanwhile."""
 
 
-class StudentStatus(ConcurrentTransitionMixin, Programme):
-    """学籍: created when an admission is registered."""
+class StudentStatus(IdentityGuarded, ConcurrentTransitionMixin, Programme):
+    """学籍: created when an admission is registered. While current, its programme
+    (``STATUS_GUARDED``) changes only through an identity change request, or the status change
+    that moves it (``records.models.identity``)."""
+
+    guarded: ClassVar[tuple[str, ...]] = STATUS_GUARDED
 
     student = models.ForeignKey(
         Student, on_delete=models.PROTECT, related_name="statuses", verbose_name=_("student")
@@ -289,9 +297,13 @@ class StudentStatus(ConcurrentTransitionMixin, Programme):
                 opclasses=["varchar_pattern_ops"],
             ),
         ]
+        triggers: ClassVar = [guard_trigger(STATUS_GUARDED, STATUS_CURRENT_SQL)]
 
     def __str__(self) -> str:
         return f"{self.student_number} {self.school_id}"
+
+    def is_identity_current(self) -> bool:
+        return self.state in OPEN_STATUS_STATES
 
     @property
     def is_current(self) -> bool:
@@ -324,3 +336,11 @@ class StudentStatus(ConcurrentTransitionMixin, Programme):
     @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.DECEASED)
     def record_death(self) -> None:
         """死亡: the status ends (学籍注销)."""
+
+    @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.CANCELLED)
+    def cancel_status(self) -> None:
+        """取消学籍: the status ends (an adverse decision, after its appeal period)."""
+
+    @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.EXPELLED)
+    def expel(self) -> None:
+        """开除学籍: the status ends (an adverse decision, after its appeal period)."""

@@ -17,9 +17,11 @@ from django_fsm import FSMField
 from django_fsm import transition
 
 from records.admissions.numbering import add_months
+from records.choices import UNDECIDED_CANCELLATION_STATES
 from records.choices import CancellationState
 from records.choices import CohortState
 from records.models.admissions import AdmissionRecord
+from records.models.adverse import AdverseDecision
 from records.models.people import User
 from records.models.reference import Province
 from records.models.reference import School
@@ -103,10 +105,13 @@ class AdmissionCohort(ConcurrentTransitionMixin, models.Model):
         (``registered_at`` and ``registered_by`` keep its last registration)."""
 
 
-class AdmissionCancellation(ConcurrentTransitionMixin, models.Model):
-    """A request to cancel an admission (取消入学资格, DOMAIN.md §2.1): an officer of the
-    school asks with a reason, another officer of the school confirms or refuses it. The
-    admission stays ``admitted`` (or ``retained``) until it is confirmed."""
+class AdmissionCancellation(ConcurrentTransitionMixin, AdverseDecision):
+    """A request to cancel an admission (取消入学资格, DOMAIN.md §2.1), an adverse decision: an
+    officer of the school asks with a reason, the legality review and the record of the
+    student's hearing; another officer of the school confirms it (the written decision is
+    issued: ``in_appeal``) or refuses it. The admission stays ``admitted`` (or ``retained``)
+    until the decision takes effect after its appeal period (``confirmed``); an appeal may
+    cancel it (``overturned``)."""
 
     admission = models.ForeignKey(
         AdmissionRecord,
@@ -129,6 +134,11 @@ class AdmissionCancellation(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("requester"),
     )
     reason = models.TextField(_("reason"))
+    # What the school records before it decides (arts 55–56).
+    legality_reviewed = models.BooleanField(_("legality review"), default=False)
+    hearing_date = models.DateField(_("hearing date"), null=True, blank=True)
+    hearing_by = models.CharField(_("heard by"), max_length=200, blank=True)
+    hearing_summary = models.TextField(_("hearing summary"), blank=True)
     state = FSMField(
         _("state"),
         choices=CancellationState.choices,
@@ -138,11 +148,11 @@ class AdmissionCancellation(ConcurrentTransitionMixin, models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created = models.DateTimeField(_("requested at"), auto_now_add=True)
 
-    # Officers and administrators of the school see it; the student sees the outcome on the
-    # admission once it is confirmed.
+    # Officers and administrators of the school see it; the student sees it (to appeal).
     scope_paths: ClassVar[dict[str, str]] = {
         "records.school": "school_id",
         "records.province": "province_id",
+        "owner": "admission__student__user_id",
     }
 
     class Meta:
@@ -151,7 +161,7 @@ class AdmissionCancellation(ConcurrentTransitionMixin, models.Model):
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["admission"],
-                condition=Q(state="pending"),
+                condition=Q(state__in=[str(s) for s in UNDECIDED_CANCELLATION_STATES]),
                 name="cancellation_one_pending",
             ),
         ]
@@ -159,9 +169,25 @@ class AdmissionCancellation(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.admission_id} ({self.state})"
 
-    @transition(field=state, source=CancellationState.PENDING, target=CancellationState.CONFIRMED)
+    @transition(field=state, source=CancellationState.PENDING, target=CancellationState.IN_APPEAL)
+    def issue_decision(self, *, at: datetime.datetime, text: str) -> None:
+        """The second officer confirms: the written decision is issued; it takes effect after
+        the appeal period."""
+        self.open_appeal_window(at=at, text=text)
+
+    @transition(field=state, source=CancellationState.IN_APPEAL, target=CancellationState.CONFIRMED)
     def confirm(self, *, at: datetime.datetime) -> None:
+        """The decision takes effect: the admission is cancelled."""
         self.decided_at = at
+        self.close_appeals()
+
+    @transition(
+        field=state, source=CancellationState.IN_APPEAL, target=CancellationState.OVERTURNED
+    )
+    def overturn(self, *, at: datetime.datetime) -> None:
+        """An appeal cancels the decision: the admission stays as it was."""
+        self.decided_at = at
+        self.close_appeals()
 
     @transition(field=state, source=CancellationState.PENDING, target=CancellationState.REFUSED)
     def refuse(self, *, at: datetime.datetime) -> None:

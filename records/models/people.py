@@ -11,8 +11,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from records.choices import OPEN_STATUS_STATES
 from records.choices import Gender
 from records.choices import IdType
+from records.models.identity import PERSON_CURRENT_SQL
+from records.models.identity import PERSON_GUARDED
+from records.models.identity import IdentityGuarded
+from records.models.identity import guard_trigger
 from records.models.reference import Ethnicity
 from records.names import full_name
 from records.validators import validate_identity
@@ -47,8 +52,14 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class Student(models.Model):
-    """A person whose records Xueji keeps (学生). Identity only: records point here."""
+class Student(IdentityGuarded):
+    """A person whose records Xueji keeps (学生). Identity only: records point here.
+
+    While the person has a current student status, their identity (``PERSON_GUARDED``)
+    changes only through an identity change request (``records.models.identity``).
+    """
+
+    guarded: ClassVar[tuple[str, ...]] = PERSON_GUARDED
 
     name = models.CharField(
         pgettext_lazy("person", "name"), max_length=40, validators=[validate_person_name]
@@ -89,9 +100,13 @@ class Student(models.Model):
                 fields=["name"], name="student_name_prefix", opclasses=["varchar_pattern_ops"]
             ),
         ]
+        triggers: ClassVar = [guard_trigger(PERSON_GUARDED, PERSON_CURRENT_SQL)]
 
     def __str__(self) -> str:
         return self.name
+
+    def is_identity_current(self) -> bool:
+        return bool(self.statuses.filter(state__in=OPEN_STATUS_STATES).exists())
 
     def clean(self) -> None:
         try:

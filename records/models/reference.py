@@ -175,6 +175,40 @@ class SchoolMajor(models.Model):
         return f"{self.code} {self.name}"
 
 
+class MajorCutoff(models.Model):
+    """录取分数线: the lowest gaokao score a school admitted to a major from one origin province
+    in one year. A transfer into the major needs at least this score (教育部令第41号 art 22); the
+    receiving school keeps these rows (entered in the admin on its behalf)."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="cutoffs", verbose_name=_("school")
+    )
+    major_code = models.CharField(_("major code"), max_length=9)
+    origin_province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("origin province")
+    )
+    year = models.PositiveSmallIntegerField(_("admission year"))
+    score = models.DecimalField(_("cut-off score"), max_digits=5, decimal_places=1)
+
+    scope_paths: ClassVar[dict[str, str]] = {
+        "records.school": "school_id",
+        "records.province": "school__province_id",
+    }
+
+    class Meta:
+        verbose_name = _("admission cut-off")
+        verbose_name_plural = _("admission cut-offs")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["school", "major_code", "origin_province", "year"],
+                name="cutoff_unique_major_origin_year",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.major_code} {self.origin_province_id} {self.year}"
+
+
 class Ethnicity(models.Model):
     code = models.CharField(_("code"), max_length=2, primary_key=True)
     name = models.CharField(_("name"), max_length=20, unique=True)

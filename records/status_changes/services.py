@@ -33,17 +33,21 @@ from records.decisions import Decided
 from records.decisions import Diverted
 from records.errors import ConflictError
 from records.errors import NotVisibleError
+from records.models import School
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
+from records.models import identity_writes
 from records.status_changes.notices import context
-from records.status_changes.notices import requester_and_student
+from records.status_changes.notices import filing_parties
+from records.status_changes.notices import provinces_and_parties
 from records.status_changes.notices import school_officers
 from records.status_changes.types import OFFICER
 from records.status_changes.types import STUDENT
 from records.status_changes.types import TYPES
 from records.status_changes.types import Check
 from records.status_changes.types import StatusChangeType
+from records.status_changes.written import written_decision
 from records.transactions import service
 from records.transactions import writes
 
@@ -65,10 +69,19 @@ NO_OTHER_REVIEWER = _(
 ONLY_REQUESTER = _("Only the requester can do this.")
 NOT_OPEN = _("This request is no longer open.")
 NOT_RETURNED = _("This request is not waiting for a revision.")
+DECISION_ISSUED = _(
+    "The school has issued its written decision: it is no longer withdrawn, only appealed "
+    "or decided on appeal."
+)
 RULES_BROKEN = _("The request no longer meets its rules: %(rules)s")
+IN_NOTICE = _(
+    "The transfer is in its public notice until %(ends)s: it cannot be approved before "
+    "(rule public_notice, %(source)s)."
+)
+NOTICE_SOURCE = _("Notice on the transfer of students of regular institutions, 教学厅〔2015〕4号")
 
 # What the status change's checks, services and notices read of a locked request.
-RELATED = ("requester", "student__user", "school", "status__school")
+RELATED = ("requester", "student__user", "school", "status__school", "target_school")
 
 
 def kind_of(type_key: str) -> StatusChangeType:
@@ -155,7 +168,7 @@ def _announce(
     request: StatusChangeRequest,
     *,
     action: str,
-    actor: User,
+    actor: User | None,
     data: dict[str, Any] | None,
     notices_: Sequence[tuple[str, list[Recipient]]] = (),
 ) -> None:
@@ -194,9 +207,12 @@ def status_change_file(
     values, reason = _parse(kind, status, fields, reason)
     _check_other_reviewers(requester, status)
     stored = kind.dump(values)
+    target = _target_of(kind, values)
     with writes():
         try:
             request: StatusChangeRequest = StatusChangeRequest.objects.create(
+                target_school=target,
+                target_province_id=target.province_id if target else None,
                 status=status,
                 student=status.student,
                 school=status.school,
@@ -214,11 +230,20 @@ def status_change_file(
             actor=requester,
             data={"type": kind.key, "fields": stored, "reason": reason},
             notices_=[
-                ("status_change_received", requester_and_student(request)),
+                ("status_change_received", filing_parties(request)),
                 ("status_change_review_needed", school_officers(request)),
             ],
         )
     return request
+
+
+def _target_of(kind: StatusChangeType, values: Mapping[str, Any]) -> School | None:
+    """A transfer's receiving school (the field ``target_school`` of a type whose chain
+    names it)."""
+    if "target_school" not in kind.chain:
+        return None
+    target: School = School.objects.get(pk=values["target_school"])
+    return target
 
 
 def _lock(request: StatusChangeRequest) -> StatusChangeRequest:
@@ -249,8 +274,12 @@ def status_change_resubmit(
     _check_current(request.status)
     values, reason = _parse(kind, request.status, fields, reason)
     stored = kind.dump(values)
+    target = _target_of(kind, values)
     with writes():
         request.resubmit(fields=stored, reason=reason)
+        if target is not None:
+            request.target_school = target
+            request.target_province_id = target.province_id
         request.save()
         _announce(
             request,
@@ -276,6 +305,8 @@ def status_change_withdraw(
         raise PermissionDenied(ONLY_REQUESTER)
     if not request.is_open:
         raise ConflictError(str(NOT_OPEN), code="not_open")
+    if request.state == StatusChangeState.IN_APPEAL:
+        raise ConflictError(str(DECISION_ISSUED), code="decision_issued")
     with writes():
         request.withdraw(at=timezone.now())
         request.save()
@@ -302,10 +333,35 @@ def approve(request: StatusChangeRequest, decided: Decided) -> Mapping[str, Any]
     if request.state == StatusChangeState.SUBMITTED and two_levels:
         request.approve_first_level(by=decided.acting_user)
         return Diverted("first_level_approved")
+    if "target_school" in kind.chain:
+        return _transfer_approve(request, kind, decided)
     if kind.province and request.state != StatusChangeState.SCHOOL_APPROVED:
         request.forward()
         return Diverted("forwarded")
+    if kind.adverse:
+        return _issue(request, kind, decided)
     return _apply(request, kind, decided)
+
+
+def _check_rules(
+    request: StatusChangeRequest, kind: StatusChangeType, at: datetime.datetime
+) -> None:
+    """The type's rules again on the locked status (it may have moved since filing)."""
+    status = request.status
+    _check_current(status)
+    broken = kind.broken_rules(Check(status, kind.load(request.fields), timezone.localdate(at)))
+    if broken:
+        rules = "; ".join(rule.error() for rule in broken)
+        raise ConflictError(str(RULES_BROKEN % {"rules": rules}), code="rules_broken")
+
+
+def _issue(request: StatusChangeRequest, kind: StatusChangeType, decided: Decided) -> Diverted:
+    """An adverse decision: the school's last level issues the written decision (stored,
+    and mailed with the appeal route); the change waits for its delivery and the appeal
+    period (``records.status_changes.appeals``)."""
+    _check_rules(request, kind, decided.at)
+    request.issue_decision(at=decided.at, text=written_decision(request, decided))
+    return Diverted("decision_issued", {"decision": request.decision_text})
 
 
 def _json(value: Any) -> Any:
@@ -318,25 +374,33 @@ def _apply(
     """The type's effect on the status: its rules checked again (the status may have moved
     since filing), the transition and the fields, the values before and after kept on the
     request and in the status's own audit chain (its history)."""
+    return apply_effect(request, kind, actor=decided.acting_user, at=decided.at)
+
+
+def apply_effect(
+    request: StatusChangeRequest,
+    kind: StatusChangeType,
+    *,
+    actor: User | None,
+    at: datetime.datetime,
+) -> Mapping[str, Any]:
+    """``_apply`` by ``actor`` (``None``: the end of an adverse decision's appeal period)."""
     status = request.status
-    _check_current(status)
+    _check_rules(request, kind, at)
     values = kind.load(request.fields)
-    broken = kind.broken_rules(Check(status, values, timezone.localdate(decided.at)))
-    if broken:
-        rules = "; ".join(rule.error() for rule in broken)
-        raise ConflictError(str(RULES_BROKEN % {"rules": rules}), code="rules_broken")
     changes = kind.effect.changes(status, values)
     before = {"state": status.state, **{f: _json(getattr(status, f)) for f in changes}}
     if kind.effect.transition:
         getattr(status, kind.effect.transition)()
     for name, value in changes.items():
         setattr(status, name, value)
-    status.save()
+    with identity_writes(f"status_change:{request.pk}"):  # 转专业 moves the programme
+        status.save()
     after = {"state": status.state, **{f: _json(v) for f, v in changes.items()}}
     audit_append(
         subject=status,
         action="status.changed",
-        actor=decided.acting_user,
+        actor=actor,
         data={
             "type": kind.key,
             "request": request.pk,
@@ -346,8 +410,79 @@ def _apply(
         },
         subject_locked=True,
     )
-    request.approve(at=decided.at, before=before, after=after)
+    request.approve(at=at, before=before, after=after)
     return {"before": before, "after": after}
+
+
+# --- a transfer (转学) --------------------------------------------------------------------
+
+
+def _transfer_approve(
+    request: StatusChangeRequest, kind: StatusChangeType, decided: Decided
+) -> Diverted:
+    """The sending school's last level passes a transfer to the receiving school
+    (``sent_to_target``); the province's confirmation, once its public notice has ended,
+    applies it (``transferred``)."""
+    if request.state in (StatusChangeState.SUBMITTED, StatusChangeState.DEPARTMENT_APPROVED):
+        request.send_to_target()
+        return Diverted("sent_to_target")
+    return Diverted("transferred", _apply_transfer(request, kind, decided))
+
+
+def _apply_transfer(
+    request: StatusChangeRequest, kind: StatusChangeType, decided: Decided
+) -> Mapping[str, Any]:
+    """The transfer's effect, never before its public notice has ended."""
+    _check_notice_over(request, decided)
+    return _apply(request, kind, decided)
+
+
+def transfer_accept(
+    request: StatusChangeRequest, decided: Decided, *, notice_ends: datetime.datetime
+) -> None:
+    """The receiving school accepts: the public notice runs until ``notice_ends``."""
+    request.accept(at=decided.at, notice_ends=notice_ends)
+
+
+def transfer_confirm(
+    request: StatusChangeRequest, decided: Decided, *, side: str
+) -> Mapping[str, Any] | Diverted:
+    """One province's confirmation of a cross-province transfer (``side``: ``source`` or
+    ``target``): the second one applies it (``transferred``)."""
+    kind = TYPES[request.type]
+    setattr(request, f"{side}_confirmed_by", decided.acting_user)
+    if request.source_confirmed_by_id is None or request.target_confirmed_by_id is None:
+        _check_notice_over(request, decided)
+        return {"side": side}
+    return Diverted("transferred", _apply_transfer(request, kind, decided))
+
+
+def _check_notice_over(request: StatusChangeRequest, decided: Decided) -> None:
+    """409 ``in_notice`` while the public notice runs (the flow never opens a province's step
+    before it ends; this keeps the rule in the record layer too)."""
+    if request.notice_ends is None or request.notice_ends > decided.at:
+        ends = timezone.localtime(request.notice_ends) if request.notice_ends else "-"
+        raise ConflictError(
+            str(IN_NOTICE % {"ends": ends, "source": NOTICE_SOURCE}), code="in_notice"
+        )
+
+
+@service
+def transfer_notice_end(*, request_pk: int) -> StatusChangeRequest:
+    """The public notice of a transfer has ended (the flow's timer): the province, or both,
+    confirm now. Everyone concerned hears of it."""
+    request = _lock(StatusChangeRequest(pk=request_pk))
+    with writes():
+        request.end_notice()
+        request.save()
+        _announce(
+            request,
+            action="status_change.notice_ended",
+            actor=None,
+            data={"notice_ends": request.notice_ends.isoformat() if request.notice_ends else None},
+            notices_=[("status_change_notice_ended", provinces_and_parties(request))],
+        )
+    return request
 
 
 def reject(request: StatusChangeRequest, decided: Decided) -> None:

@@ -7,15 +7,17 @@ transition and the fields it sets. The filing, the approval, the types endpoint 
 emails read these declarations; nothing else names a type. Adding a type is a declaration
 here and its tests.
 
-Adverse decisions (退学 by the school, 取消学籍, 开除学籍) and transfers (转学) are declared as
-slots (``available=False``): they need the hearing, the written decision and the appeal
-window, or the receiving school, the public notice and both provinces, which later steps of
-issue 10 add (docs/architecture.md, "Status changes").
+Adverse decisions (退学 by the school, 取消学籍, 开除学籍) are ``adverse``: filed with the
+legality review and the hearing as fields with rules, they get a written decision, its
+delivery and an appeal period before their effect applies (``records.status_changes.appeals``).
+A transfer (转学) names its receiving school, and its chain goes on after the school: the
+receiving school, the public notice, the province or both provinces (``chain``).
 """
 
 from __future__ import annotations
 
 import datetime
+import decimal
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,15 +25,21 @@ from dataclasses import field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from records.admissions.numbering import add_months
+from records.choices import Level
 from records.choices import StatusState
 from records.models import Major
+from records.models import MajorCutoff
+from records.models import School
 from records.models import SchoolMajor
 from records.models import StudentStatus
 from records.status_changes.periods import max_study_end
+from records.validators import mask_id_numbers_in
 
 STUDENT = "student"
 OFFICER = "officer"
@@ -47,6 +55,10 @@ NOT_A_DATE = _("Give a date as YYYY-MM-DD.")
 TOO_LONG = _("At most %(max)d characters.")
 NOT_A_CHOICE = _("Choose one of: %(choices)s.")
 UNKNOWN_MAJOR = _("No major %(code)s in the catalogue or among the school's own majors.")
+UNKNOWN_SCHOOL = _("No school with the code or name %(school)s.")
+UNKNOWN_CATALOGUE_MAJOR = _("No major %(code)s in the national catalogue.")
+NOT_A_SCORE = _("Give a score between 0 and %(max)d, with at most one decimal.")
+SCORE_MAX = 1000
 UNKNOWN_FIELD = _("This type has no field %(name)s; its fields are: %(fields)s.")
 RULE_FAILED = _("%(message)s (rule %(code)s, %(source)s)")
 RULE_FAILED_NO_SOURCE = _("%(message)s (rule %(code)s)")
@@ -67,7 +79,9 @@ class Field:
 
     name: str
     label: StrOrPromise
-    kind: str  # "date", "text", "major" or "choice"
+    # "date", "text", "major", "choice", "school" (a school's code or exact name, stored as
+    # its code), "catalogue_major" (a major of the national catalogue) or "score"
+    kind: str
     required: bool = True
     choices: tuple[tuple[str, StrOrPromise], ...] = ()
     help: StrOrPromise = ""
@@ -96,18 +110,81 @@ class Field:
             if major_name(status, text) is None:
                 raise ValidationError(UNKNOWN_MAJOR, code="unknown_major", params={"code": text})
             return text
+        if self.kind in _PARSERS:
+            return _PARSERS[self.kind](text)
         if len(text) > TEXT_MAX:
             raise ValidationError(TOO_LONG, code="too_long", params={"max": TEXT_MAX})
         return text
 
     def dump(self, value: Any) -> Any:
         """The value as stored in the request's JSON."""
+        if isinstance(value, decimal.Decimal):
+            return str(value)
         return value.isoformat() if isinstance(value, datetime.date) else value
+
+    def shown(self, stored: Any, status: StudentStatus) -> Any:
+        """A stored value as people read it: a choice by its label, a major or a school by
+        its name and code, a text with ID numbers masked."""
+        if not stored:
+            return stored
+        name: str | None = None
+        if self.kind == "choice":
+            return dict(self.choices).get(stored, stored)
+        if self.kind == "major":
+            name = major_name(status, stored)
+        elif self.kind == "catalogue_major":
+            name = Major.objects.filter(pk=stored).values_list("name", flat=True).first()
+        elif self.kind == "school":
+            name = School.objects.filter(pk=stored).values_list("name", flat=True).first()
+        elif self.kind == "text":
+            return mask_id_numbers_in(str(stored))
+        return f"{name} ({stored})" if name else stored
 
     def load(self, stored: Any) -> Any:
         if stored is not None and self.kind == "date":
             return datetime.date.fromisoformat(stored)
+        if stored is not None and self.kind == "score":
+            return decimal.Decimal(stored)
         return stored
+
+
+def _school(text: str) -> str:
+    """The code of the school ``text`` names (its code, or its exact name)."""
+    code = (
+        School.objects.filter(models.Q(pk=text) | models.Q(name=text))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if code is None:
+        raise ValidationError(UNKNOWN_SCHOOL, code="unknown_school", params={"school": text})
+    return str(code)
+
+
+def _catalogue_major(text: str) -> str:
+    if not Major.objects.filter(pk=text).exists():
+        raise ValidationError(UNKNOWN_CATALOGUE_MAJOR, code="unknown_major", params={"code": text})
+    return text
+
+
+def _score(text: str) -> decimal.Decimal:
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        value = decimal.Decimal(-1)
+    if (
+        not value.is_finite()
+        or not 0 <= value <= SCORE_MAX
+        or value != value.quantize(decimal.Decimal("0.1"))
+    ):
+        raise ValidationError(NOT_A_SCORE, code="invalid_score", params={"max": SCORE_MAX})
+    return value.quantize(decimal.Decimal("0.1"))
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "school": _school,
+    "catalogue_major": _catalogue_major,
+    "score": _score,
+}
 
 
 def major_name(status: StudentStatus, code: str) -> str | None:
@@ -300,10 +377,14 @@ class StatusChangeType:
     fields: tuple[Field, ...] = ()
     rules: tuple[Rule, ...] = ()
     effect: Effect = Effect()
-    # The province confirms after the school (transfers, DOMAIN.md §2.3).
+    # The province confirms after the school (a type whose ``chain`` does not say more).
     province: bool = False
-    # An adverse decision: hearing, written decision, appeal window (a later step).
+    # An adverse decision: hearing, written decision, delivery, appeal period before the effect.
     adverse: bool = False
+    # The chain's stages after the school, when it is not just the province's confirmation:
+    # a transfer's ``("target_school", "notice", "provinces")`` (the receiving school named by
+    # the field ``target_school``; the public notice; the province, or both in parallel).
+    chain: tuple[str, ...] = ()
     available: bool = True
     # Why it cannot be filed yet (an unavailable slot).
     unavailable: StrOrPromise = ""
@@ -351,6 +432,237 @@ class StatusChangeType:
             errors.setdefault(rule.key, []).append(rule.error())
         if errors:
             raise ValidationError(errors)
+
+
+# --- adverse decisions ----------------------------------------------------------------------
+
+# What the school records before it decides (arts 55–56): the legality review (合法性审查) and
+# the hearing (陈述和申辩 / 听证): when, who heard the student, what was said. Optional as
+# fields, so that a missing one is refused by its rule, which names the article.
+LEGALITY_REVIEW = Field(
+    name="legality_review",
+    label=_("Legality review"),
+    kind="choice",
+    required=False,
+    choices=(("done", _("Reviewed for legality by the school")),),
+    help=_("The school's legality review of the decision, recorded before it decides."),
+)
+HEARING_DATE = _date("hearing_date", _("Hearing date"), required=False)
+HEARING_BY = Field(
+    name="hearing_by",
+    label=_("Heard by"),
+    kind="text",
+    required=False,
+    help=_("Who heard the student's statement and defence."),
+)
+HEARING_SUMMARY = Field(
+    name="hearing_summary",
+    label=_("Hearing summary"),
+    kind="text",
+    required=False,
+    help=_("What the student stated, and what the school made of it."),
+)
+BASIS = Field(
+    name="basis",
+    label=_("Basis"),
+    kind="text",
+    help=_("The articles of the regulations or the school's rules the decision rests on."),
+)
+ADVERSE_FIELDS = (LEGALITY_REVIEW, HEARING_DATE, HEARING_BY, HEARING_SUMMARY, BASIS)
+
+
+def _given(name: str) -> Callable[[Check], bool]:
+    return lambda c: c.values.get(name) not in (None, "")
+
+
+ADVERSE_RULES = (
+    Rule(
+        code="legality_review",
+        message=_("An adverse decision needs the school's legality review first."),
+        source=article(56),
+        field="legality_review",
+        holds=lambda c: c.values.get("legality_review") == "done",
+    ),
+    *(
+        Rule(
+            code="hearing_record",
+            message=_(
+                "An adverse decision needs a record of the student's hearing: its date, who "
+                "heard the student and a summary."
+            ),
+            source=article(55),
+            field=name,
+            holds=_given(name),
+        )
+        for name in ("hearing_date", "hearing_by", "hearing_summary")
+    ),
+    Rule(
+        code="hearing_not_future",
+        message=_("The hearing cannot be in the future."),
+        source=article(55),
+        field="hearing_date",
+        holds=lambda c: c.values.get("hearing_date") is None or c.values["hearing_date"] <= c.today,
+    ),
+)
+
+
+# --- transfers (转学, 教育部令第41号 arts 22–24) -------------------------------------------------
+
+# Art 22's grounds: illness, a special hardship or need, unable to go on at the school.
+TRANSFER_GROUNDS: tuple[tuple[str, StrOrPromise], ...] = (
+    ("illness", _("Illness")),
+    ("hardship", _("Special hardship")),
+    ("special_need", _("Special need")),
+    ("unable_to_adapt", _("Unable to meet the school's study requirements")),
+)
+# 定向 admissions (art 22): directed students, rural order-directed medical students, directed
+# sergeants.
+DIRECTED_TYPES = frozenset({"directed", "rural_order_medical", "directed_sergeant"})
+# "Less than one term after entry": a term counted as five calendar months from the entry date
+# (an autumn entry's first term ends by February).
+TERM_MONTHS = 5
+# The school levels of the reference data (schools.csv): 本科 above 专科.
+BACHELOR_SCHOOL = "本科"
+
+
+def _target(c: Check) -> School | None:
+    code = c.values.get("target_school")
+    return School.objects.filter(pk=code).first() if code else None
+
+
+def origin_of(status: StudentStatus) -> tuple[str, int]:
+    """The origin province and admission year of a status's gaokao: its admission's, or, for a
+    status with no admission record, its school's province and its entry year."""
+    admission = status.admission
+    if admission is not None:
+        return admission.origin_province_id, admission.admission_year
+    return status.province_id, status.entry_date.year
+
+
+def cutoff_of(c: Check) -> decimal.Decimal | None:
+    """The receiving school's cut-off of the target major for the status's origin province and
+    year (``MajorCutoff``), or ``None`` when it keeps none."""
+    code, major = c.values.get("target_school"), c.values.get("target_major")
+    if not code or not major:
+        return None
+    province, year = origin_of(c.status)
+    score: decimal.Decimal | None = (
+        MajorCutoff.objects.filter(
+            school_id=code, major_code=major, origin_province_id=province, year=year
+        )
+        .values_list("score", flat=True)
+        .first()
+    )
+    return score
+
+
+def _score_reaches_cutoff(c: Check) -> bool:
+    score = c.values.get("score")
+    if score is None or not c.values.get("target_school") or not c.values.get("target_major"):
+        return True
+    cutoff = cutoff_of(c)
+    return cutoff is not None and score >= cutoff
+
+
+def _not_moving_up(c: Check) -> bool:
+    target = _target(c)
+    return not (
+        target is not None
+        and c.status.level == Level.JUNIOR_COLLEGE
+        and target.level == BACHELOR_SCHOOL
+    )
+
+
+def _number_free(c: Check) -> bool:
+    code = c.values.get("target_school")
+    return not (
+        code
+        and StudentStatus.objects.filter(school_id=code, student_number=c.status.student_number)
+        .exclude(pk=c.status.pk)
+        .exists()
+    )
+
+
+TRANSFER_RULES: tuple[Rule, ...] = (
+    _in_state(StatusState.ENROLLED, "only_enrolled", ONLY_ENROLLED, 22),
+    Rule(
+        code="transfer_same_school",
+        message=_("The receiving school is the student's own school."),
+        field="target_school",
+        holds=lambda c: c.values.get("target_school") != c.status.school_id,
+    ),
+    Rule(
+        code="transfer_first_term",
+        message=_("Less than one term has passed since entry."),
+        source=article(22),
+        field="status",
+        holds=lambda c: c.today >= add_months(c.status.entry_date, TERM_MONTHS),
+    ),
+    Rule(
+        code="transfer_final_year",
+        message=_("The student is in the final year of study."),
+        source=article(22),
+        field="status",
+        holds=lambda c: c.today < add_months(c.status.expected_graduation, -12),
+    ),
+    Rule(
+        code="transfer_level_up",
+        message=_(
+            "A transfer cannot move up a level (a junior college student to an undergraduate "
+            "school)."
+        ),
+        source=article(22),
+        field="target_school",
+        holds=_not_moving_up,
+    ),
+    Rule(
+        code="transfer_directed",
+        message=_("A student of a directed (定向) admission cannot transfer."),
+        source=article(22),
+        field="status",
+        holds=lambda c: c.status.admission_type_id not in DIRECTED_TYPES,
+    ),
+    Rule(
+        code="transfer_below_cutoff",
+        message=_(
+            "The score is below the receiving school's cut-off for the major, for the same "
+            "origin province and year (or the school has recorded none)."
+        ),
+        source=article(22),
+        field="score",
+        holds=_score_reaches_cutoff,
+    ),
+    Rule(
+        code="transfer_no_reason",
+        message=_(
+            "Give the ground of the transfer: illness, a special hardship or need, or being "
+            "unable to meet the school's study requirements."
+        ),
+        source=article(22),
+        field="ground",
+        holds=lambda c: bool(c.values.get("ground")),
+    ),
+    Rule(
+        code="transfer_number_taken",
+        message=_("The receiving school already has a student with this student number."),
+        field="target_school",
+        holds=_number_free,
+    ),
+)
+
+
+def _set_school(status: StudentStatus, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A transfer moves the status to the receiving school, its province and major; the
+    student number stays (``transfer_number_taken`` keeps it unique there)."""
+    target = School.objects.get(pk=values["target_school"])
+    code = values["target_major"]
+    name = Major.objects.filter(pk=code).values_list("name", flat=True).first() or ""
+    return {
+        "school_id": target.pk,
+        "province_id": target.province_id,
+        "major_code": code,
+        "major_name": name,
+    }
 
 
 # "Only an enrolled status", citing the article of the type where it has one.
@@ -581,50 +893,70 @@ _TYPES = (
     ),
     # Slots of later steps: declared so the types endpoint lists them and a filing is refused
     # with the reason; each becomes available with its process.
+    # Adverse decisions (DOMAIN.md §2.3, §4 item 14): filed by an officer with the legality
+    # review and the hearing; the school's last level issues the written decision, which takes
+    # effect after the appeal period (``adverse``).
     StatusChangeType(
         key="withdrawal_by_school",
         label=_("Withdrawal by decision of the school"),
         filers=frozenset({OFFICER}),
+        fields=ADVERSE_FIELDS,
+        rules=ADVERSE_RULES,
         adverse=True,
         effect=Effect("withdraw"),
-        available=False,
-        unavailable=_(
-            "An adverse decision needs a hearing, a written decision and an appeal window, "
-            "which are not available yet."
-        ),
     ),
     StatusChangeType(
         key="cancellation",
         label=_("Cancellation of student status"),
         filers=frozenset({OFFICER}),
+        fields=ADVERSE_FIELDS,
+        rules=ADVERSE_RULES,
         adverse=True,
-        available=False,
-        unavailable=_(
-            "An adverse decision needs a hearing, a written decision and an appeal window, "
-            "which are not available yet."
-        ),
+        effect=Effect("cancel_status"),
     ),
     StatusChangeType(
         key="expulsion",
         label=_("Expulsion"),
         filers=frozenset({OFFICER}),
+        fields=ADVERSE_FIELDS,
+        rules=ADVERSE_RULES,
         adverse=True,
-        available=False,
-        unavailable=_(
-            "An adverse decision needs a hearing, a written decision and an appeal window, "
-            "which are not available yet."
-        ),
+        effect=Effect("expel"),
     ),
     StatusChangeType(
         key="transfer",
         label=_("Transfer to another school"),
         filers=frozenset({STUDENT}),
-        province=True,
-        available=False,
-        unavailable=_(
-            "A transfer needs the receiving school, a public notice and the provinces' "
-            "confirmation, which are not available yet."
+        fields=(
+            Field(
+                name="target_school",
+                label=_("Receiving school"),
+                kind="school",
+                help=_("The receiving school's code or full name."),
+            ),
+            Field(
+                name="target_major",
+                label=_("Major at the receiving school"),
+                kind="catalogue_major",
+                help=_("A code of the major catalogue."),
+            ),
+            Field(
+                name="score",
+                label=_("Gaokao score"),
+                kind="score",
+                help=_("The student's score in the national college entrance examination."),
+            ),
+            Field(
+                name="ground",
+                label=_("Ground"),
+                kind="choice",
+                required=False,
+                choices=TRANSFER_GROUNDS,
+            ),
         ),
+        rules=TRANSFER_RULES,
+        effect=Effect(changes=_set_school),
+        chain=("target_school", "notice", "provinces"),
     ),
 )
 

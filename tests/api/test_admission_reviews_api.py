@@ -41,7 +41,15 @@ def test_outcomes_answer_each_item_on_its_own(w):
             "outcomes": [
                 {"admission": a.pk, "outcome": "gave_up"},
                 {"admission": b.pk, "outcome": "retained", "reason": "病", "until": "2027-09-01"},
-                {"admission": d.pk, "outcome": "cancelled", "reason": "材料不符"},
+                {
+                    "admission": d.pk,
+                    "outcome": "cancelled",
+                    "reason": "材料不符",
+                    "legality_review": True,
+                    "hearing_date": "2026-11-20",
+                    "hearing_by": "招生办 王老师",
+                    "hearing_summary": "学生陈述了情况",
+                },
                 {"admission": a.pk, "outcome": "retained", "reason": "病", "until": "2027-09-01"},
                 {"admission": 987654, "outcome": "gave_up"},
                 {"admission": d.pk, "outcome": "retained", "reason": "病"},
@@ -81,6 +89,9 @@ def test_outcomes_answer_each_item_on_its_own(w):
         f"/api/v1/tasks/{task}/decide/", {"decision": "confirm"}, format="json"
     )
     assert confirmed.status_code == 200, confirmed.content
+    # An adverse decision: the admission is cancelled when its appeal period ends.
+    assert AdmissionRecord.objects.get(pk=d.pk).state == "admitted"
+    c.take_effect(cancellation, w.officer_b)
     assert AdmissionRecord.objects.get(pk=d.pk).state == "cancelled"
 
 

@@ -295,3 +295,25 @@ def test_a_requester_without_a_name_is_named_by_the_user_name(world):
     body = _file(world).json()
 
     assert (body["requester"], body["requester_name"]) == ("student_a", "student_a")
+
+
+def test_a_draft_is_seen_only_by_its_schools_officers(world, places):
+    """Drafts are never listed outside the school: not to the student, not to the province."""
+    person = world["qa"].student
+    draft = factories.qualification(person, places.pku, registered=False)
+    for who, sees in (
+        ("officer_10001", True),
+        ("student_a", False),
+        ("province_11", False),
+        ("officer_10003", False),
+    ):
+        api = world["api"][who]
+        listed = {row["id"] for row in api.get("/api/v1/qualifications/").json()["results"]}
+        assert (draft.pk in listed) is sees, who
+        assert api.get(f"/api/v1/qualifications/{draft.pk}/").status_code == (
+            200 if sees else 404
+        ), who
+    # The registered one stays visible to the student and the province.
+    for who in ("student_a", "province_11"):
+        response = world["api"][who].get(f"/api/v1/qualifications/{world['qa'].pk}/")
+        assert response.status_code == 200, who

@@ -99,8 +99,8 @@ def test_errors_name_the_field_and_the_rule(w):
     body = assert_error(response, 400, "invalid")
     assert set(body["fields"]) == {"fields.until", "reason"}
     assert_error(_file(w, type="holiday"), 400, "invalid")
-    body = assert_error(_file(w, type="transfer"), 400, "invalid")
-    assert "type" in body["fields"]
+    # An adverse type is an officer's to file.
+    assert_error(_file(w, type="expulsion"), 403, "permission_denied")
 
 
 def test_refusals(w):
@@ -255,9 +255,34 @@ def test_the_types_from_their_declarations(w):
     assert types["repetition"]["filed_by"] == ["officer"]
     assert "credit_system" in {r["code"] for r in types["repetition"]["rules"]}
     assert types["major_change"]["effect"]["transition"] == ""
-    assert types["transfer"]["available"] is False
-    assert types["transfer"]["chain"][-1] == "province_confirm"
-    assert types["transfer"]["unavailable_reason"]
+    transfer = types["transfer"]
+    assert transfer["available"] is True
+    assert transfer["chain"] == [
+        "school_review",
+        "school_final",
+        "target_accept",
+        "public_notice",
+        "province_confirm",
+    ]
+    assert transfer["cross_province"] == ["source_province_confirm", "target_province_confirm"]
+    assert types["suspension"]["cross_province"] == []
+    assert {f["name"]: f["kind"] for f in transfer["fields"]} == {
+        "target_school": "school",
+        "target_major": "catalogue_major",
+        "score": "score",
+        "ground": "choice",
+    }
+    bans = {
+        "transfer_first_term",
+        "transfer_final_year",
+        "transfer_level_up",
+        "transfer_directed",
+        "transfer_below_cutoff",
+        "transfer_no_reason",
+    }
+    sources = {r["code"]: r["source"] for r in transfer["rules"]}
+    assert bans <= set(sources)
+    assert all("22" in sources[code] for code in bans)
     assert types["withdrawal_by_school"]["adverse"] is True
     assert types["reservation"]["fields"][0]["choices"][0] == {
         "code": "military",

@@ -110,6 +110,14 @@ def _record_outcomes(page, base: str, shots: Path, gave_up: str, cancelled: str)
     assert page.locator(f"#admissions input[aria-label$='{cancelled}']").is_checked()
     page.fill("#outcomes textarea[name=reason]", "入学体检不合格，经复查不符合录取条件")
     page.click("#outcomes button[type=submit]")
+    # An adverse decision: without the legality review and the hearing, refused at the fields.
+    page.wait_for_selector("#error-summary")
+    assert "第56条" in page.locator("#error-summary").inner_text()
+    page.check("#outcomes input[name=legality_review]")
+    page.fill("#outcomes input[name=hearing_date]", "2026-11-20")
+    page.fill("#outcomes input[name=hearing_by]", "招生办 王老师")
+    page.fill("#outcomes textarea[name=hearing_summary]", "学生陈述了体检情况")
+    page.click("#outcomes button[type=submit]")
     page.wait_for_selector("#results")
     assert "等待另一名工作人员确认" in page.locator("#results").inner_text()
     page.screenshot(path=shots / "admission-outcomes.png", full_page=True)
@@ -130,7 +138,8 @@ def _confirm_cancellation(page, base: str, shots: Path, cohort_url: str) -> None
 def _register(page, shots: Path, cohort_url: str) -> None:
     """The cohort is registered: everyone left admitted gets a status and a student number."""
     page.goto(cohort_url)
-    assert page.locator("#cancellations").count() == 0
+    # The confirmed cancellation is in its appeal period: its admission waits.
+    assert "申诉期内" in page.locator("#cancellations").inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#register button[type=submit]")
     page.wait_for_selector("#registration")

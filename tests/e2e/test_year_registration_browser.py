@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from tests.e2e.pages import log_in
@@ -26,6 +27,7 @@ def year_round(demo):
     from records.choices import Level
     from records.models import Student
     from records.models import StudentStatus
+    from records.models import identity_writes
     from tests.workflows import years as y
     from workflows.flows.year_registration import round_open
 
@@ -39,7 +41,8 @@ def year_round(demo):
     mine.student = person
     mine.level = Level.MASTER
     mine.major_name = "软件工程"
-    mine.save()
+    with transaction.atomic(), identity_writes("test setup"):  # the programme as it stands
+        mine.save()
     opened = round_open(school_id="10001", academic_year=year)
     eligible = StudentStatus.objects.filter(
         school_id="10001", state="enrolled", entry_date__lt=opened.starts

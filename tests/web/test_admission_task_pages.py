@@ -42,6 +42,8 @@ def test_a_cancellation_is_confirmed_on_its_task_page(places):
     done = second.post(f"/work/{item.pk}/", {"decision": "confirm", "comment": ""})
 
     assert done.status_code == 302
+    assert AdmissionRecord.objects.get(pk=a.pk).state == "admitted"  # in its appeal period
+    c.take_effect(result["cancellation"], w.officer_b)
     assert AdmissionRecord.objects.get(pk=a.pk).state == "cancelled"
     assert AdmissionRecord.objects.get(pk=b.pk).state == "admitted"
 

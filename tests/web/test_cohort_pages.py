@@ -62,6 +62,10 @@ def test_a_bulk_cancellation_waits_for_a_second_officer(places):
             "admissions": [a.pk],
             "outcome": "cancelled",
             "reason": "体检不合格",
+            "legality_review": "on",
+            "hearing_date": "2026-11-20",
+            "hearing_by": "招生办 王老师",
+            "hearing_summary": "学生陈述了情况",
         },
     )
 

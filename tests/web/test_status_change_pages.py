@@ -6,10 +6,12 @@ nothing outside one's scope is found."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
+from records.models import identity_writes
 from records.status_changes.types import TYPES
 from tests import status_changes as sc
 from workflows import work
@@ -197,7 +199,8 @@ def test_an_officer_filters_the_list_by_state_type_and_student(places):
     suspension = sc.file(w, "suspension", sc.SUSPENSION)
     other = sc.student_status(places.pku)
     other.student.name = "李四"
-    other.student.save()
+    with transaction.atomic(), identity_writes("test setup"):
+        other.student.save()
     change = sc.file(
         w, "repetition", {"expected_graduation": "2029-07-01"}, by=w.officer_b, status=other
     )

@@ -10,8 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.utils import timezone
 
+from records.admissions import appeals as admission_appeals
 from records.admissions.services import OutcomeItem
+from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AdmissionRecord
 from records.models import Student
@@ -96,9 +99,34 @@ def cohort(school: str = "10001", year: int = 2026) -> AdmissionCohort:
     return found
 
 
+# What a cancellation (an adverse decision) is filed with: the legality review and the hearing.
+HEARING: dict[str, Any] = {
+    "legality_review": True,
+    "hearing_by": "招生办 王老师",
+    "hearing_summary": "学生陈述了材料情况。",
+}
+
+
 def outcome(admission: AdmissionRecord | int, outcome: str, **kwargs: Any) -> OutcomeItem:
     pk = admission if isinstance(admission, int) else admission.pk
+    if outcome == "cancelled":
+        kwargs = {**HEARING, "hearing_date": timezone.localdate(), **kwargs}
     return OutcomeItem(admission=pk, outcome=outcome, **kwargs)
+
+
+def take_effect(cancellation_pk: int, officer: User) -> None:
+    """A confirmed cancellation's decision delivered today, and its appeal window ended
+    with no appeal: the admission is cancelled."""
+    cancellation = AdmissionCancellation.objects.get(pk=cancellation_pk)
+    admission_appeals.cancellation_deliver(
+        cancellation=cancellation,
+        delivered_on=timezone.localdate(),
+        method="in_person",
+        evidence=None,
+        acting_user=officer,
+    )
+    later = timezone.localdate() + datetime.timedelta(days=11)
+    assert flow.cancellation_windows_close(today=later) >= 1
 
 
 def record(user: User, *items: OutcomeItem) -> list[dict[str, Any]]:

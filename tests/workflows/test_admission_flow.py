@@ -320,22 +320,31 @@ def test_a_second_officer_confirms_and_the_student_is_told_the_reason_and_appeal
         work.decide, task_pk=item.pk, user=w.officer_b, decision="confirm", comment="同意"
     )
 
-    assert (done.state, done.outcome) == ("confirmed", "confirmed")
+    # An adverse decision: the written decision is issued, the admission waits for the end
+    # of its appeal period.
+    assert (done.state, done.outcome) == ("in_appeal", "decision_issued")
+    assert _state(a) == "admitted"
+    issued = AdmissionCancellation.objects.get(pk=cancellation.pk)
+    assert issued.appeal == "window"
+    assert "身份证件与录取信息不符" in issued.decision_text
+    assert "学生申诉处理委员会" in issued.decision_text
+    assert "招生办 王老师" in issued.decision_text
+    assert WorkItem.objects.get(pk=item.pk).decided_by == w.officer_b
+    to_student = next(m for m in mail.outbox if m.to == ["fresh_a@stu.example"])
+    assert "处理决定书" in to_student.subject
+    assert "10日内" in to_student.body
+    assert a.student.id_number not in to_student.body
+
+    mailed(c.take_effect, cancellation.pk, w.officer_b)
     admission = AdmissionRecord.objects.get(pk=a.pk)
     assert (admission.state, admission.reason) == ("cancelled", "身份证件与录取信息不符")
     assert AdmissionCancellation.objects.get(pk=cancellation.pk).state == "confirmed"
-    assert WorkItem.objects.get(pk=item.pk).decided_by == w.officer_b
     assert _events(a, "admission.cancelled").get().data == {
         "cancellation": cancellation.pk,
         "reason": "身份证件与录取信息不符",
         "requested_by": w.officer.pk,
     }
-    (message,) = mail.outbox
-    assert message.to == ["fresh_a@stu.example"]
-    assert message.subject == "[学籍] 取消入学资格的决定：北京大学"
-    assert "理由：身份证件与录取信息不符" in message.body
-    assert "收到本通知之日起 10 日内，向学校学生申诉处理委员会提出书面申诉" in message.body
-    assert a.student.id_number not in message.body
+    assert any("已生效" in m.subject for m in mail.outbox if m.to == ["fresh_a@stu.example"])
     assert verify_chains().first_break is None
 
 
@@ -388,8 +397,8 @@ def test_many_confirmations_are_decided_in_bulk(w):
 
     done = work.decide_many(task_pks=items, user=w.officer_b, decision="confirm")
 
-    assert [(r.ok, r.state) for r in done] == [(True, "confirmed")] * 5
-    assert set(AdmissionRecord.objects.values_list("state", flat=True)) == {"cancelled"}
+    assert [(r.ok, r.state) for r in done] == [(True, "in_appeal")] * 5
+    assert set(AdmissionRecord.objects.values_list("state", flat=True)) == {"admitted"}
     assert work.recount() == work.kept_counts()
 
 

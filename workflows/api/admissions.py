@@ -22,13 +22,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from permissions import codenames
+from permissions.checks import scope
+from records.admissions import appeals
 from records.admissions import services
 from records.admissions.services import OutcomeItem
 from records.api.schema import error_responses
 from records.api.serializers import object_id_field
 from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
+from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
+from records.validators import mask_id_numbers_in
+from workflows import work
+from workflows.api.status_changes import AppealSerializer
+from workflows.api.status_changes import DeliverySerializer
+from workflows.api.status_changes import OpenTaskSerializer
 from workflows.flows import admission as flow
 
 BAD_YEAR = _("Give a year as four digits.")
@@ -39,8 +48,9 @@ class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     outcome = serializers.ChoiceField(
         choices=AdmissionOutcome.values,
         help_text=(
-            "`gave_up`; `retained` (with `reason` and `until`); `cancelled` (with `reason`: "
-            "asks a second officer to confirm); `registered`: a retained admission's return, "
+            "`gave_up`; `retained` (with `reason` and `until`); `cancelled` (with `reason`, "
+            "`legality_review` and the hearing: asks a second officer to confirm, an adverse "
+            "decision with an appeal period); `registered`: a retained admission's return, "
             "registered with a later cohort (`year`)"
         ),
     )
@@ -53,6 +63,31 @@ class OutcomeSerializer(serializers.Serializer[dict[str, Any]]):
     )
     until = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="to retain: a later day"
+    )
+    legality_review = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="to cancel: the school's legality review was done (第56条)",
+    )
+    hearing_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="to cancel: the day the student's statement and defence were heard (第55条)",
+    )
+    hearing_by = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=200,
+        help_text="to cancel: who heard the student",
+    )
+    hearing_summary = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=2000,
+        help_text="to cancel: what the student stated",
     )
     year = serializers.IntegerField(
         required=False,
@@ -129,6 +164,10 @@ class AdmissionOutcomes(APIView):
                 reason=row["reason"],
                 until=row["until"],
                 year=row["year"],
+                legality_review=row["legality_review"],
+                hearing_date=row["hearing_date"],
+                hearing_by=row["hearing_by"],
+                hearing_summary=row["hearing_summary"],
             )
             for row in data.validated_data["outcomes"]
         ]
@@ -254,3 +293,138 @@ class ReviewRegister(APIView):
                 "errors": [error.as_dict() for error in result.errors],
             }
         )
+
+
+# --- a cancellation (取消入学资格) as an adverse decision -------------------------------------
+
+
+class CancellationSerializer(serializers.ModelSerializer[AdmissionCancellation]):
+    """A cancellation: its request (reason, legality review, hearing), its state, and as an
+    adverse decision its written decision, delivery and appeal period."""
+
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    student_name = serializers.CharField(source="admission.student.name", read_only=True)
+    candidate_number = serializers.CharField(source="admission.candidate_number", read_only=True)
+    school = serializers.CharField(source="school_id", read_only=True)
+    province = serializers.CharField(source="province_id", read_only=True)
+    reason = serializers.SerializerMethodField()
+    has_delivery_evidence = serializers.SerializerMethodField()
+    open_task = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AdmissionCancellation
+        fields = [
+            "id",
+            "admission",
+            "student_name",
+            "candidate_number",
+            "school",
+            "province",
+            "state",
+            "state_label",
+            "reason",
+            "legality_reviewed",
+            "hearing_date",
+            "hearing_by",
+            "hearing_summary",
+            "created",
+            "decided_at",
+            "decision_text",
+            "issued_at",
+            "delivered_on",
+            "delivery_method",
+            "has_delivery_evidence",
+            "appeal",
+            "appeal_deadline",
+            "appeal_reason",
+            "appealed_at",
+            "province_appeal_reason",
+            "province_appealed_at",
+            "open_task",
+        ]
+        read_only_fields = fields
+
+    def get_reason(self, obj: AdmissionCancellation) -> str:
+        return mask_id_numbers_in(obj.reason)
+
+    def get_has_delivery_evidence(self, obj: AdmissionCancellation) -> bool:
+        return bool(obj.delivery_evidence)
+
+    @extend_schema_field(OpenTaskSerializer(allow_null=True))
+    def get_open_task(self, obj: AdmissionCancellation) -> dict[str, Any] | None:
+        item = work.open_item_of(flow.FLOW_KEY, obj.pk)
+        found = item is not None and item.step != flow.REVIEW.key
+        return {"id": item.pk, "step": item.step} if found and item is not None else None
+
+
+def _visible_cancellation(request: Request, pk: int) -> AdmissionCancellation:
+    found: AdmissionCancellation | None = (
+        scope(
+            request.user,
+            codenames.VIEW,
+            AdmissionCancellation.objects.select_related("admission__student"),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def _cancellation(found: AdmissionCancellation) -> Response:
+    fresh = AdmissionCancellation.objects.select_related("admission__student").get(pk=found.pk)
+    return Response(CancellationSerializer(fresh).data)
+
+
+@extend_schema(tags=["admissions"], responses={200: CancellationSerializer})
+class CancellationDetail(APIView):
+    """A cancellation, to its school's officers, its province's administrators and its
+    student (who appeals it)."""
+
+    def get(self, request: Request, pk: int) -> Response:
+        return _cancellation(_visible_cancellation(request, pk))
+
+
+@extend_schema(
+    tags=["admissions"],
+    request={"multipart/form-data": DeliverySerializer, "application/json": DeliverySerializer},
+    responses={200: CancellationSerializer, **error_responses(403, 409)},
+)
+class CancellationDelivery(APIView):
+    """An officer of the school records the delivery (送达) of a confirmed cancellation's
+    written decision: the student's appeal window (10 days) counts from it."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible_cancellation(request, pk)
+        data = DeliverySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeals.cancellation_deliver(
+            cancellation=found,
+            delivered_on=data.validated_data.get("delivered_on"),
+            method=data.validated_data["method"],
+            evidence=data.validated_data.get("evidence"),
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        return _cancellation(found)
+
+
+@extend_schema(
+    tags=["admissions"],
+    request=AppealSerializer,
+    responses={200: CancellationSerializer, **error_responses(403, 409)},
+)
+class CancellationAppeal(APIView):
+    """The student appeals a confirmed cancellation in its window: to the school's appeal
+    committee, then to the province. The admission is not cancelled meanwhile."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible_cancellation(request, pk)
+        data = AppealSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flow.cancellation_appeal(
+            cancellation=found,
+            reason=data.validated_data["reason"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return _cancellation(found)

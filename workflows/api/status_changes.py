@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Q
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -26,9 +27,11 @@ from permissions import codenames
 from permissions.checks import scope
 from records.api.schema import error_responses
 from records.api.serializers import object_id_field
+from records.choices import DeliveryMethod
 from records.choices import StatusChangeState
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
+from records.status_changes import appeals
 from records.status_changes.history import request_history
 from records.status_changes.types import TYPES
 from records.status_changes.types import StatusChangeType
@@ -58,6 +61,20 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
     )
     school = serializers.CharField(source="school_id", read_only=True)
     province = serializers.CharField(source="province_id", read_only=True)
+    target_school = serializers.CharField(
+        source="target_school_id",
+        read_only=True,
+        allow_null=True,
+        help_text="A transfer's receiving school (its code); null for other types.",
+    )
+    target_province = serializers.CharField(
+        source="target_province_id", read_only=True, allow_null=True
+    )
+    notice_ends = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a transfer's public notice (5 working days, state `in_notice`) ends.",
+    )
 
     class Meta:
         model = StatusChangeRequest
@@ -72,6 +89,9 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
             "student_number",
             "school",
             "province",
+            "target_school",
+            "target_province",
+            "notice_ends",
             "requester",
             "fields",
             "reason",
@@ -80,8 +100,26 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
             "created",
             "updated",
             "decided_at",
+            "decision_text",
+            "issued_at",
+            "delivered_on",
+            "delivery_method",
+            "has_delivery_evidence",
+            "appeal",
+            "appeal_deadline",
+            "appeal_reason",
+            "appealed_at",
+            "province_appeal_reason",
+            "province_appealed_at",
         ]
         read_only_fields = fields
+
+    has_delivery_evidence = serializers.SerializerMethodField(
+        help_text="Whether the officer attached evidence of the delivery."
+    )
+
+    def get_has_delivery_evidence(self, obj: StatusChangeRequest) -> bool:
+        return bool(obj.delivery_evidence)
 
     def get_type_label(self, obj: StatusChangeRequest) -> str:
         kind = TYPES.get(obj.type)
@@ -114,6 +152,9 @@ class StatusChangeDetailSerializer(StatusChangeSerializer):
     @extend_schema_field(OpenTaskSerializer(allow_null=True))
     def get_open_task(self, obj: StatusChangeRequest) -> dict[str, Any] | None:
         item = work.open_item_of(flow.FLOW_KEY, obj.pk)
+        request = self.context.get("request")
+        if request is not None:  # of a cross-province transfer's two tasks, the reader's own
+            item = work.open_item_for(request.user, flow.FLOW_KEY, obj.pk) or item
         return None if item is None else {"id": item.pk, "step": item.step}
 
 
@@ -183,8 +224,8 @@ class StatusChangeListCreate(generics.ListAPIView[StatusChangeRequest]):
                 errors[name] = [str(BAD_CHOICE % {"choices": ", ".join(allowed)})]
             else:
                 requests = requests.filter(**{name: value})
-        if school := params.get("school"):
-            requests = requests.filter(school_id=school)
+        if school := params.get("school"):  # a transfer's sending or receiving school
+            requests = requests.filter(Q(school_id=school) | Q(target_school_id=school))
         if (status_id := params.get("status")) is not None:
             if not ID_PATTERN.fullmatch(status_id):
                 errors["status"] = [str(_("Give a student status's id."))]
@@ -269,6 +310,70 @@ class StatusChangeResubmit(APIView):
         return _detail(done)
 
 
+# --- adverse decisions: delivery and appeals ------------------------------------------------
+
+
+class DeliverySerializer(serializers.Serializer[dict[str, Any]]):
+    delivered_on = serializers.DateField(
+        required=False, allow_null=True, help_text="The day of delivery (YYYY-MM-DD)."
+    )
+    method = serializers.CharField(
+        allow_blank=True, help_text="`" + "`, `".join(DeliveryMethod.values) + "`."
+    )
+    evidence = serializers.FileField(
+        required=False, help_text="Optional proof of delivery: PDF, JPEG or PNG, at most 5 MB."
+    )
+
+
+class AppealSerializer(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField(allow_blank=True, help_text="The grounds of the appeal.")
+
+
+@extend_schema(
+    tags=["status changes"],
+    request={"multipart/form-data": DeliverySerializer, "application/json": DeliverySerializer},
+    responses={200: StatusChangeDetailSerializer, **error_responses(403, 409)},
+)
+class StatusChangeDelivery(APIView):
+    """An officer of the school records the delivery (送达) of an adverse decision: the day,
+    the method, optional evidence. The student's appeal window (10 days) counts from it."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible(request, pk)
+        data = DeliverySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = appeals.status_change_deliver(
+            request=found,
+            delivered_on=data.validated_data.get("delivered_on"),
+            method=data.validated_data["method"],
+            evidence=data.validated_data.get("evidence"),
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        return _detail(done)
+
+
+@extend_schema(
+    tags=["status changes"],
+    request=AppealSerializer,
+    responses={200: StatusChangeDetailSerializer, **error_responses(403, 409)},
+)
+class StatusChangeAppeal(APIView):
+    """The student appeals an adverse decision within its window: to the school's appeal
+    committee (10 days from delivery), then, against the committee's decision, to the
+    province (15 days). The change waits for the decision on the appeal."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        found = _visible(request, pk)
+        data = AppealSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = flow.status_change_appeal(
+            request=found,
+            reason=data.validated_data["reason"],
+            user=request.user,  # type: ignore[arg-type]
+        )
+        return _detail(done)
+
+
 # --- the types, from their declarations ------------------------------------------------------
 
 
@@ -306,7 +411,17 @@ class TypeSerializer(serializers.Serializer[dict[str, Any]]):
     chain = serializers.ListField(
         child=serializers.CharField(),
         help_text="Its steps: `school_review`, `school_final` (at two-level schools only), "
-        "`province_confirm` (where the province confirms).",
+        "`province_confirm` (where the province confirms); a transfer: then "
+        "`target_accept` (the receiving school), `public_notice` (5 working days), "
+        "`province_confirm`; an adverse decision then "
+        "`appeal_window` (10 days from delivery, then 15 after the committee upholds it), "
+        "`school_appeal` and `province_appeal` (only when the student appeals).",
+    )
+    cross_province = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The steps that take the place of `province_confirm`, in parallel, when the "
+        "receiving school is in another province (a transfer: "
+        "`source_province_confirm`, `target_province_confirm`); empty otherwise.",
     )
     effect = TypeEffectSerializer()
 
@@ -316,6 +431,12 @@ def describe_type(kind: StatusChangeType) -> dict[str, Any]:
     chain = [flow.SCHOOL_REVIEW.key, flow.SCHOOL_FINAL.key]
     if kind.province:
         chain.append(flow.PROVINCE_CONFIRM.key)
+    cross_province: list[str] = []
+    for stage in kind.chain:
+        chain.extend(flow.STAGES[stage])
+        cross_province.extend(flow.CROSS_PROVINCE.get(stage, ()))
+    if kind.adverse:
+        chain += [flow.APPEAL_WINDOW, flow.SCHOOL_APPEAL.key, flow.PROVINCE_APPEAL.key]
     return {
         "key": kind.key,
         "label": str(kind.label),
@@ -339,6 +460,7 @@ def describe_type(kind: StatusChangeType) -> dict[str, Any]:
             for r in kind.rules
         ],
         "chain": chain,
+        "cross_province": cross_province,
         "effect": {
             "transition": kind.effect.transition,
             "from_states": kind.effect.sources(),

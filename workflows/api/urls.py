@@ -1,6 +1,6 @@
 """``/api/v1/`` routes of the workflows: corrections, admissions' outcomes and cohorts'
-reviews, academic-year registration, status changes, and the work list (mounted before
-records')."""
+reviews, academic-year registration, status changes, identity changes, and the work list
+(mounted before records')."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.urls import path
 
 from workflows.api import admissions
 from workflows.api import corrections as api
+from workflows.api import identity_changes
 from workflows.api import proofs
 from workflows.api import status_changes
 from workflows.api import tasks
@@ -35,6 +36,21 @@ urlpatterns: list[URLPattern] = [
     ),
     path("admissions/outcomes/", admissions.AdmissionOutcomes.as_view(), name="admission-outcomes"),
     path("admission-reviews/", admissions.ReviewList.as_view(), name="admission-review-list"),
+    path(
+        "admission-cancellations/<id:pk>/",
+        admissions.CancellationDetail.as_view(),
+        name="admission-cancellation-detail",
+    ),
+    path(
+        "admission-cancellations/<id:pk>/delivery/",
+        admissions.CancellationDelivery.as_view(),
+        name="admission-cancellation-delivery",
+    ),
+    path(
+        "admission-cancellations/<id:pk>/appeal/",
+        admissions.CancellationAppeal.as_view(),
+        name="admission-cancellation-appeal",
+    ),
     path(
         "admission-reviews/<id:pk>/register/",
         admissions.ReviewRegister.as_view(),
@@ -106,6 +122,46 @@ urlpatterns: list[URLPattern] = [
         "certificate-proofs/<id:pk>/evidence/",
         proofs.ProofEvidenceUpload.as_view(),
         name="certificate-proof-evidence",
+    ),
+    path(
+        "status-changes/<id:pk>/delivery/",
+        status_changes.StatusChangeDelivery.as_view(),
+        name="status-change-delivery",
+    ),
+    path(
+        "status-changes/<id:pk>/appeal/",
+        status_changes.StatusChangeAppeal.as_view(),
+        name="status-change-appeal",
+    ),
+    path(
+        "identity-changes/",
+        identity_changes.IdentityChangeListCreate.as_view(),
+        name="identity-change-list",
+    ),
+    path(
+        "identity-changes/fields/",
+        identity_changes.IdentityChangeFields.as_view(),
+        name="identity-change-fields",
+    ),
+    path(
+        "identity-changes/<id:pk>/",
+        identity_changes.IdentityChangeDetail.as_view(),
+        name="identity-change-detail",
+    ),
+    path(
+        "identity-changes/<id:pk>/withdraw/",
+        identity_changes.IdentityChangeWithdraw.as_view(),
+        name="identity-change-withdraw",
+    ),
+    path(
+        "identity-changes/<id:pk>/resubmit/",
+        identity_changes.IdentityChangeResubmit.as_view(),
+        name="identity-change-resubmit",
+    ),
+    path(
+        "identity-changes/<id:pk>/evidence/",
+        identity_changes.IdentityChangeEvidenceUpload.as_view(),
+        name="identity-change-evidence",
     ),
     path("tasks/", tasks.TaskList.as_view(), name="task-list"),
     path("tasks/counts/", tasks.TaskCounts.as_view(), name="task-counts"),

@@ -37,6 +37,7 @@ from django.db import DatabaseError
 from django.db import models
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
@@ -48,6 +49,7 @@ from viewflow.workflow.status import STATUS
 from permissions import codenames
 from permissions.checks import scope
 from records import glossary
+from records.admissions import appeals
 from records.admissions import notices as admission_notices
 from records.admissions import services
 from records.admissions.services import ItemResult
@@ -56,6 +58,7 @@ from records.admissions.services import Registration
 from records.admissions.signals import admissions_added
 from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
+from records.choices import AppealStage
 from records.choices import CancellationState
 from records.choices import CohortState
 from records.decisions import Choice
@@ -65,6 +68,7 @@ from records.errors import ConflictError
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AdmissionRecord
+from records.models import Province
 from records.models import School
 from records.models import User
 from records.notices import page_url
@@ -90,6 +94,26 @@ def _school_of(process: Any) -> School:
     """The scope object of both steps, built from the id the process holds (see
     ``workflows.flows.correction._school_of``)."""
     return School(pk=process.coerced.school_id)
+
+
+def _province_of(process: Any) -> Province:
+    return Province(pk=process.coerced.province_id)
+
+
+def _cancellation_is(state: str) -> Any:
+    def condition(activation: Any) -> bool:
+        cancellation = steps.remembered(activation.process, AdmissionCancellation)
+        return bool(cancellation.state == state)
+
+    return condition
+
+
+def _appeal_is(stage: str) -> Any:
+    def condition(activation: Any) -> bool:
+        cancellation = steps.remembered(activation.process, AdmissionCancellation)
+        return bool(cancellation.appeal == stage)
+
+    return condition
 
 
 class AdmissionReviewFlow(flow.Flow):
@@ -123,6 +147,41 @@ class AdmissionReviewFlow(flow.Flow):
         flow.View(nodes.task_view)
         .Annotation(title=glossary.STEPS["confirm_cancellation"])
         .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
+        .Next(this.after_confirmation)
+    )
+    # A confirmed cancellation is an adverse decision: its appeal period, one waiting task per
+    # cancellation (``SubjectHandle``), run by the student's appeal or the window's end.
+    after_confirmation = (
+        flow.Switch()
+        .Case(this.cancellation_window, _cancellation_is(CancellationState.IN_APPEAL))
+        .Default(this.end)
+    )
+    cancellation_window = (
+        nodes.SubjectHandle(this.do_cancellation_window)
+        .Annotation(title=_("Appeal period"))
+        .Next(this.after_cancellation_window)
+    )
+    after_cancellation_window = (
+        flow.Switch()
+        .Case(this.cancellation_school_appeal, _appeal_is(AppealStage.SCHOOL))
+        .Case(this.cancellation_province_appeal, _appeal_is(AppealStage.PROVINCE))
+        .Default(this.end)
+    )
+    cancellation_school_appeal = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["school_appeal"])
+        .Permission(codenames.REVIEW_SCHOOL, obj=_school_of)
+        .Next(this.after_cancellation_school_appeal)
+    )
+    after_cancellation_school_appeal = (
+        flow.Switch()
+        .Case(this.cancellation_window, _appeal_is(AppealStage.PROVINCE_WINDOW))
+        .Default(this.end)
+    )
+    cancellation_province_appeal = (
+        flow.View(nodes.task_view)
+        .Annotation(title=glossary.STEPS["province_appeal"])
+        .Permission(codenames.SIGNOFF_PROVINCE, obj=_province_of)
         .Next(this.end)
     )
     end = flow.End()
@@ -139,6 +198,13 @@ class AdmissionReviewFlow(flow.Flow):
         """The cohort, reopened, is the subject of the ``review`` task opened next."""
         steps.remember_subject(activation.process, cohort)
         return cohort
+
+    def do_cancellation_window(self, activation: Any, *, act: Any) -> Any:
+        """Run the student's appeal or the window's end inside the task's lock and
+        transaction; the cancellation it returns is the next nodes' subject."""
+        cancellation = act()
+        steps.remember_subject(activation.process, cancellation)
+        return cancellation
 
     def on_cancellation_requested(
         self, activation: Any, *, cancellation: AdmissionCancellation
@@ -204,18 +270,26 @@ CONFIRM_CANCELLATION = HumanStep(
     waits_in=(CancellationState.PENDING,),
     requester_field="requester_id",  # the officer who asked never confirms
     related=("admission__student__user", "admission__school", "school", "requester"),
-    lock_related=("admission",),  # confirming cancels it
-    notice_context=admission_notices.cancellation_context,
+    lock_related=("admission",),
+    notice_context=lambda cancellation: {
+        **admission_notices.cancellation_context(cancellation),
+        **admission_notices.adverse_context(cancellation),
+    },
+    # Confirming issues the written decision (an adverse decision): mailed with the appeal
+    # route; the admission is cancelled when its appeal period ends.
+    outcomes=(
+        Outcome(
+            "decision_issued",
+            "admission.cancellation_decision_issued",
+            Notice("adverse_decision_issued", admission_notices.cancellation_student_and_requester),
+        ),
+    ),
     choices=(
         Choice(
             glossary.CONFIRM,
             glossary.ADMISSION_DECISIONS[glossary.CONFIRM],
             services.cancellation_confirm,
-            Outcome(
-                "confirmed",
-                "admission.cancellation_confirmed",
-                Notice("admission_cancelled", admission_notices.cancellation_student),
-            ),
+            Outcome("confirmed", "admission.cancellation_confirmed"),
         ),
         Choice(
             glossary.REFUSE,
@@ -229,6 +303,92 @@ CONFIRM_CANCELLATION = HumanStep(
             needs_comment=True,
         ),
     ),
+)
+
+
+# The committee's and the province's decisions on an appeal: on the cancellation, as the
+# confirmation is; the officer who asked never decides its appeal.
+_APPEAL_SUBJECT: dict[str, Any] = {
+    "subject_of": lambda activation: steps.remembered(activation.process, AdmissionCancellation),
+    "subject_label": glossary.CANCELLATION_SUMMARY,
+    "subject_model": AdmissionCancellation,
+    "waits_in": (CancellationState.IN_APPEAL,),
+    "requester_field": "requester_id",
+    "related": appeals.RELATED,
+    "lock_related": ("admission",),
+    "notice_context": admission_notices.adverse_context,
+}
+_OVERTURNED = Outcome(
+    "overturned",
+    "admission.cancellation_overturned",
+    Notice("adverse_overturned", admission_notices.cancellation_student_and_requester),
+)
+
+CANCELLATION_SCHOOL_APPEAL = HumanStep(
+    key="cancellation_school_appeal",
+    label=glossary.STEPS["school_appeal"],
+    node=AdmissionReviewFlow.cancellation_school_appeal,
+    scope="school",
+    due_days=10,
+    assignees=admission_notices.cancellation_officers,
+    perm=codenames.REVIEW_SCHOOL,
+    choices=(
+        Choice(
+            glossary.CONFIRM,
+            glossary.APPEAL_DECISIONS[glossary.CONFIRM],
+            appeals.school_uphold,
+            Outcome(
+                "appeal_upheld",
+                "admission.cancellation_appeal_upheld",
+                Notice(
+                    "adverse_appeal_upheld", admission_notices.cancellation_student_and_requester
+                ),
+            ),
+            needs_comment=True,
+        ),
+        Choice(
+            glossary.CANCEL,
+            glossary.APPEAL_DECISIONS[glossary.CANCEL],
+            appeals.school_cancel,
+            _OVERTURNED,
+            needs_comment=True,
+        ),
+    ),
+    **_APPEAL_SUBJECT,
+)
+
+CANCELLATION_PROVINCE_APPEAL = HumanStep(
+    key="cancellation_province_appeal",
+    label=glossary.STEPS["province_appeal"],
+    node=AdmissionReviewFlow.cancellation_province_appeal,
+    scope="province",
+    due_days=30,
+    assignees=admission_notices.cancellation_admins,
+    perm=codenames.SIGNOFF_PROVINCE,
+    choices=(
+        Choice(
+            glossary.CONFIRM,
+            glossary.APPEAL_DECISIONS[glossary.CONFIRM],
+            appeals.province_uphold,
+            Outcome(
+                "took_effect",
+                "admission.cancellation_took_effect",
+                Notice(
+                    "adverse_decision_effective",
+                    admission_notices.cancellation_student_and_requester,
+                ),
+            ),
+            needs_comment=True,
+        ),
+        Choice(
+            glossary.CANCEL,
+            glossary.APPEAL_DECISIONS[glossary.CANCEL],
+            appeals.province_cancel,
+            _OVERTURNED,
+            needs_comment=True,
+        ),
+    ),
+    **_APPEAL_SUBJECT,
 )
 
 
@@ -304,7 +464,12 @@ DECLARATION = work.register(
         panel_template="workflows/admissions/_task_panel.html",
         panel_context=_panel,
         subject_url=_reviews_url,
-        steps=(REVIEW, CONFIRM_CANCELLATION),
+        steps=(
+            REVIEW,
+            CONFIRM_CANCELLATION,
+            CANCELLATION_SCHOOL_APPEAL,
+            CANCELLATION_PROVINCE_APPEAL,
+        ),
     )
 )
 
@@ -484,3 +649,64 @@ def cohort_register(*, cohort: AdmissionCohort, user: User) -> Registration:
             if exc.code != "already_decided":  # two officers registering at once
                 raise
     return result
+
+
+# --- a cancellation's appeal period ---------------------------------------------------------
+
+
+def _window_task(cancellation: AdmissionCancellation) -> Task | None:
+    process = AdmissionReviewProcess.objects.filter(cohort_id=cancellation.cohort_id).first()
+    if process is None:
+        return None
+    return nodes.waiting_task(process.pk, AdmissionReviewFlow.cancellation_window, cancellation.pk)
+
+
+def cancellation_appeal(
+    *, cancellation: AdmissionCancellation, reason: str, user: User
+) -> AdmissionCancellation:
+    """The student appeals a confirmed cancellation in its window: the flow opens the
+    school committee's step (or, after the committee upheld it, the province's)."""
+    task = _window_task(cancellation)
+    if task is None:  # not in a window: the service says why
+        return appeals.cancellation_appeal(
+            cancellation=cancellation, reason=reason, acting_user=user
+        )
+
+    def act() -> AdmissionCancellation:
+        return appeals.cancellation_appeal(
+            cancellation=cancellation, reason=reason, acting_user=user
+        )
+
+    with work.flow_contention():
+        result: AdmissionCancellation = AdmissionReviewFlow.cancellation_window.run(task, act=act)
+    return result
+
+
+def cancellation_windows_close(*, today: datetime.date | None = None) -> int:
+    """Cancel the admissions whose cancellation's appeal window ended before ``today`` with
+    no appeal (with the status changes' windows, beat's
+    ``workflows.tasks.status_change_appeal_windows``); one transaction each. How many."""
+    today = today or timezone.localdate()
+    ended = AdmissionCancellation.objects.filter(
+        state=CancellationState.IN_APPEAL,
+        appeal__in=(AppealStage.WINDOW, AppealStage.PROVINCE_WINDOW),
+        appeal_deadline__lt=today,
+    ).order_by("pk")
+    closed = 0
+    for cancellation in ended:
+        task = _window_task(cancellation)
+        if task is None:
+            continue
+
+        def act(cancellation: AdmissionCancellation = cancellation) -> AdmissionCancellation:
+            return appeals.cancellation_window_close(cancellation=cancellation, today=today)
+
+        try:
+            with work.flow_contention():
+                AdmissionReviewFlow.cancellation_window.run(task, act=act)
+            closed += 1
+        except ConflictError:
+            continue  # appealed or busy meanwhile: seen again on the next run if still due
+        except Exception:
+            logger.exception("appeal window of cancellation %s: not closed", cancellation.pk)
+    return closed

@@ -6,6 +6,7 @@ from __future__ import annotations
 from workflows.models.admission import AdmissionReviewProcess
 from workflows.models.certificate_proof import CertificateProofProcess
 from workflows.models.correction import CorrectionProcess
+from workflows.models.identity_change import IdentityChangeProcess
 from workflows.models.status_change import StatusChangeProcess
 from workflows.models.work import OPEN
 from workflows.models.work import WorkCount
@@ -17,6 +18,7 @@ __all__ = [
     "AdmissionReviewProcess",
     "CertificateProofProcess",
     "CorrectionProcess",
+    "IdentityChangeProcess",
     "StatusChangeProcess",
     "WorkCount",
     "WorkItem",

@@ -25,6 +25,14 @@ class StatusChangeProcess(Process):
         Province, on_delete=models.PROTECT, related_name="+"
     )
 
+    # A transfer's receiving school and province: the scope of their steps.
+    target_school: models.ForeignKey[School | None, School | None] = models.ForeignKey(
+        School, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    target_province: models.ForeignKey[Province | None, Province | None] = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
     class Meta:
         verbose_name = _("status change process")
         verbose_name_plural = _("status change processes")

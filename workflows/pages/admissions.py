@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count
@@ -18,12 +20,14 @@ from django.http import HttpResponse
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
 from permissions.checks import may
 from permissions.checks import scope
+from records.admissions import appeals
 from records.admissions import services
 from records.admissions.imports import allowed_schools
 from records.admissions.imports import error_report_response
@@ -34,12 +38,13 @@ from records.admissions.search import search
 from records.admissions.services import ItemResult
 from records.admissions.services import OutcomeItem
 from records.admissions.services import Registration
+from records.choices import UNDECIDED_CANCELLATION_STATES
 from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
-from records.choices import CancellationState
 from records.choices import CohortState
 from records.choices import ImportMode
 from records.choices import ImportState
+from records.errors import ConflictError
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AdmissionImport
@@ -51,11 +56,13 @@ from records.tasks import queue_admission_import
 from records.validators import mask_id_number
 from workflows.flows.admission import CONFIRM_CANCELLATION
 from workflows.flows.admission import FLOW_KEY
+from workflows.flows.admission import cancellation_appeal
 from workflows.flows.admission import cohort_register
 from workflows.flows.admission import outcomes_record
 from workflows.flows.admission import visible_reviews
 from workflows.models import OPEN
 from workflows.models import WorkItem
+from workflows.pages import adverse as adverse_page
 from workflows.pages.shell import page
 
 PAGE_SIZE = 50
@@ -72,7 +79,7 @@ _PICK_ERRORS = {
 # An admission whose cancellation waits for a second officer: shown so, and not checked again.
 _PENDING = models.Exists(
     AdmissionCancellation.objects.filter(
-        admission=models.OuterRef("pk"), state=CancellationState.PENDING
+        admission=models.OuterRef("pk"), state__in=UNDECIDED_CANCELLATION_STATES
     )
 )
 CANCELLATION_ASKED = _("cancellation requested: it waits for a second officer")
@@ -191,6 +198,23 @@ class OutcomesForm(forms.Form):
         help_text=_("To retain: the day the admission is kept until."),
     )
 
+    legality_review = forms.BooleanField(
+        label=_("Legality review done"),
+        required=False,
+        help_text=_("To cancel: the school reviewed the decision's legality (article 56)."),
+    )
+    hearing_date = forms.DateField(
+        label=_("Hearing date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    hearing_by = forms.CharField(label=_("Heard by"), required=False, max_length=200)
+    hearing_summary = forms.CharField(
+        label=_("Hearing summary"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("To cancel: the student's statement and defence were heard (article 55)."),
+    )
+
     def __init__(self, *args: Any, pickable: Sequence[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["admissions"].choices = [(pk, pk) for pk in pickable]  # type: ignore[attr-defined]
@@ -202,19 +226,29 @@ class OutcomesForm(forms.Form):
             self.add_error("reason", services.REASON_REQUIRED)
         if outcome == AdmissionOutcome.RETAINED and not data.get("until"):
             self.add_error("until", services.UNTIL_REQUIRED)
+        if outcome == AdmissionOutcome.CANCELLED:
+            item = self._item(0, data)
+            for name, error in services.hearing_errors(item, timezone.localdate()).items():
+                if name in self.fields and name not in self.errors:
+                    self.add_error(name, error)
         return data
+
+    def _item(self, pk: int, data: dict[str, Any]) -> OutcomeItem:
+        cancelling = data.get("outcome") == AdmissionOutcome.CANCELLED
+        return OutcomeItem(
+            admission=pk,
+            outcome=data.get("outcome") or "",
+            reason=(data.get("reason") or "").strip(),
+            until=data.get("until") if data.get("outcome") == AdmissionOutcome.RETAINED else None,
+            legality_review=bool(data.get("legality_review")) and cancelling,
+            hearing_date=data.get("hearing_date") if cancelling else None,
+            hearing_by=(data.get("hearing_by") or "") if cancelling else "",
+            hearing_summary=(data.get("hearing_summary") or "") if cancelling else "",
+        )
 
     def items(self) -> list[OutcomeItem]:
         data = self.cleaned_data
-        return [
-            OutcomeItem(
-                admission=pk,
-                outcome=data["outcome"],
-                reason=data["reason"].strip(),
-                until=data["until"] if data["outcome"] == AdmissionOutcome.RETAINED else None,
-            )
-            for pk in data["admissions"]
-        ]
+        return [self._item(pk, data) for pk in data["admissions"]]
 
 
 def _outcome_results(user: User, results: Sequence[ItemResult]) -> list[dict[str, Any]]:
@@ -433,7 +467,7 @@ def cohort_page(request: HttpRequest, pk: int) -> HttpResponse:
         return context
     unexamined = services.unexamined(cohort)
     cancellations = (
-        AdmissionCancellation.objects.filter(cohort=cohort, state=CancellationState.PENDING)
+        AdmissionCancellation.objects.filter(cohort=cohort, state__in=UNDECIDED_CANCELLATION_STATES)
         .select_related("admission__student", "requester")
         .order_by("created", "pk")
     )
@@ -485,3 +519,55 @@ def _registration_said(user: User, result: Registration) -> dict[str, Any]:
             for e in result.errors
         ],
     }
+
+
+# --- a cancellation (取消入学资格) as an adverse decision -------------------------------------
+
+
+def cancellation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A cancellation, to its student and to the officers and administrators who see it: the
+    request (reason, legality review, hearing), its state, and once confirmed the written
+    decision and its appeal period, with the officer's delivery form and the student's
+    appeal form."""
+    user = _user(request)
+    cancellation = (
+        scope(
+            user,
+            codenames.VIEW,
+            AdmissionCancellation.objects.select_related(
+                "admission__student", "admission__school", "requester", "school"
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if cancellation is None:
+        raise Http404
+    student_user_id = cancellation.admission.student.user_id
+    shown = adverse_page.shown(cancellation, user, student_user_id=student_user_id)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action in adverse_page.ACTIONS and shown:
+        try:
+            adverse_page.act(
+                request,
+                action,
+                appeal=lambda reason: cancellation_appeal(
+                    cancellation=cancellation, reason=reason, user=user
+                ),
+                deliver=lambda **kw: appeals.cancellation_deliver(
+                    cancellation=cancellation, acting_user=user, **kw
+                ),
+            )
+        except ValidationError as exc:
+            shown["errors"] = [
+                f"{key}: {message}"
+                for key, errors in exc.message_dict.items()
+                for message in errors
+            ]
+        except (PermissionDenied, ConflictError) as exc:
+            messages.error(request, str(exc))
+            return redirect("home:cancellation", pk=pk)
+        else:
+            return redirect("home:cancellation", pk=pk)
+    context = {"cancellation": cancellation, "admission": cancellation.admission, "adverse": shown}
+    return page(request, "workflows/admissions/cancellation.html", context)

@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 
 from permissions import codenames
 from permissions.checks import may
-from permissions.checks import scope
 from records.choices import OPEN_CORRECTION_STATES
 from records.choices import CorrectionState
 from records.corrections import changes as correction_changes
@@ -40,6 +39,7 @@ from records.models import Major
 from records.models import Qualification
 from records.models import School
 from records.models import User
+from records.qualifications import visible_qualifications
 from records.validators import masked_value
 from workflows.flows import correction as flow
 from workflows.pages.proof_cards import qualification_proofs
@@ -267,7 +267,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _visible_qualifications(user: User) -> QuerySet[Qualification]:
-    return scope(user, codenames.VIEW, Qualification.objects.select_related("school", "student"))
+    return visible_qualifications(user).select_related("school", "student")
 
 
 def _current_values(qualification: Qualification) -> list[tuple[Any, str]]:

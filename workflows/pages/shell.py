@@ -22,12 +22,12 @@ from records.demo import DEMO_USERS
 from records.models import AdmissionRecord
 from records.models import CorrectionRequest
 from records.models import Province
-from records.models import Qualification
 from records.models import School
 from records.models import Student
 from records.models import StudentStatus
 from records.models import User
 from records.people import person_history
+from records.qualifications import visible_qualifications
 from workflows import work
 
 
@@ -78,9 +78,7 @@ def home(request: HttpRequest) -> TemplateResponse:
         "person": person,
         "person_history": person_history(person) if person else [],
         **own_admissions(person),
-        "qualifications": scope(user, codenames.VIEW, Qualification.objects.all()).select_related(
-            "school"
-        )[:20]
+        "qualifications": visible_qualifications(user).select_related("school")[:20]
         if person or schools.exists()
         else [],
         "corrections": visible_corrections(user).order_by("-created")[:20],
@@ -97,9 +95,9 @@ def school_detail(request: HttpRequest, code: str) -> TemplateResponse:
     school = get_object_or_404(
         scope(request.user, codenames.VIEW, School.objects.select_related("province")), pk=code
     )
-    qualifications = scope(
-        request.user, codenames.VIEW, Qualification.objects.filter(school=school)
-    ).order_by("-created")[:50]
+    qualifications = (
+        visible_qualifications(request.user).filter(school=school).order_by("-created")[:50]
+    )
     return page(
         request, "workflows/school.html", {"school": school, "qualifications": qualifications}
     )

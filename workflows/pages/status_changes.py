@@ -13,9 +13,11 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.db.models import Model
 from django.db.models import QuerySet
 from django.http import Http404
 from django.http import HttpRequest
@@ -37,19 +39,21 @@ from records.models import Major
 from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.models import User
+from records.status_changes import appeals
 from records.status_changes.history import request_history
 from records.status_changes.services import filer_role
 from records.status_changes.types import TYPES
 from records.status_changes.types import Field
 from records.status_changes.types import StatusChangeType
-from records.status_changes.types import major_name
 from records.validators import mask_id_numbers_in
 from workflows.flows import status_change as flow
+from workflows.pages import adverse as adverse_page
 from workflows.pages.shell import page
 
 PAGE_SIZE = 50
 ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
 LABELLED_ERROR = _("%(label)s: %(error)s")
+SCHOOL_HINT = _("e.g. 10246 or 复旦大学")
 
 
 def visible_status_changes(user: User) -> QuerySet[StatusChangeRequest]:
@@ -58,7 +62,9 @@ def visible_status_changes(user: User) -> QuerySet[StatusChangeRequest]:
     return scope(
         user,
         codenames.VIEW,
-        StatusChangeRequest.objects.select_related("requester", "student", "status", "school"),
+        StatusChangeRequest.objects.select_related(
+            "requester", "student", "status", "school", "target_school"
+        ),
     ).order_by("-created", "-pk")
 
 
@@ -83,8 +89,12 @@ def _form_field(field: Field) -> forms.Field:
         widget: forms.Widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     elif field.kind == "choice":
         widget = forms.Select(choices=[("", "—"), *field.choices])
-    elif field.kind == "major":
+    elif field.kind in ("major", "catalogue_major"):
         widget = forms.TextInput(attrs={"list": "majors", "autocomplete": "off"})
+    elif field.kind == "school":
+        widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": SCHOOL_HINT})
+    elif field.kind == "score":
+        widget = forms.NumberInput(attrs={"step": "0.1", "min": "0"})
     else:
         widget = forms.Textarea(attrs={"rows": 3})
     return forms.CharField(widget=widget, **common)
@@ -111,7 +121,7 @@ class StatusChangeForm(forms.Form):
     def majors(self) -> list[tuple[str, str]]:
         """The catalogue's majors and the school's own, as (code, name), when a field asks
         for a major."""
-        if not any(f.kind == "major" for f in self.kind.fields):
+        if not any(f.kind in ("major", "catalogue_major") for f in self.kind.fields):
             return []
         own = self.status.school.own_majors.values_list("code", "name")
         return [*Major.objects.order_by("code").values_list("code", "name"), *own]
@@ -198,15 +208,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 def _shown_value(field: Field | None, value: Any, request: StatusChangeRequest) -> Any:
-    if field is not None and value:
-        if field.kind == "choice":
-            return dict(field.choices).get(value, value)
-        if field.kind == "major":
-            name = major_name(request.status, value)
-            return f"{name} ({value})" if name else value
-        if field.kind == "text":
-            return mask_id_numbers_in(str(value))
-    return value
+    return field.shown(value, request.status) if field is not None else value
 
 
 def _values(request: StatusChangeRequest) -> list[tuple[Any, Any]]:
@@ -222,6 +224,10 @@ def _status_value(name: str, value: Any) -> Any:
     except FieldDoesNotExist:  # a value the model no longer has: as stored
         return name, value
     label = model_field.verbose_name
+    related = model_field.related_model if model_field.is_relation else None
+    if isinstance(related, type) and issubclass(related, Model) and value is not None:
+        # a transfer's school and province, by name
+        return label, str(related._default_manager.filter(pk=value).first() or value)
     choices = dict(getattr(model_field, "flatchoices", None) or ())
     return label, choices.get(value, value)
 
@@ -262,7 +268,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     change = get_object_or_404(visible_status_changes(user), pk=pk)
     is_requester = change.requester_id == user.pk
-    is_open = change.state in OPEN_STATUS_CHANGE_STATES
+    # An issued adverse decision is no longer the requester's to withdraw.
+    is_open = change.state in OPEN_STATUS_CHANGE_STATES and not change.issued_at
+    adverse = _adverse(change, user)
     form = None
     if is_requester and change.state == StatusChangeState.RETURNED:
         form = _resubmit_form(change, request)
@@ -276,6 +284,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 flow.status_change_withdraw(request=change, user=user)
                 messages.success(request, _("The request was withdrawn."))
                 return redirect("status_changes:detail", pk=pk)
+            if action in ("appeal", "delivery") and adverse:
+                _adverse_action(request, change, user, action)
+                return redirect("status_changes:detail", pk=pk)
             if action == "resubmit" and form is not None and form.is_valid():
                 flow.status_change_resubmit(
                     request=change,
@@ -286,9 +297,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The request was submitted again."))
                 return redirect("status_changes:detail", pk=pk)
         except ValidationError as exc:
-            if form is None:
+            if action in ("appeal", "delivery"):
+                adverse["errors"] = [
+                    str(LABELLED_ERROR % {"label": key, "error": message})
+                    for key, errors in exc.message_dict.items()
+                    for message in errors
+                ]
+            elif form is None:
                 raise
-            form.add_service_errors(exc)
+            else:
+                form.add_service_errors(exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("status_changes:detail", pk=pk)
         except ConflictError as exc:
             messages.error(request, exc.message)
             return redirect("status_changes:detail", pk=pk)
@@ -305,8 +326,24 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "kind": kind,
         "confirm_withdraw": confirm_withdraw,
+        "adverse": adverse,
     }
     return _form_response(request, "workflows/status_changes/detail.html", context)
+
+
+def _adverse(change: StatusChangeRequest, user: User) -> dict[str, Any]:
+    return adverse_page.shown(change, user, student_user_id=change.student.user_id)
+
+
+def _adverse_action(
+    request: HttpRequest, change: StatusChangeRequest, user: User, action: str
+) -> None:
+    adverse_page.act(
+        request,
+        action,
+        appeal=lambda reason: flow.status_change_appeal(request=change, reason=reason, user=user),
+        deliver=lambda **kw: appeals.status_change_deliver(request=change, acting_user=user, **kw),
+    )
 
 
 def index(request: HttpRequest) -> HttpResponse:
