@@ -19,6 +19,7 @@ migrate: $(STAMP)
 	$(PY) manage.py migrate --no-input
 
 seed: migrate
+	$(PY) manage.py signing_key
 	$(PY) manage.py load_reference_data
 	$(PY) manage.py seed_demo
 

@@ -217,6 +217,23 @@ if CLAIM_FAILURE_LIMIT < 1 or CLAIM_FAILURE_WINDOW_MINUTES < 1:
         "CLAIM_FAILURE_LIMIT and CLAIM_FAILURE_WINDOW_MINUTES must be at least 1"
     )
 
+# --- Public verification (verification reports) ------------------------------------------------
+# /verify/{code} and /api/v1/verify/... (records.verification): after VERIFY_FAILURE_LIMIT
+# look-ups from one address that find nothing within VERIFY_FAILURE_WINDOW_SECONDS, every
+# look-up from it answers 429 until the oldest is that old. Counted in the shared cache.
+VERIFY_FAILURE_LIMIT = env.int("VERIFY_FAILURE_LIMIT", default=20)
+VERIFY_FAILURE_WINDOW_SECONDS = env.int("VERIFY_FAILURE_WINDOW_SECONDS", default=60)
+if VERIFY_FAILURE_LIMIT < 1 or VERIFY_FAILURE_WINDOW_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "VERIFY_FAILURE_LIMIT and VERIFY_FAILURE_WINDOW_SECONDS must be at least 1"
+    )
+# The platform's Ed25519 key that signs reports (GET /api/v1/verify/{code}/signed/): a PEM
+# private key, or the path of a file holding one. The default is the development key that
+# `make seed` writes (`python manage.py signing_key`); production sets its own.
+VERIFY_SIGNING_KEY = env.str(
+    "VERIFY_SIGNING_KEY", default=str(BASE_DIR / "var" / "verify-signing-key.pem"), multiline=True
+)
+
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -388,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "YearRoundStateEnum": "records.choices.YearRoundState",
         "YearRegistrationStateEnum": "records.choices.YearRegistrationState",
         "StatusChangeStateEnum": "records.choices.StatusChangeState",
+        "CertificateProofStateEnum": "records.choices.CertificateProofState",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 from records.api.errors import api_not_found
 from workflows.accounts import accounts
 from workflows.pages import shell as workflows_views
+from workflows.pages import verification as verification_pages
 from workflows.site import site
 
 urlpatterns = [
@@ -21,6 +22,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),  # any other /api/ URL: the JSON 404, not an HTML page
+    # Public verification (no login): a report's page and its QR code.
+    path("verify/<str:code>", verification_pages.public_page, name="verify-page"),
+    path("verify/<str:code>/qr.svg", verification_pages.qr, name="verify-qr"),
     path("", site.urls),
 ]
 # MEDIA_ROOT is never served, not even with DEBUG: evidence files are read only through the

@@ -70,6 +70,23 @@ STATUS_CHANGE_CONTEXT = (
     "comment",
     "url",
 )
+# Certificate proof events share one layout (notifications/certificate_proof/<lang>/base.*):
+# the application's number, school, student (by name), the last six characters of the
+# certificate number it replaces (never 18 digits: they would look like an ID number), why
+# (``loss``: lost or damaged), the proof's number once issued, its state and the step it now
+# waits for, the decider's comment, and a link.
+CERTIFICATE_PROOF_CONTEXT = (
+    "request_id",
+    "school",
+    "student",
+    "certificate_ending",
+    "loss",
+    "proof_number",
+    "state",
+    "waiting_for",
+    "comment",
+    "url",
+)
 # An adverse decision's events (a status change of an adverse type, an admission's
 # cancellation; layout notifications/adverse/<lang>/base.*) say what a status change's say
 # (``change``: what is decided) and what its appeal period says: the written decision, its
@@ -179,6 +196,24 @@ EVENTS: dict[str, Event] = {
                 ("status_change_rejected", "To the requester and student: rejected."),
                 ("status_change_approved", "To the requester and student: approved, applied."),
                 ("status_change_withdrawn", "To whoever could take the open task: withdrawn."),
+            )
+        ),
+        *(
+            Event(slug, description, required=CERTIFICATE_PROOF_CONTEXT)
+            for slug, description in (
+                ("certificate_proof_received", "Receipt to the requester and student: filed."),
+                (
+                    "certificate_proof_review_needed",
+                    "To the school's officers (never the requester): an application to decide.",
+                ),
+                ("certificate_proof_returned", "To the requester and student: returned."),
+                ("certificate_proof_rejected", "To the requester and student: rejected."),
+                (
+                    "certificate_proof_approved",
+                    "To the requester and student: the proof is issued, with its number; the "
+                    "certificate is marked lost.",
+                ),
+                ("certificate_proof_withdrawn", "To whoever could take the open task: withdrawn."),
             )
         ),
         *(

@@ -19,6 +19,7 @@ from records.logins import AdminLoginForm
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.models import AuditEvent
+from records.models import CertificateProof
 from records.models import CorrectionRequest
 from records.models import Ethnicity
 from records.models import Major
@@ -230,6 +231,13 @@ class AdmissionCancellationAdmin(ReadOnlyAdmin):
 class StatusChangeRequestAdmin(ReadOnlyAdmin):
     list_display = ("pk", "type", "status", "school", "state", "created")
     list_filter = ("state", "type")
+
+
+@admin.register(CertificateProof)
+class CertificateProofAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "qualification", "school", "reason", "state", "number", "created")
+    list_filter = ("state", "reason")
+    search_fields = ("number", "original_certificate_number")
 
 
 @admin.register(AuditEvent)

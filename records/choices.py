@@ -266,6 +266,27 @@ class ApprovalLevels(models.IntegerChoices):
     TWO = 2, _("Two levels (the department, then the registry office)")
 
 
+class CertificateProofState(models.TextChoices):
+    """An application for a 学历证明书 (DOMAIN.md §2.7): the school decides in one level;
+    ``approved`` means the proof is issued."""
+
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved: proof issued")
+    REJECTED = "rejected", _("Rejected")
+    RETURNED = "returned", _("Returned for revision")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_CERTIFICATE_PROOF_STATES = (CertificateProofState.SUBMITTED, CertificateProofState.RETURNED)
+
+
+class CertificateLoss(models.TextChoices):
+    """Why a certificate is replaced by a proof."""
+
+    LOST = "lost", _("Lost")
+    DAMAGED = "damaged", _("Damaged")
+
+
 class AppealStage(models.TextChoices):
     """Where an adverse decision in its appeal period stands (DOMAIN.md §2.3, arts 59–64): the
     student's window to appeal to the school's appeal committee, the committee's review, the

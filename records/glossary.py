@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from records.choices import AppealStage
+from records.choices import CertificateProofState
 from records.choices import CorrectionState
 from records.choices import StatusChangeState
 
@@ -16,6 +17,7 @@ PROCESSES: dict[str, StrOrPromise] = {
     "admission_review": _("Admission re-examination"),
     "year_registration": _("Academic-year registration"),
     "status_change": _("Student status change"),
+    "certificate_proof": _("Certificate proof (lost or damaged certificate)"),
     "identity_change": _("Identity change"),
 }
 
@@ -154,4 +156,26 @@ IDENTITY_CHANGE_ACTIONS: dict[str, StrOrPromise] = {
     **{key: ACTIONS[key] for key in ("filed", "forwarded", "returned", "returned_to_school")},
     **{key: ACTIONS[key] for key in ("resubmitted", "rejected", "approved", "withdrawn")},
     "evidence_added": ACTIONS["evidence_added"],
+}
+
+# Certificate proofs (``workflows.flows.certificate_proof``): their states, the step each open
+# state waits for, and what an application's history says of each step.
+PROOF_STATES: dict[str, StrOrPromise] = dict(CertificateProofState.choices)
+PROOF_WAITING_FOR: dict[str, StrOrPromise] = {
+    CertificateProofState.SUBMITTED: STEPS["school_review"],
+    CertificateProofState.RETURNED: STEPS["revise"],
+}
+PROOF_ACTIONS: dict[str, StrOrPromise] = {
+    "filed": _("Application filed"),
+    "returned": _("Returned for revision"),
+    "resubmitted": _("Submitted again"),
+    "rejected": _("Rejected"),
+    "approved": _("Approved: proof issued"),
+    "withdrawn": _("Withdrawn"),
+    "evidence_added": _("Evidence added"),
+}
+# What a work item of the certificate proof's step is about.
+PROOF_SUMMARY: dict[str, StrOrPromise] = {
+    "lost": _("Certificate lost"),
+    "damaged": _("Certificate damaged"),
 }

@@ -12,8 +12,10 @@ from permissions.checks import sees_by_grant
 from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import identity_changes
+from workflows.pages import proofs
 from workflows.pages import shell
 from workflows.pages import status_changes
+from workflows.pages import verification
 from workflows.pages import worklist
 from workflows.pages import years
 
@@ -112,6 +114,36 @@ class StatusChangesApp(Application):
     detail_path = path("<id:pk>/", status_changes.detail, name="detail")
 
 
+class ProofsApp(Application):
+    """Certificate proofs (学历证明书): the student applies from their qualification's page and
+    follows the application; everyone lists the applications they may see. Officers decide
+    on the work list."""
+
+    title = _("Certificate proofs")
+    icon = "verified"
+    app_name = "certificate-proofs"  # the URL: /certificate-proofs/
+    namespace = "proofs"
+    menu_template_name = None
+
+    index_path = path("", proofs.index, name="index")
+    new_path = path("new/", proofs.new, name="new")
+    detail_path = path("<id:pk>/", proofs.detail, name="detail")
+    evidence_path = path("<id:pk>/evidence/<id:evidence_pk>/", proofs.evidence, name="evidence")
+
+
+class VerificationApp(Application):
+    """The student's verification reports: create one for a qualification or their status,
+    read its code, link, QR code and access log, extend or revoke it."""
+
+    title = _("Verification reports")
+    icon = "verified"
+    app_name = "verification"
+    menu_template_name = None
+
+    index_path = path("", verification.index, name="index")
+    detail_path = path("<id:pk>/", verification.detail, name="detail")
+
+
 class IdentityChangesApp(Application):
     """Identity changes (DOMAIN.md §2.6): the student files a change of their identity or
     programme from their status, with its proof, and follows it; everyone lists the requests
@@ -137,7 +169,9 @@ site = Site(
         AdmissionsApp(),
         YearsApp(),
         StatusChangesApp(),
+        ProofsApp(),
         IdentityChangesApp(),
         CorrectionsApp(),
+        VerificationApp(),
     ],
 )

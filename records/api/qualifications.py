@@ -61,6 +61,18 @@ class QualificationSerializer(serializers.ModelSerializer[Qualification]):
     school_name = serializers.CharField(source="school.name", read_only=True)
     province = serializers.CharField(source="province_id", read_only=True)
     id_number_masked = serializers.SerializerMethodField()
+    lost = serializers.BooleanField(
+        source="is_lost",
+        read_only=True,
+        help_text="Marked lost (遗失作废): a certificate proof replaces the certificate.",
+    )
+    proof_number = serializers.CharField(
+        source="lost_proof.number",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The number of the certificate proof (学历证明书) that replaces it.",
+    )
 
     class Meta:
         model = Qualification
@@ -90,6 +102,9 @@ class QualificationSerializer(serializers.ModelSerializer[Qualification]):
             "minor_note",
             "registered_at",
             "revoked_at",
+            "lost",
+            "lost_at",
+            "proof_number",
         ]
         read_only_fields = fields
 
@@ -112,7 +127,7 @@ class QualificationDetailSerializer(QualificationSerializer):
 def visible_qualifications(user: Any) -> QuerySet[Qualification]:
     return (
         qualifications.visible_qualifications(user)
-        .select_related("school")
+        .select_related("school", "lost_proof")
         .order_by("-created", "-pk")
     )
 

@@ -15,6 +15,7 @@ from records.api import claim
 from records.api import qualifications
 from records.api import reference
 from records.api import statuses
+from records.api import verification
 from records.api import views
 from records.api.errors import api_not_found
 
@@ -53,5 +54,34 @@ urlpatterns: list[URLPattern | URLResolver] = [
         statuses.StudentStatusDetail.as_view(),
         name="student-status-detail",
     ),
+    path(
+        "verification-reports/",
+        verification.ReportListCreate.as_view(),
+        name="verification-report-list",
+    ),
+    path(
+        "verification-reports/<id:pk>/",
+        verification.ReportDetail.as_view(),
+        name="verification-report-detail",
+    ),
+    path(
+        "verification-reports/<id:pk>/extend/",
+        verification.ReportExtend.as_view(),
+        name="verification-report-extend",
+    ),
+    path(
+        "verification-reports/<id:pk>/revoke/",
+        verification.ReportRevoke.as_view(),
+        name="verification-report-revoke",
+    ),
+    path("verify/public-key/", verification.PublicKey.as_view(), name="verify-public-key"),
+    path(
+        "verify/certificate/",
+        verification.CertificateCheckView.as_view(),
+        name="verify-certificate",
+    ),
+    path("verify/<str:code>/", verification.PublicReport.as_view(), name="verify-report"),
+    path("verify/<str:code>/signed/", verification.SignedReport.as_view(), name="verify-signed"),
+    path("health/", verification.Health.as_view(), name="health"),
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

@@ -10,8 +10,12 @@
 - ``cohorts``: a school's freshmen of one year, and requests to cancel an admission;
 - ``years``: academic-year registration: a school's round of a year, and its registrations;
 - ``status_changes``: status change requests (学籍异动);
+- ``certificate_proofs``: applications for a certificate proof (学历证明书), and their
+  evidence.
 - ``identity``: the guard of an enrolled student's identity and programme;
 - ``identity_changes``: identity change requests and their evidence.
+- ``verification``: verification reports the student controls, their access log, certificate
+  checks.
 
 Every model that a permission scope reaches declares ``scope_paths``: for each scope model
 (``"records.school"``, ``"records.province"``) the lookup from this model to that model's
@@ -33,6 +37,8 @@ from records.models.audit import AuditEvent
 from records.models.audit import AuditHead
 from records.models.base import STUDENT_RECORD_SCOPE
 from records.models.base import AppendOnlyModel
+from records.models.certificate_proofs import CertificateProof
+from records.models.certificate_proofs import CertificateProofEvidence
 from records.models.cohorts import AdmissionCancellation
 from records.models.cohorts import AdmissionCohort
 from records.models.corrections import CORRECTABLE_FIELDS
@@ -46,6 +52,7 @@ from records.models.identity_changes import IdentityChangeRequest
 from records.models.people import PERSON_FIELDS
 from records.models.people import Student
 from records.models.people import User
+from records.models.qualifications import LOST_MARK_REFUSED
 from records.models.qualifications import QUALIFICATION_CONTENT_FIELDS
 from records.models.qualifications import REGISTERED_IMMUTABLE
 from records.models.qualifications import REVISIONS_APPEND_ONLY
@@ -60,6 +67,10 @@ from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
 from records.models.status_changes import StatusChangeRequest
+from records.models.verification import AccessOutcome
+from records.models.verification import CertificateCheck
+from records.models.verification import ReportAccess
+from records.models.verification import VerificationReport
 from records.models.years import YearRegistration
 from records.models.years import YearRegistrationRound
 
@@ -67,6 +78,7 @@ __all__ = [
     "AUDIT_APPEND_ONLY",
     "CORRECTABLE_FIELDS",
     "GENESIS_HASH",
+    "LOST_MARK_REFUSED",
     "PERSON_FIELDS",
     "PROVINCE_CODE_RULE",
     "QUALIFICATION_CONTENT_FIELDS",
@@ -74,6 +86,7 @@ __all__ = [
     "REVISIONS_APPEND_ONLY",
     "SCHOOL_CODE_RULE",
     "STUDENT_RECORD_SCOPE",
+    "AccessOutcome",
     "AdmissionCancellation",
     "AdmissionCohort",
     "AdmissionImport",
@@ -83,6 +96,9 @@ __all__ = [
     "AppendOnlyModel",
     "AuditEvent",
     "AuditHead",
+    "CertificateCheck",
+    "CertificateProof",
+    "CertificateProofEvidence",
     "CorrectionEvidence",
     "CorrectionRequest",
     "Ethnicity",
@@ -95,12 +111,14 @@ __all__ = [
     "Province",
     "Qualification",
     "QualificationRevision",
+    "ReportAccess",
     "School",
     "SchoolMajor",
     "StatusChangeRequest",
     "Student",
     "StudentStatus",
     "User",
+    "VerificationReport",
     "YearRegistration",
     "YearRegistrationRound",
     "evidence_path",

@@ -63,6 +63,12 @@ QUALIFICATION_CONTENT_FIELDS = (
 )
 
 
+LOST_MARK_REFUSED = _(
+    "Only a registered qualification not yet marked lost can be marked lost (遗失作废), and "
+    "only when its certificate proof is issued; the mark never changes afterwards (rule "
+    "lost_mark)."
+)
+
 CREATED_AS_DRAFT = _(
     "A qualification is created as a draft; only registration (qualification_register) makes "
     "it registered."
@@ -78,15 +84,29 @@ def _published_row_changed() -> pgtrigger.Q:
     changed = pgtrigger.Q()
     for field in QUALIFICATION_CONTENT_FIELDS:
         changed |= pgtrigger.Q(**{f"old__{field}__df": pgtrigger.F(f"new__{field}")})
+    lost_changed = pgtrigger.Q(new__lost_at__df=pgtrigger.F("old__lost_at")) | pgtrigger.Q(
+        new__lost_proof_id__df=pgtrigger.F("old__lost_proof_id")
+    )
     revoked_changed = pgtrigger.Q(old__status=QualificationStatus.REVOKED) & (
         pgtrigger.Q(new__status__df=pgtrigger.F("old__status"))
         | pgtrigger.Q(new__revoked_at__df=pgtrigger.F("old__revoked_at"))
         | pgtrigger.Q(new__revoke_reason__df=pgtrigger.F("old__revoke_reason"))
+        | lost_changed
     )
     back_to_draft = ~pgtrigger.Q(old__status=QualificationStatus.DRAFT) & pgtrigger.Q(
         new__status=QualificationStatus.DRAFT
     )
-    return (pgtrigger.Q(old__status__in=PUBLISHED) & changed) | revoked_changed | back_to_draft
+    # The lost mark (遗失作废) is set once, on a registered row, and never changed again.
+    lost_refused = lost_changed & (
+        ~pgtrigger.Q(old__status=QualificationStatus.REGISTERED)
+        | pgtrigger.Q(old__lost_at__isnull=False)
+    )
+    return (
+        (pgtrigger.Q(old__status__in=PUBLISHED) & changed)
+        | revoked_changed
+        | back_to_draft
+        | lost_refused
+    )
 
 
 class Qualification(ConcurrentTransitionMixin, models.Model):
@@ -148,6 +168,18 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoke_reason = models.TextField(_("reason for revocation"), blank=True)
+    # The lost mark (遗失作废, DOMAIN.md §2.7): not content. Set once, on a registered
+    # qualification, by ``records.proofs.services`` when its certificate proof is issued;
+    # ``lost_proof`` is that proof (its number, the original certificate number).
+    lost_at = models.DateTimeField(_("marked lost at"), null=True, blank=True)
+    lost_proof = models.OneToOneField(
+        "records.CertificateProof",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("certificate proof"),
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -159,6 +191,13 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
         indexes: ClassVar = [
             models.Index(fields=["school", "-created"], name="qualification_school_created"),
             models.Index(fields=["province", "-created"], name="qualification_prov_created"),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(lost_at__isnull=True, lost_proof__isnull=True)
+                | models.Q(lost_at__isnull=False, lost_proof__isnull=False),
+                name="qualification_lost_mark_whole",
+            )
         ]
         triggers: ClassVar = [
             pgtrigger.Protect(
@@ -178,12 +217,23 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
         return f"{self.certificate_number} {self.name}"
 
     _amendment_allowed = False
+    _lost_mark_allowed = False
     _loaded_content: dict[str, object] | None = None
     _loaded_status: str | None = None
+    _loaded_lost: tuple[object, object] = (None, None)
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self._state.adding and self.status != QualificationStatus.DRAFT:
             raise ValidationError(CREATED_AS_DRAFT, code="created_as_draft")
+        if self._lost_mark() != self._loaded_lost:
+            may_mark = (
+                self._lost_mark_allowed
+                and not self._state.adding
+                and self._loaded_status == QualificationStatus.REGISTERED
+                and self._loaded_lost == (None, None)
+            )
+            if not may_mark:
+                raise ValidationError(LOST_MARK_REFUSED, code="lost_mark")
         if self._loaded_status in PUBLISHED and self.content() != self._loaded_content:
             revoked = self._loaded_status == QualificationStatus.REVOKED
             if revoked or not self._amendment_allowed:
@@ -191,6 +241,7 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
         super().save(*args, **kwargs)
         self._loaded_content = self.content()
         self._loaded_status = self.status
+        self._loaded_lost = self._lost_mark()
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValidationError(REGISTERED_IMMUTABLE, code="never_deleted")
@@ -200,7 +251,16 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
         instance: Qualification = super().from_db(db, field_names, values)  # type: ignore[arg-type]
         instance._loaded_content = instance.content()
         instance._loaded_status = instance.status
+        instance._loaded_lost = instance._lost_mark()
         return instance
+
+    @property
+    def is_lost(self) -> bool:
+        """Marked lost (遗失作废): a certificate proof replaces its certificate."""
+        return self.lost_at is not None
+
+    def _lost_mark(self) -> tuple[object, object]:
+        return (self.lost_at, self.lost_proof_id)
 
     def content(self) -> dict[str, object]:
         """The registered content, as stored (``photo`` as its file name)."""
@@ -213,6 +273,14 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
     )
     def register(self, *, at: datetime.datetime) -> None:
         self.registered_at = at
+
+    def mark_lost(self, *, at: datetime.datetime, proof_id: int) -> None:
+        """Mark the registered qualification lost (遗失作废), its certificate replaced by the
+        proof ``proof_id``. Not a transition: the state stays ``registered``."""
+        if self.status != QualificationStatus.REGISTERED or self.lost_at is not None:
+            raise ValidationError(LOST_MARK_REFUSED, code="lost_mark")
+        self.lost_at = at
+        self.lost_proof_id = proof_id
 
     @transition(
         field=status, source=QualificationStatus.REGISTERED, target=QualificationStatus.REVOKED

@@ -10,6 +10,7 @@ from django.urls import path
 from workflows.api import admissions
 from workflows.api import corrections as api
 from workflows.api import identity_changes
+from workflows.api import proofs
 from workflows.api import status_changes
 from workflows.api import tasks
 from workflows.api import years
@@ -100,6 +101,27 @@ urlpatterns: list[URLPattern] = [
         "status-changes/<id:pk>/resubmit/",
         status_changes.StatusChangeResubmit.as_view(),
         name="status-change-resubmit",
+    ),
+    path("certificate-proofs/", proofs.ProofListCreate.as_view(), name="certificate-proof-list"),
+    path(
+        "certificate-proofs/<id:pk>/",
+        proofs.ProofDetail.as_view(),
+        name="certificate-proof-detail",
+    ),
+    path(
+        "certificate-proofs/<id:pk>/withdraw/",
+        proofs.ProofWithdraw.as_view(),
+        name="certificate-proof-withdraw",
+    ),
+    path(
+        "certificate-proofs/<id:pk>/resubmit/",
+        proofs.ProofResubmit.as_view(),
+        name="certificate-proof-resubmit",
+    ),
+    path(
+        "certificate-proofs/<id:pk>/evidence/",
+        proofs.ProofEvidenceUpload.as_view(),
+        name="certificate-proof-evidence",
     ),
     path(
         "status-changes/<id:pk>/delivery/",

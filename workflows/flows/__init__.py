@@ -5,9 +5,17 @@ registration with the work list. Importing this package registers every flow (th
 from __future__ import annotations
 
 from workflows.flows import admission
+from workflows.flows import certificate_proof
 from workflows.flows import correction
 from workflows.flows import identity_change
 from workflows.flows import status_change
 from workflows.flows import year_registration
 
-__all__ = ["admission", "correction", "identity_change", "status_change", "year_registration"]
+__all__ = [
+    "admission",
+    "certificate_proof",
+    "correction",
+    "identity_change",
+    "status_change",
+    "year_registration",
+]

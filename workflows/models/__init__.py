@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from workflows.models.admission import AdmissionReviewProcess
+from workflows.models.certificate_proof import CertificateProofProcess
 from workflows.models.correction import CorrectionProcess
 from workflows.models.identity_change import IdentityChangeProcess
 from workflows.models.status_change import StatusChangeProcess
@@ -15,6 +16,7 @@ from workflows.models.year_registration import YearRegistrationProcess
 __all__ = [
     "OPEN",
     "AdmissionReviewProcess",
+    "CertificateProofProcess",
     "CorrectionProcess",
     "IdentityChangeProcess",
     "StatusChangeProcess",
