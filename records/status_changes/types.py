@@ -891,8 +891,6 @@ _TYPES = (
         ),
         effect=Effect(changes=_set_graduation),
     ),
-    # Slots of later steps: declared so the types endpoint lists them and a filing is refused
-    # with the reason; each becomes available with its process.
     # Adverse decisions (DOMAIN.md §2.3, §4 item 14): filed by an officer with the legality
     # review and the hearing; the school's last level issues the written decision, which takes
     # effect after the appeal period (``adverse``).
