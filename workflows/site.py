@@ -112,6 +112,9 @@ class StatusChangesApp(Application):
     index_path = path("", status_changes.index, name="index")
     new_path = path("new/", status_changes.new, name="new")
     detail_path = path("<id:pk>/", status_changes.detail, name="detail")
+    past_max_period_path = path(
+        "past-max-period/", status_changes.past_max_period, name="past_max_period"
+    )
 
 
 class ProofsApp(Application):

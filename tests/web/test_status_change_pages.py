@@ -5,6 +5,8 @@ nothing outside one's scope is found."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import transaction
 from django.test import Client
@@ -233,3 +235,21 @@ def test_a_student_sees_no_filters(places):
     html = _client(w.student).get("/status-changes/").content.decode()
     assert 'id="filters"' not in html
     assert 'id="filters"' in _client(w.officer).get("/status-changes/").content.decode()
+
+
+def test_officers_list_the_statuses_past_their_maximum_study_period(places):
+    """A status whose four years plus two of extension have ended is listed, with the filing
+    of a withdrawal by the school; a status within its period is not; a student gets 404."""
+    w = sc.world(places)
+    old = sc.student_status(places.pku, entry_date=datetime.date(2019, 9, 1))
+    html = _client(w.officer).get("/status-changes/past-max-period/").content.decode()
+    assert f'id="status-{old.pk}"' in html
+    assert f'id="status-{w.status.pk}"' not in html
+    assert "2025-09-01" in html  # 2019-09-01 plus six years
+    assert f"/status-changes/new/?status={old.pk}&amp;type=withdrawal_by_school" in html
+    assert (
+        'id="past-max-period-link"' in _client(w.officer).get("/status-changes/").content.decode()
+    )
+    foreign = _client(w.foreign_officer).get("/status-changes/past-max-period/").content.decode()
+    assert f'id="status-{old.pk}"' not in foreign
+    assert _client(w.student).get("/status-changes/past-max-period/").status_code == 404

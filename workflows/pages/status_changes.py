@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,8 @@ from records.models import StudentStatus
 from records.models import User
 from records.status_changes import appeals
 from records.status_changes.history import request_history
+from records.status_changes.periods import max_study_end
+from records.status_changes.periods import past_max_study_period
 from records.status_changes.services import filer_role
 from records.status_changes.types import TYPES
 from records.status_changes.types import Field
@@ -389,3 +392,28 @@ def index(request: HttpRequest) -> HttpResponse:
         "may_filter": sees_by_grant(_user(request)),
     }
     return page(request, "workflows/status_changes/index.html", context)
+
+
+def past_max_period(request: HttpRequest) -> HttpResponse:
+    """The current statuses in the officer's scope whose maximum study period has ended
+    (第28条, 第30条): listed for a withdrawal review, each with the filing of 退学 by the
+    school. 404 for anyone who sees statuses by no grant (a student)."""
+    user = _user(request)
+    if not sees_by_grant(user):
+        raise Http404
+    statuses = (
+        past_max_study_period(
+            scope(user, codenames.VIEW, StudentStatus.objects.all()), timezone.localdate()
+        )
+        .select_related("student", "school")
+        .order_by("entry_date", "pk")
+    )
+    listing = Paginator(statuses, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(status, max_study_end(status)) for status in listing]
+    review = TYPES.get("withdrawal_by_school")
+    context = {
+        "listing": listing,
+        "rows": rows,
+        "review": review if review and review.available else None,
+    }
+    return page(request, "workflows/status_changes/past_max_period.html", context)
