@@ -244,6 +244,25 @@ EVENTS: dict[str, Event] = {
             )
         ),
         *(
+            Event(slug, description, required=STATUS_CHANGE_CONTEXT)
+            for slug, description in (
+                (
+                    "revocation_review_needed",
+                    "A revocation, to the school's officers (never the requester): to decide.",
+                ),
+                ("revocation_rejected", "A revocation, to the requester and student: rejected."),
+                (
+                    "revocation_confirm_needed",
+                    "A revocation, to the province's administrators: the appeal period is over.",
+                ),
+                (
+                    "revocation_revoked",
+                    "A revocation, to the requester and student: the qualification is revoked.",
+                ),
+                ("revocation_refused", "A revocation, to the requester and student: refused."),
+            )
+        ),
+        *(
             Event(slug, description, required=TRANSFER_CONTEXT)
             for slug, description in (
                 (

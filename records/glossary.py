@@ -19,6 +19,7 @@ PROCESSES: dict[str, StrOrPromise] = {
     "status_change": _("Student status change"),
     "certificate_proof": _("Certificate proof (lost or damaged certificate)"),
     "identity_change": _("Identity change"),
+    "revocation": _("Revocation of a qualification"),
 }
 
 STEPS: dict[str, StrOrPromise] = {

@@ -7,6 +7,7 @@ import dataclasses
 from celery import shared_task
 
 from workflows.flows.admission import cancellation_windows_close
+from workflows.flows.revocation import revocation_windows_close
 from workflows.flows.status_change import appeal_windows_close
 from workflows.flows.year_registration import rounds_open_due
 from workflows.timers import timers_fire
@@ -33,6 +34,7 @@ def year_registration_open() -> int:
 def status_change_appeal_windows() -> int:
     """Apply the adverse decisions whose appeal window ended with no appeal: status changes
     (``workflows.flows.status_change.appeal_windows_close``) and admissions' cancellations
-    (``workflows.flows.admission.cancellation_windows_close``); run by celery beat every
-    fifteen minutes, idempotent. How many took effect."""
-    return appeal_windows_close() + cancellation_windows_close()
+    (``workflows.flows.admission.cancellation_windows_close``), and revocations, which go
+    to the province's confirmation (``workflows.flows.revocation.revocation_windows_close``);
+    run by celery beat every fifteen minutes, idempotent. How many took effect."""
+    return appeal_windows_close() + cancellation_windows_close() + revocation_windows_close()

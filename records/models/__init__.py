@@ -66,6 +66,7 @@ from records.models.reference import MajorCutoff
 from records.models.reference import Province
 from records.models.reference import School
 from records.models.reference import SchoolMajor
+from records.models.revocations import RevocationRequest
 from records.models.status_changes import StatusChangeRequest
 from records.models.verification import AccessOutcome
 from records.models.verification import CertificateCheck
@@ -112,6 +113,7 @@ __all__ = [
     "Qualification",
     "QualificationRevision",
     "ReportAccess",
+    "RevocationRequest",
     "School",
     "SchoolMajor",
     "StatusChangeRequest",

@@ -11,6 +11,7 @@ from workflows.api import admissions
 from workflows.api import corrections as api
 from workflows.api import identity_changes
 from workflows.api import proofs
+from workflows.api import revocations
 from workflows.api import status_changes
 from workflows.api import tasks
 from workflows.api import years
@@ -55,6 +56,20 @@ urlpatterns: list[URLPattern] = [
         "admission-reviews/<id:pk>/register/",
         admissions.ReviewRegister.as_view(),
         name="admission-review-register",
+    ),
+    path("revocations/", revocations.RevocationListCreate.as_view(), name="revocation-list"),
+    path(
+        "revocations/<id:pk>/", revocations.RevocationDetail.as_view(), name="revocation-detail"
+    ),
+    path(
+        "revocations/<id:pk>/delivery/",
+        revocations.RevocationDelivery.as_view(),
+        name="revocation-delivery",
+    ),
+    path(
+        "revocations/<id:pk>/appeal/",
+        revocations.RevocationAppeal.as_view(),
+        name="revocation-appeal",
     ),
     path("year-registrations/", years.RoundList.as_view(), name="year-registration-list"),
     path(

@@ -8,6 +8,7 @@ from workflows.flows import admission
 from workflows.flows import certificate_proof
 from workflows.flows import correction
 from workflows.flows import identity_change
+from workflows.flows import revocation
 from workflows.flows import status_change
 from workflows.flows import year_registration
 
@@ -16,6 +17,7 @@ __all__ = [
     "certificate_proof",
     "correction",
     "identity_change",
+    "revocation",
     "status_change",
     "year_registration",
 ]

@@ -7,6 +7,7 @@ from workflows.models.admission import AdmissionReviewProcess
 from workflows.models.certificate_proof import CertificateProofProcess
 from workflows.models.correction import CorrectionProcess
 from workflows.models.identity_change import IdentityChangeProcess
+from workflows.models.revocation import RevocationProcess
 from workflows.models.status_change import StatusChangeProcess
 from workflows.models.work import OPEN
 from workflows.models.work import WorkCount
@@ -19,6 +20,7 @@ __all__ = [
     "CertificateProofProcess",
     "CorrectionProcess",
     "IdentityChangeProcess",
+    "RevocationProcess",
     "StatusChangeProcess",
     "WorkCount",
     "WorkItem",
