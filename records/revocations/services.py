@@ -54,15 +54,13 @@ from records.transactions import writes
 MAY_NOT_FILE = _("A revocation is proposed by an officer of the qualification's school.")
 MAY_NOT_DELIVER = _("Only an officer of the school records the delivery of its decision.")
 NOT_REGISTERED = _(
-    "Only a registered qualification can be revoked; this one is %(state)s "
-    "(rule registered_only)."
+    "Only a registered qualification can be revoked; this one is %(state)s (rule registered_only)."
 )
 OPEN_EXISTS = _(
     "This qualification already has an open revocation (#%(id)s) (rule one_open_revocation)."
 )
 NO_OTHER_REVIEWER = _(
-    "No other officer of the school could decide this revocation: its requester never "
-    "decides it."
+    "No other officer of the school could decide this revocation: its requester never decides it."
 )
 REQUIRED = _("This field is required.")
 LEADERSHIP_DATE_FUTURE = _(
@@ -142,7 +140,9 @@ def _step(
     data: dict[str, Any] | None,
     told: list[tuple[str, list[Recipient]]],
 ) -> None:
-    event = audit_append(subject=request, action=action, actor=actor, data=data, subject_locked=True)
+    event = audit_append(
+        subject=request, action=action, actor=actor, data=data, subject_locked=True
+    )
     said = {**rv_notices.context(request), "comment": ""}
     notices.announce_many([(name, event, people, said) for name, people in told])
 

@@ -211,9 +211,9 @@ def test_who_files_sees_and_what_is_refused(w):
     url = f"/api/v1/revocations/{request_id}/"
     assert token_client(w.foreign).get(url).status_code == 404
     assert token_client(w.student).get(url).status_code == 200
-    assert [r["id"] for r in token_client(w.province).get("/api/v1/revocations/").json()[
-        "results"
-    ]] == [request_id]
+    assert [
+        r["id"] for r in token_client(w.province).get("/api/v1/revocations/").json()["results"]
+    ] == [request_id]
     assert token_client(w.foreign).get("/api/v1/revocations/").json()["results"] == []
     # The requester never decides it.
     task = token_client(w.officer_b).get(url).json()["open_task"]
@@ -235,8 +235,10 @@ def test_who_files_sees_and_what_is_refused(w):
 def test_a_lost_marked_qualification_may_be_revoked(w):
     """The proof replaced the paper; the qualification itself may still be revoked."""
     proof = proof_start(qualification=w.q, reason="lost", note="搬家时遗失", requester=w.student)
+    item = work.open_item_of("certificate_proof", proof.pk)
+    assert item is not None
     work.decide(
-        task_pk=work.open_item_of("certificate_proof", proof.pk).pk,
+        task_pk=item.pk,
         user=w.officer,
         decision="approve",
     )

@@ -58,9 +58,7 @@ urlpatterns: list[URLPattern] = [
         name="admission-review-register",
     ),
     path("revocations/", revocations.RevocationListCreate.as_view(), name="revocation-list"),
-    path(
-        "revocations/<id:pk>/", revocations.RevocationDetail.as_view(), name="revocation-detail"
-    ),
+    path("revocations/<id:pk>/", revocations.RevocationDetail.as_view(), name="revocation-detail"),
     path(
         "revocations/<id:pk>/delivery/",
         revocations.RevocationDelivery.as_view(),

@@ -6,8 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Process
 
-from records.models import RevocationRequest
 from records.models import Province
+from records.models import RevocationRequest
 from records.models import School
 
 
