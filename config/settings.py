@@ -406,6 +406,7 @@ SPECTACULAR_SETTINGS = {
         "YearRegistrationStateEnum": "records.choices.YearRegistrationState",
         "StatusChangeStateEnum": "records.choices.StatusChangeState",
         "CertificateProofStateEnum": "records.choices.CertificateProofState",
+        "RevocationStateEnum": "records.models.revocations.RevocationState",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
