@@ -187,7 +187,11 @@ def test_an_appeal_after_the_window_is_refused(w):
         ({"hearing_summary": ""}, "hearing_summary", "第55条"),
         ({"hearing_date": "2026-12-05"}, "hearing_date", "hearing_not_future"),
         ({"leadership_decision": ""}, "leadership_decision", ""),
-        ({"leadership_decision_date": "2026-12-05"}, "leadership_decision_date", "rule"),
+        (
+            {"leadership_decision_date": "2026-12-05"},
+            "leadership_decision_date",
+            "leadership_decision_date",
+        ),
     ],
 )
 def test_the_adverse_rules_refuse_naming_the_field_and_rule(w, change, field, rule):
