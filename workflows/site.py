@@ -13,6 +13,7 @@ from workflows.pages import admissions
 from workflows.pages import corrections
 from workflows.pages import identity_changes
 from workflows.pages import proofs
+from workflows.pages import revocations
 from workflows.pages import shell
 from workflows.pages import status_changes
 from workflows.pages import verification
@@ -134,6 +135,21 @@ class ProofsApp(Application):
     evidence_path = path("<id:pk>/evidence/<id:evidence_pk>/", proofs.evidence, name="evidence")
 
 
+class RevocationsApp(Application):
+    """Revocations of qualifications: an officer proposes one from the qualification's page;
+    its page shows the written decision and the appeal period (delivery, the student's
+    appeal). Decisions are taken on the work list."""
+
+    title = _("Revocations")
+    icon = "gavel"
+    app_name = "revocations"
+    menu_template_name = None
+
+    index_path = path("", revocations.index, name="index")
+    new_path = path("new/", revocations.new, name="new")
+    detail_path = path("<id:pk>/", revocations.detail, name="detail")
+
+
 class VerificationApp(Application):
     """The student's verification reports: create one for a qualification or their status,
     read its code, link, QR code and access log, extend or revoke it."""
@@ -173,6 +189,7 @@ site = Site(
         YearsApp(),
         StatusChangesApp(),
         ProofsApp(),
+        RevocationsApp(),
         IdentityChangesApp(),
         CorrectionsApp(),
         VerificationApp(),

@@ -43,6 +43,7 @@ from records.qualifications import visible_qualifications
 from records.validators import masked_value
 from workflows.flows import correction as flow
 from workflows.pages.proof_cards import qualification_proofs
+from workflows.pages.revocations import qualification_revocations
 from workflows.pages.shell import page
 from workflows.pages.shell import visible_corrections
 from workflows.templatetags.xueji import field_label
@@ -322,6 +323,7 @@ def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form if user_may_file and (open_request is None or form.errors) else None,
         "open_request": open_request,
         **qualification_proofs(user, qualification),
+        **qualification_revocations(user, qualification),
     }
     response = page(request, "workflows/corrections/qualification.html", context)
     if form.is_bound:  # the form shows again what was typed, which may be an ID number
