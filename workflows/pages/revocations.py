@@ -70,14 +70,11 @@ def qualification_revocations(user: User, qualification: Qualification) -> dict[
 
 def index(request: HttpRequest) -> HttpResponse:
     """The revocations the user sees, newest first."""
-    found = (
-        scope(
-            _user(request),
-            codenames.VIEW,
-            RevocationRequest.objects.select_related("qualification", "student", "school"),
-        )
-        .order_by("-created", "-pk")[:200]
-    )
+    found = scope(
+        _user(request),
+        codenames.VIEW,
+        RevocationRequest.objects.select_related("qualification", "student", "school"),
+    ).order_by("-created", "-pk")[:200]
     return page(request, "workflows/revocations/index.html", {"revocations": found})
 
 
@@ -91,7 +88,7 @@ def new(request: HttpRequest) -> HttpResponse:
     visible = scope(user, codenames.VIEW, Qualification.objects.select_related("school"))
     qualification = get_object_or_404(visible, pk=int(raw))
     errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {name: "" for name in FIELDS}
+    values: dict[str, Any] = dict.fromkeys(FIELDS, "")
     if request.method == "POST":
         values = {name: request.POST.get(name, "") for name in FIELDS}
         values["legality_review"] = request.POST.get("legality_review") == "on"
@@ -159,6 +156,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "revocation": found,
         "qualification": found.qualification,
         "adverse": shown,
-        "open_task": item if item is not None and work.may_decide(user, flow.FLOW_KEY, pk) else None,
+        "open_task": item
+        if item is not None and work.may_decide(user, flow.FLOW_KEY, pk)
+        else None,
     }
     return page(request, "workflows/revocations/detail.html", context)
