@@ -26,6 +26,7 @@ def written_decision(request: RevocationRequest, decided: Decided) -> str:
                 "level": qualification.get_level_display(),
                 "certificate_ending": qualification.certificate_number[-6:],
                 "graduated_on": qualification.graduation_date.isoformat(),
+                "result": qualification.get_graduation_result_display(),
                 "reason": mask_id_numbers_in(request.reason),
                 "basis": mask_id_numbers_in(request.basis),
                 "leadership_decision_date": request.leadership_decision_date.isoformat(),

@@ -37,6 +37,16 @@ from workflows.pages import adverse as adverse_page
 from workflows.pages.shell import page
 
 ID_PATTERN = re.compile(r"[1-9][0-9]{0,17}")
+LABELS = {
+    "reason": _("Reason"),
+    "basis": _("Basis"),
+    "leadership_decision_date": _("Date of the leadership's decision"),
+    "leadership_decision": _("Leadership decision (reference or summary)"),
+    "legality_review": _("Legality review"),
+    "hearing_date": _("Hearing date"),
+    "hearing_by": _("Heard by"),
+    "hearing_summary": _("Hearing summary"),
+}
 FIELDS = (
     "reason",
     "basis",
@@ -87,7 +97,7 @@ def new(request: HttpRequest) -> HttpResponse:
         raise Http404
     visible = scope(user, codenames.VIEW, Qualification.objects.select_related("school"))
     qualification = get_object_or_404(visible, pk=int(raw))
-    errors: dict[str, list[str]] = {}
+    errors: list[str] = []
     values: dict[str, Any] = dict.fromkeys(FIELDS, "")
     if request.method == "POST":
         values = {name: request.POST.get(name, "") for name in FIELDS}
@@ -97,9 +107,13 @@ def new(request: HttpRequest) -> HttpResponse:
                 qualification=qualification, values=values, requester=user
             )
         except ValidationError as exc:
-            errors = exc.message_dict
+            errors = [
+                f"{LABELS.get(field, field)}: {message}"
+                for field, messages in exc.message_dict.items()
+                for message in messages
+            ]
         except (PermissionDenied, ConflictError) as exc:
-            errors = {"": [str(exc)]}
+            errors = [str(exc)]
         else:
             messages.success(request, _("The revocation was proposed."))
             return redirect("revocations:detail", pk=created.pk)
