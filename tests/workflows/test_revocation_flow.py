@@ -271,3 +271,26 @@ def test_the_province_step_is_never_decided_by_the_school_decider(w, places):
     with at("2026-12-14"):
         _decide(w.province_b, request_id, "approve")
     assert Qualification.objects.get(pk=w.q.pk).status == QualificationStatus.REVOKED
+
+
+def test_upheld_by_the_committee_and_the_province_then_confirmed_or_refused(w):
+    request_id = _issued(w)
+    _deliver(w, request_id)
+    url = f"/api/v1/revocations/{request_id}/"
+    with at("2026-12-05"):
+        token_client(w.student).post(url + "appeal/", {"reason": "认定有误"}, format="json")
+        _decide(w.officer_b, request_id, "confirm", comment="维持原决定")
+        detail = token_client(w.student).get(url).json()
+        assert (detail["state"], detail["appeal"]) == ("in_appeal", "province_window")
+        assert detail["appeal_deadline"] == "2026-12-20"
+        appealed = token_client(w.student).post(
+            url + "appeal/", {"reason": "请求省级复查"}, format="json"
+        )
+        assert appealed.json()["appeal"] == "province"
+        assert appealed.json()["open_task"]["step"] == "province_appeal"
+        _decide(w.province, request_id, "confirm", comment="维持")
+        detail = token_client(w.province_b).get(url).json()
+        assert (detail["state"], detail["open_task"]["step"]) == ("confirming", "province_confirm")
+        _decide(w.province_b, request_id, "reject", comment="程序不完整")
+    assert token_client(w.student).get(url).json()["state"] == "refused"
+    assert Qualification.objects.get(pk=w.q.pk).status == QualificationStatus.REGISTERED
