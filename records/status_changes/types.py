@@ -73,14 +73,18 @@ def article(number: int) -> StrOrPromise:
 # --- fields ---------------------------------------------------------------------------------
 
 
+FIELD_KINDS = ("date", "text", "major", "choice", "school", "catalogue_major", "score")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Field:
     """One field of a type's request: its kind, and how a raw value is read."""
 
     name: str
     label: StrOrPromise
-    # "date", "text", "major", "choice", "school" (a school's code or exact name, stored as
-    # its code), "catalogue_major" (a major of the national catalogue) or "score"
+    # One of ``FIELD_KINDS``: "date", "text", "major", "choice", "school" (a school's code or
+    # exact name, stored as its code), "catalogue_major" (a major of the national catalogue)
+    # or "score"
     kind: str
     required: bool = True
     choices: tuple[tuple[str, StrOrPromise], ...] = ()

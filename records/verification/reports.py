@@ -402,6 +402,51 @@ def _lookup_sql() -> str:
     )
 
 
+# The look-up is a server-side prepared statement, prepared once per database connection:
+# PostgreSQL spent three times as long planning its hundred columns and four joins as running
+# them (0.85 ms against 0.26 ms, EXPLAIN ANALYZE), on every look-up, since Django's psycopg
+# cursors bind parameters on the client and so never prepare. A prepared statement survives
+# a rolled-back transaction; a new connection (``CONN_MAX_AGE``, a reconnect) prepares it
+# again. (A transaction-pooling proxy in front of PostgreSQL would not keep it: none is used.)
+_PREPARED = "xueji_verify_lookup"
+_PARAMETERS = (
+    ("code", "text"),
+    ("at", "timestamptz"),
+    ("address", "inet"),
+    ("shown", "text"),
+    ("public", "text[]"),
+    ("today", "date"),
+)
+
+
+@functools.cache
+def _prepare_sql() -> str:
+    sql = _lookup_sql()
+    for number, (name, _type) in enumerate(_PARAMETERS, start=1):
+        sql = sql.replace(f"%({name})s", f"${number}")
+    types = ", ".join(kind for _name, kind in _PARAMETERS)
+    return f"PREPARE {_PREPARED} ({types}) AS {sql}"
+
+
+def _execute_lookup(cursor: Any, params: dict[str, Any]) -> None:
+    raw = connection.connection
+    if getattr(connection, "_xueji_lookup_prepared_on", None) is not raw:
+        cursor.execute(_prepare_sql())
+        connection._xueji_lookup_prepared_on = raw  # type: ignore[attr-defined]
+    placeholders = ", ".join(["%s"] * len(_PARAMETERS))
+    cursor.execute(
+        f"EXECUTE {_PREPARED} ({placeholders})", [params[name] for name, _type in _PARAMETERS]
+    )
+
+
+@functools.cache
+def _lookup_names() -> list[str]:
+    """The look-up's columns in order, as it names them: read from the models once, not from
+    each answer's description (a hundred column objects a look-up)."""
+    names = [f"{alias}__{f.attname}" for alias, model, _join in _parts() for f in _fields(model)]
+    return [*names, "outcome"]
+
+
 def _instance(model: type[_M], alias: str, row: dict[str, Any]) -> _M:
     return model(**{f.attname: row[f"{alias}__{f.attname}"] for f in _fields(model)})
 
@@ -418,9 +463,9 @@ def _access_in_one_statement(
         "today": timezone.localdate(),
     }
     with connection.cursor() as cursor:
-        cursor.execute(_lookup_sql(), params)
+        _execute_lookup(cursor, params)
         found = cursor.fetchone()
-        names = [column[0] for column in cursor.description or ()]
+    names = _lookup_names()
     if found is None:
         raise NotVisibleError
     row = dict(zip(names, found, strict=True))

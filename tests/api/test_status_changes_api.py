@@ -296,3 +296,10 @@ def test_statuses_past_their_maximum_period_are_filtered(w, places):
     assert [s["id"] for s in response.json()["results"]] == [old.pk]
     response = _api(w.officer).get(f"/api/v1/student-statuses/{old.pk}/")
     assert response.json()["past_max_study_period"] is True
+
+
+def test_the_types_endpoint_documents_every_kind_of_field_it_lists():
+    """The schema's enum of field kinds is ``FIELD_KINDS``: every declared field is of one."""
+    from records.status_changes.types import FIELD_KINDS
+
+    assert {f.kind for kind in TYPES.values() for f in kind.fields} <= set(FIELD_KINDS)

@@ -350,3 +350,27 @@ def test_an_object_number_out_of_range_is_not_yours_not_an_error(w, now, value):
     response = _create(w, qualification=value, months=2)
 
     assert list(assert_error(response, 400, "invalid")["fields"]) == ["qualification"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_prepared_look_up_survives_a_rollback_and_a_new_connection(places):
+    """On PostgreSQL the look-up is a statement prepared once per connection: it answers
+    after a rolled-back transaction and again on a new connection (prepared anew)."""
+    from django.db import connection
+    from django.db import transaction
+
+    from records.verification.reports import report_access
+    from records.verification.reports import report_create
+
+    w = world(places)
+    with time_machine.travel(NOW, tick=False):
+        code = report_create(user=w.student, qualification=w.qualification.pk, months=2).code
+        assert report_access(code, "198.51.100.7").pk
+        with transaction.atomic():
+            report_access(code, "198.51.100.7")
+            transaction.set_rollback(True)  # the access row goes, not the prepared statement
+        assert report_access(code, "198.51.100.7").pk
+        connection.close()
+        assert report_access(code, "198.51.100.8").pk
+    assert ReportAccess.objects.filter(report__code=code).count() == 3

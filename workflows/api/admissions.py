@@ -31,6 +31,7 @@ from records.api.schema import error_responses
 from records.api.serializers import object_id_field
 from records.choices import AdmissionOutcome
 from records.choices import AdmissionState
+from records.choices import DeliveryMethod
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
 from records.validators import mask_id_numbers_in
@@ -308,6 +309,10 @@ class CancellationSerializer(serializers.ModelSerializer[AdmissionCancellation])
     school = serializers.CharField(source="school_id", read_only=True)
     province = serializers.CharField(source="province_id", read_only=True)
     reason = serializers.SerializerMethodField()
+    # Blank until the decision's delivery is recorded (a read-only model field would not say so).
+    delivery_method = serializers.ChoiceField(
+        choices=DeliveryMethod.choices, allow_blank=True, read_only=True
+    )
     has_delivery_evidence = serializers.SerializerMethodField()
     open_task = serializers.SerializerMethodField()
 

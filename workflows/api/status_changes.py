@@ -33,6 +33,7 @@ from records.models import StatusChangeRequest
 from records.models import StudentStatus
 from records.status_changes import appeals
 from records.status_changes.history import request_history
+from records.status_changes.types import FIELD_KINDS
 from records.status_changes.types import TYPES
 from records.status_changes.types import StatusChangeType
 from records.validators import mask_id_numbers_in
@@ -114,6 +115,10 @@ class StatusChangeSerializer(serializers.ModelSerializer[StatusChangeRequest]):
         ]
         read_only_fields = fields
 
+    # Blank until the decision's delivery is recorded (a read-only model field would not say so).
+    delivery_method = serializers.ChoiceField(
+        choices=DeliveryMethod.choices, allow_blank=True, read_only=True
+    )
     has_delivery_evidence = serializers.SerializerMethodField(
         help_text="Whether the officer attached evidence of the delivery."
     )
@@ -380,7 +385,7 @@ class StatusChangeAppeal(APIView):
 class TypeFieldSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
-    kind = serializers.ChoiceField(choices=["date", "text", "major", "choice"])
+    kind = serializers.ChoiceField(choices=list(FIELD_KINDS))
     required = serializers.BooleanField()  # type: ignore[assignment]
     choices = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
     help = serializers.CharField(allow_blank=True)
