@@ -130,8 +130,7 @@ def _decider_at_other_level(process_id: Any, step: HumanStep) -> int | None:
         .values_list("flow", "step", "decided_by_id")
     )
     for flow, key, decider in rows:
-        earlier = steps.step(f"{flow}.{key}")
-        if earlier is not None and earlier.perm != step.perm:
+        if _at_other_level(flow, key, step):
             return int(decider)
     return None
 
@@ -143,12 +142,14 @@ def decided_at_other_level(user: User, step: HumanStep, process_ids: Sequence[An
     rows = WorkItem.objects.filter(process_id__in=process_ids, decided_by=user).values_list(
         "process_id", "flow", "step"
     )
-    found = set()
-    for process_id, flow, key in rows:
-        earlier = steps.step(f"{flow}.{key}")
-        if earlier is not None and earlier.perm != step.perm:
-            found.add(process_id)
-    return found
+    return {process_id for process_id, flow, key in rows if _at_other_level(flow, key, step)}
+
+
+def _at_other_level(flow: str, key: str, step: HumanStep) -> bool:
+    """Whether the declared step ``<flow>.<key>`` is of another level than ``step``: another
+    permission (the school's review, the province's sign-off)."""
+    earlier = steps.step(f"{flow}.{key}")
+    return earlier is not None and earlier.perm != step.perm
 
 
 # Count changes of one decision (the closed item, the next step's new one), written together.
