@@ -145,6 +145,21 @@ YEAR_CONTEXT = ("school", "academic_year", "student_number", "major", "reason", 
 # context, the academic year, its window, and how many are neither registered nor deferred.
 YEAR_ROUND_CONTEXT = (*TASK_CONTEXT, "academic_year", "opens", "closes", "unregistered", "deferred")
 
+# Qualification registration's re-check events share one layout
+# (notifications/graduation/<lang>/base.*): the school, the graduation date, the graduate by
+# name, student number and major (never an ID number), the photo comparison's result, the
+# school's finding, and a link to the cohort.
+GRADUATION_RECHECK_CONTEXT = (
+    "school",
+    "graduation_date",
+    "student",
+    "student_number",
+    "major",
+    "identity_check",
+    "finding",
+    "url",
+)
+
 EVENTS: dict[str, Event] = {
     event.slug: event
     for event in (
@@ -365,6 +380,37 @@ EVENTS: dict[str, Event] = {
             "To the school's officers: the academic year's registration closes in 7 or 2 days "
             "(``past_due``: it already has).",
             required=(*YEAR_ROUND_CONTEXT, "past_due"),
+        ),
+        Event(
+            "qualification_registered",
+            "To the graduate: their qualification is registered, public from its issue date.",
+            required=(
+                "school",
+                "graduation_date",
+                "result",
+                "level",
+                "major",
+                "certificate_number",
+                "student_number",
+                "url",
+            ),
+        ),
+        Event(
+            "graduation_recheck_filed",
+            "To the province's administrators: a school filed its re-check of a graduate held "
+            "by the photo comparison.",
+            required=GRADUATION_RECHECK_CONTEXT,
+        ),
+        Event(
+            "graduation_recheck_approved",
+            "To the officer who filed it: the province approved the re-check (同意备案); the "
+            "graduate can be registered.",
+            required=(*GRADUATION_RECHECK_CONTEXT, "comment"),
+        ),
+        Event(
+            "graduation_recheck_refused",
+            "To the officer who filed it: the province refused the re-check, with its reason.",
+            required=(*GRADUATION_RECHECK_CONTEXT, "comment"),
         ),
         Event(
             "year_registration_overdue",

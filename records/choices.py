@@ -307,3 +307,44 @@ class DeliveryMethod(models.TextChoices):
     LEFT_AT_RESIDENCE = "left_at_residence", _("Left at the residence (留置送达)")
     POST = "post", _("By post")
     PUBLIC_NOTICE = "public_notice", _("By public notice")
+
+
+class IdentityCheck(models.TextChoices):
+    """The graduation photo's comparison with the admission photo before registration (教电
+    〔2021〕128号, DOMAIN.md §2.4): imported or set by the school's officer. ``failed`` and
+    ``uncertain`` hold the qualification until the school re-checks and the province
+    approves the re-check (``PhotoRecheck``)."""
+
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    UNCERTAIN = "uncertain", _("Uncertain")
+
+
+# A comparison that holds registration.
+FLAGGED_IDENTITY_CHECKS = (IdentityCheck.FAILED, IdentityCheck.UNCERTAIN)
+
+
+class GraduationCohortState(models.TextChoices):
+    """A school's graduates of one graduation date (``GraduationCohort``): prepared, then
+    registered (and preparing again when drafts are added after the registration)."""
+
+    PREPARING = "preparing", _("Preparing")
+    REGISTERED = "registered", pgettext_lazy("graduation", "Registered")
+
+
+class GraduateResult(models.TextChoices):
+    """What the school decides for a student of the cohort: a 毕业 or a 结业 qualification, or
+    none this time (the student's draft, if any, is discarded)."""
+
+    GRADUATED = "graduated", _("Graduated (毕业)")
+    COMPLETED = "completed", _("Completed without graduating (结业)")
+    NONE = "none", _("Not graduating now")
+
+
+class RecheckState(models.TextChoices):
+    """The school's re-check of a flagged graduate's identity (毕业生身份复核), filed with
+    the province: pending until the province approves (同意备案) or refuses it."""
+
+    PENDING = "pending", _("Awaiting the province")
+    APPROVED = "approved", _("Approved by the province")
+    REFUSED = "refused", _("Refused by the province")

@@ -20,6 +20,7 @@ PROCESSES: dict[str, StrOrPromise] = {
     "certificate_proof": _("Certificate proof (lost or damaged certificate)"),
     "identity_change": _("Identity change"),
     "revocation": _("Revocation of a qualification"),
+    "qualification_registration": _("Qualification registration"),
 }
 
 STEPS: dict[str, StrOrPromise] = {
@@ -37,6 +38,8 @@ STEPS: dict[str, StrOrPromise] = {
     "public_notice": _("Public notice"),
     "source_province_confirm": _("Confirmation by the sending province"),
     "target_province_confirm": _("Confirmation by the receiving province"),
+    "register_graduates": _("Registration of the graduates' qualifications"),
+    "recheck_approval": _("Provincial approval of an identity re-check"),
 }
 
 APPROVE = "approve"
@@ -57,6 +60,15 @@ ADMISSION_DECISIONS: dict[str, StrOrPromise] = {
     CONFIRM: _("Confirm the cancellation"),
     REFUSE: _("Refuse the cancellation"),
 }
+# The decisions of the qualification registration's steps.
+GRADUATION_DECISIONS: dict[str, StrOrPromise] = {
+    REGISTER: _("Register the qualifications"),
+    APPROVE: _("Approve the re-check (同意备案)"),
+    REFUSE: _("Refuse the re-check"),
+}
+# What a work item of a graduating cohort is about: "Graduates of 2027-06-30"; of a re-check.
+GRADUATION_SUMMARY = _("Graduates of %(date)s")
+RECHECK_SUMMARY = _("Identity re-check")
 # The decision of the academic-year registration's step (its code is ``REGISTER`` too).
 YEAR_DECISIONS: dict[str, StrOrPromise] = {
     REGISTER: _("Register everyone enrolled"),

@@ -14,6 +14,8 @@
   evidence.
 - ``identity``: the guard of an enrolled student's identity and programme;
 - ``identity_changes``: identity change requests and their evidence.
+- ``graduation``: qualification registration: a school's graduating cohort, and the
+  identity re-checks of graduates held by the photo comparison;
 - ``verification``: verification reports the student controls, their access log, certificate
   checks.
 
@@ -45,6 +47,8 @@ from records.models.corrections import CORRECTABLE_FIELDS
 from records.models.corrections import CorrectionEvidence
 from records.models.corrections import CorrectionRequest
 from records.models.corrections import evidence_path
+from records.models.graduation import GraduationCohort
+from records.models.graduation import PhotoRecheck
 from records.models.identity import IdentityLockedError
 from records.models.identity import identity_writes
 from records.models.identity_changes import IdentityChangeEvidence
@@ -103,11 +107,13 @@ __all__ = [
     "CorrectionEvidence",
     "CorrectionRequest",
     "Ethnicity",
+    "GraduationCohort",
     "IdentityChangeEvidence",
     "IdentityChangeRequest",
     "IdentityLockedError",
     "Major",
     "MajorCutoff",
+    "PhotoRecheck",
     "Programme",
     "Province",
     "Qualification",

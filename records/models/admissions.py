@@ -344,3 +344,13 @@ class StudentStatus(IdentityGuarded, ConcurrentTransitionMixin, Programme):
     @transition(field=state, source=list(OPEN_STATUS_STATES), target=StatusState.EXPELLED)
     def expel(self) -> None:
         """开除学籍: the status ends (an adverse decision, after its appeal period)."""
+
+    # Registration of the qualification ends the status (学历注册, ``records.graduation``;
+    # its bulk statements make the same move, from ``enrolled`` only).
+    @transition(field=state, source=StatusState.ENROLLED, target=StatusState.GRADUATED)
+    def graduate(self) -> None:
+        """毕业: a 毕业 qualification is registered."""
+
+    @transition(field=state, source=StatusState.ENROLLED, target=StatusState.COMPLETED)
+    def complete_study(self) -> None:
+        """结业: a 结业 qualification is registered."""

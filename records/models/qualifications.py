@@ -18,6 +18,7 @@ from django_fsm import transition
 from records.choices import EducationType
 from records.choices import Gender
 from records.choices import GraduationResult
+from records.choices import IdentityCheck
 from records.choices import IdType
 from records.choices import LearningForm
 from records.choices import Level
@@ -180,6 +181,37 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
         related_name="+",
         verbose_name=_("certificate proof"),
     )
+    # Registration from the student status (学历注册, ``records.graduation``): the status the
+    # qualification concludes and the graduating cohort it was prepared in (empty for records
+    # registered before, or loaded from elsewhere). Not content: the certificate prints
+    # neither.
+    student_status = models.ForeignKey(
+        "records.StudentStatus",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="qualifications",
+        verbose_name=_("student status"),
+    )
+    cohort = models.ForeignKey(
+        "records.GraduationCohort",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="qualifications",
+        verbose_name=_("graduating cohort"),
+    )
+    # The photo comparison (身份核验) before registration, and when the province approved
+    # the school's re-check of a flagged one: a flagged draft is held until then.
+    identity_check = models.CharField(
+        _("identity check"),
+        max_length=10,
+        choices=IdentityCheck.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    identity_cleared_at = models.DateTimeField(_("re-check approved at"), null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -193,11 +225,20 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["province", "-created"], name="qualification_prov_created"),
         ]
         constraints: ClassVar = [
+            # A status concludes in one qualification of its level (a minor is a note on the
+            # major's, ``minor_note``); a revoked one leaves room for its re-issue.
+            models.UniqueConstraint(
+                fields=["student_status", "level"],
+                condition=models.Q(
+                    status__in=[QualificationStatus.DRAFT, QualificationStatus.REGISTERED]
+                ),
+                name="qualification_one_per_status_level",
+            ),
             models.CheckConstraint(
                 condition=models.Q(lost_at__isnull=True, lost_proof__isnull=True)
                 | models.Q(lost_at__isnull=False, lost_proof__isnull=False),
                 name="qualification_lost_mark_whole",
-            )
+            ),
         ]
         triggers: ClassVar = [
             pgtrigger.Protect(
@@ -205,7 +246,12 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
                 operation=pgtrigger.Update,
                 condition=_published_row_changed(),
             ),
-            pgtrigger.Protect(name="never_deleted", operation=pgtrigger.Delete),
+            # A draft not graduating after all is discarded; nothing published ever goes.
+            pgtrigger.Protect(
+                name="never_deleted",
+                operation=pgtrigger.Delete,
+                condition=~pgtrigger.Q(old__status=QualificationStatus.DRAFT),
+            ),
             pgtrigger.Protect(
                 name="created_as_draft",
                 operation=pgtrigger.Insert,
@@ -244,7 +290,10 @@ class Qualification(ConcurrentTransitionMixin, models.Model):
         self._loaded_lost = self._lost_mark()
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise ValidationError(REGISTERED_IMMUTABLE, code="never_deleted")
+        """Only a draft is ever deleted (discarded: the student does not graduate now)."""
+        if self._state.adding or self._loaded_status != QualificationStatus.DRAFT:
+            raise ValidationError(REGISTERED_IMMUTABLE, code="never_deleted")
+        return super().delete(*args, **kwargs)  # type: ignore[arg-type]
 
     @classmethod
     def from_db(cls, db: str | None, field_names: object, values: object) -> Qualification:

@@ -9,6 +9,7 @@ from django.urls import path
 
 from workflows.api import admissions
 from workflows.api import corrections as api
+from workflows.api import graduation
 from workflows.api import identity_changes
 from workflows.api import proofs
 from workflows.api import revocations
@@ -56,6 +57,28 @@ urlpatterns: list[URLPattern] = [
         "admission-reviews/<id:pk>/register/",
         admissions.ReviewRegister.as_view(),
         name="admission-review-register",
+    ),
+    path("graduations/", graduation.CohortList.as_view(), name="graduation-list"),
+    path("graduations/<id:pk>/", graduation.CohortDetail.as_view(), name="graduation-detail"),
+    path(
+        "graduations/<id:pk>/prepare/",
+        graduation.CohortPrepare.as_view(),
+        name="graduation-prepare",
+    ),
+    path(
+        "graduations/<id:pk>/graduates/",
+        graduation.CohortGraduates.as_view(),
+        name="graduation-graduates",
+    ),
+    path(
+        "graduations/<id:pk>/register/",
+        graduation.CohortRegister.as_view(),
+        name="graduation-register",
+    ),
+    path(
+        "graduations/<id:pk>/rechecks/",
+        graduation.CohortRecheck.as_view(),
+        name="graduation-recheck",
     ),
     path("revocations/", revocations.RevocationListCreate.as_view(), name="revocation-list"),
     path("revocations/<id:pk>/", revocations.RevocationDetail.as_view(), name="revocation-detail"),

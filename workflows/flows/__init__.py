@@ -7,6 +7,7 @@ from __future__ import annotations
 from workflows.flows import admission
 from workflows.flows import certificate_proof
 from workflows.flows import correction
+from workflows.flows import graduation
 from workflows.flows import identity_change
 from workflows.flows import revocation
 from workflows.flows import status_change
@@ -16,6 +17,7 @@ __all__ = [
     "admission",
     "certificate_proof",
     "correction",
+    "graduation",
     "identity_change",
     "revocation",
     "status_change",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from workflows.models.admission import AdmissionReviewProcess
 from workflows.models.certificate_proof import CertificateProofProcess
 from workflows.models.correction import CorrectionProcess
+from workflows.models.graduation import QualificationRegistrationProcess
 from workflows.models.identity_change import IdentityChangeProcess
 from workflows.models.revocation import RevocationProcess
 from workflows.models.status_change import StatusChangeProcess
@@ -20,6 +21,7 @@ __all__ = [
     "CertificateProofProcess",
     "CorrectionProcess",
     "IdentityChangeProcess",
+    "QualificationRegistrationProcess",
     "RevocationProcess",
     "StatusChangeProcess",
     "WorkCount",
