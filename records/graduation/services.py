@@ -932,10 +932,11 @@ def recheck_approve(recheck: PhotoRecheck, decided: Decided) -> None:
     """同意备案: the re-check stands, and its draft is released from the photo gate (the
     school registers it with the cohort's next registration)."""
     recheck.approve(by=decided.acting_user, at=decided.at, comment=decided.comment)
-    qualification = recheck.qualification
-    assert qualification is not None  # noqa: S101  (a pending re-check's draft stays)
-    qualification.identity_cleared_at = decided.at
-    qualification.save(update_fields=["identity_cleared_at", "updated"])
+    # The draft's own row (a pending re-check's draft is never discarded; its lock is taken
+    # here, as the step's lock cannot reach the nullable side of the join).
+    Qualification.objects.filter(
+        pk=recheck.qualification_id, status=QualificationStatus.DRAFT
+    ).update(identity_cleared_at=decided.at, updated=decided.at)
 
 
 def recheck_refuse(recheck: PhotoRecheck, decided: Decided) -> None:
