@@ -112,9 +112,7 @@ def test_prepare_all_copies_every_due_status_into_a_draft_with_the_next_numbers(
     drafts = list(Qualification.objects.filter(cohort=cohort).order_by("certificate_number"))
     assert {d.student_status_id for d in drafts} == {s.pk for s in due}
     assert not Qualification.objects.filter(student_status=later).exists()
-    assert [d.certificate_number for d in drafts] == [
-        f"100011202705{n:06d}" for n in (1, 2, 3)
-    ]
+    assert [d.certificate_number for d in drafts] == [f"100011202705{n:06d}" for n in (1, 2, 3)]
     for draft in drafts:
         status = draft.student_status
         person = status.student
@@ -144,7 +142,7 @@ def test_prepare_all_copies_every_due_status_into_a_draft_with_the_next_numbers(
 
 
 def test_prepare_records_each_students_decision_on_its_own(w, places):
-    a, b, c, other = g.graduands(3) + [g.graduand("10003")]
+    a, b, c, other = [*g.graduands(3), g.graduand("10003")]
     cohort = g.open_cohort(w.officer, places.pku)
     services.prepare_all(cohort_pk=cohort.pk, acting_user=w.officer)
     results = g.prepare(
@@ -165,7 +163,10 @@ def test_prepare_records_each_students_decision_on_its_own(w, places):
         IdentityCheck.UNCERTAIN,
     )
     assert not Qualification.objects.filter(student_status=b).exists()  # discarded
-    assert (draft_c.certificate_number, draft_c.minor_note) == ("100011202705000009", "辅修：经济学")
+    assert (draft_c.certificate_number, draft_c.minor_note) == (
+        "100011202705000009",
+        "辅修：经济学",
+    )
 
 
 def test_a_certificate_number_must_follow_its_rules_and_be_unused(w, places):
@@ -234,9 +235,7 @@ def test_another_schools_officer_prepares_and_registers_nothing(w, places):
 # --- registering ----------------------------------------------------------------------------
 
 
-def test_registering_the_cohort_concludes_each_status_and_tells_each_graduate(
-    w, places, mailed
-):
+def test_registering_the_cohort_concludes_each_status_and_tells_each_graduate(w, places, mailed):
     a, b, c = g.graduands(3)
     g.with_account(a, "stu_a")
     g.with_account(b, "stu_b", language="en")
@@ -295,9 +294,7 @@ def test_every_check_refuses_its_own_graduate_with_a_clear_error(w, places):
     services.prepare_all(cohort_pk=cohort.pk, acting_user=w.officer)
     with transaction.atomic(), identity_writes("test setup"):
         Student.objects.filter(pk=renamed.student_id).update(name="改名后")
-        StudentStatus.objects.filter(pk=moved.pk).update(
-            major_code="080902", major_name="软件工程"
-        )
+        StudentStatus.objects.filter(pk=moved.pk).update(major_code="080902", major_name="软件工程")
         StudentStatus.objects.filter(pk=withdrawn.pk).update(state=StatusState.WITHDRAWN)
         StudentStatus.objects.filter(pk=other_level.pk).update(level="master")
     drafts = Qualification.objects.filter(cohort=cohort)
@@ -320,7 +317,8 @@ def test_every_check_refuses_its_own_graduate_with_a_clear_error(w, places):
         found, error = _problems(result, status)
         assert found == problems, (status, found)
         assert g.draft_of(status).status == QualificationStatus.DRAFT
-        assert error.name and error.student_number == status.student_number
+        assert error.name
+        assert error.student_number == status.student_number
     _found, renamed_error = _problems(result, renamed)
     assert "改名后" in renamed_error.problems[0].message  # the status record's value
     _found, date_error = _problems(result, wrong_date)
@@ -361,9 +359,12 @@ def test_registration_goes_in_chunks_each_its_own_transaction(w, places, monkeyp
     assert result.registered == 5
     events = AuditEvent.objects.filter(action="graduation.registered").order_by("pk")
     assert [e.data["count"] for e in events] == [2, 2, 1]
-    assert StudentStatus.objects.filter(
-        pk__in=[s.pk for s in statuses], state=StatusState.GRADUATED
-    ).count() == 5
+    assert (
+        StudentStatus.objects.filter(
+            pk__in=[s.pk for s in statuses], state=StatusState.GRADUATED
+        ).count()
+        == 5
+    )
 
 
 def test_a_registered_qualification_is_public_from_its_issue_date(w, places):
@@ -385,7 +386,7 @@ def test_a_registered_qualification_is_public_from_its_issue_date(w, places):
 def test_a_flagged_graduate_is_held_until_the_province_approves_the_schools_recheck(
     w, places, mailed
 ):
-    fine, flagged = g.graduands(2)
+    _fine, flagged = g.graduands(2)
     cohort = g.open_cohort(w.officer, places.pku)
     services.prepare_all(cohort_pk=cohort.pk, acting_user=w.officer)
     g.prepare(w.officer, cohort, g.item(flagged, identity_check=IdentityCheck.FAILED))
@@ -447,9 +448,7 @@ def test_only_a_held_graduate_is_rechecked_and_only_by_the_province(w, places):
         flow.recheck_file(qualification_pk=g.draft_of(flagged).pk, finding=" ", user=w.officer)
     assert "finding" in blank.value.message_dict
     with pytest.raises(NotVisibleError):
-        flow.recheck_file(
-            qualification_pk=g.draft_of(flagged).pk, finding="x", user=w.thu_officer
-        )
+        flow.recheck_file(qualification_pk=g.draft_of(flagged).pk, finding="x", user=w.thu_officer)
     recheck = flow.recheck_file(
         qualification_pk=g.draft_of(flagged).pk, finding="核对无误", user=w.officer
     )
