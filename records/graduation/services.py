@@ -566,22 +566,28 @@ _STATUS_CHECKED = (
 )
 
 
+_PERSON_CHECKED = tuple(f"student__{field}" for field in checks.IDENTITY_FIELDS)
+
+
 def examine(
     cohort: GraduationCohort, rows: Sequence[dict[str, Any]], *, lock: bool = False
 ) -> list[Graduate]:
     """The checks of the drafts ``rows`` (their values: ``checks.DRAFT_FIELDS`` and more):
-    their statuses and persons read in two queries (locked with ``lock``, so that nothing
-    changes them before the registration's writes)."""
+    their statuses with their persons read in one query. With ``lock`` the statuses are
+    locked, so that nothing changes them before the registration's writes; a person's
+    identity changes only with their status locked first (``records.identity_changes``),
+    so their persons are not locked too."""
     status_ids = [row["student_status_id"] for row in rows if row["student_status_id"]]
     found = StudentStatus.objects.filter(pk__in=status_ids)
     if lock:
         found = found.select_for_update(of=("self",))
-    statuses = {row["pk"]: row for row in found.values(*_STATUS_CHECKED)}
-    person_ids = {row["student_id"] for row in statuses.values()}
-    persons = Student.objects.filter(pk__in=person_ids)
-    if lock:
-        persons = persons.select_for_update()
-    people = {row["pk"]: row for row in persons.values("pk", *checks.IDENTITY_FIELDS)}
+    statuses = {}
+    people = {}
+    for row in found.values(*_STATUS_CHECKED, *_PERSON_CHECKED):
+        statuses[row["pk"]] = row
+        people[row["student_id"]] = {
+            field: row[f"student__{field}"] for field in checks.IDENTITY_FIELDS
+        }
     labels = _labels()
     graduates = []
     for row in rows:
