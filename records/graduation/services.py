@@ -83,6 +83,12 @@ PREPARE_MAX = 1000
 ATTEMPTS = 3
 
 MAY_NOT_REGISTER = _("You may not register this school's qualifications.")
+# Registration from the status begins with the 18-digit certificate numbers (DOMAIN.md §3.3).
+FIRST_YEAR = 2002
+DATE_RANGE = _(
+    "A graduating cohort's graduation date falls in a year from %(first)s to %(last)s "
+    "(next year's at the latest)."
+)
 PRINCIPAL_REQUIRED = _("Give the principal's name, as the certificates print it.")
 NOT_FOUND = _("No student status of this school has this number.")
 NOT_ENROLLED = _("The student status is “%(state)s”: only an enrolled student graduates.")
@@ -126,6 +132,15 @@ def cohort_open(
     system, ``None``)."""
     if acting_user is not None and not may(acting_user, codenames.REVIEW_SCHOOL, school):
         raise PermissionDenied(MAY_NOT_REGISTER)
+    this_year = timezone.localdate().year
+    if not FIRST_YEAR <= graduation_date.year <= this_year + 1:
+        raise ValidationError(
+            {
+                "graduation_date": ValidationError(
+                    DATE_RANGE, code="range", params={"first": FIRST_YEAR, "last": this_year + 1}
+                )
+            }
+        )
     principal_name = (principal_name or "").strip()
     if not principal_name:
         raise ValidationError(

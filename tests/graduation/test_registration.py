@@ -96,6 +96,12 @@ def test_only_an_officer_of_the_school_opens_it_with_a_principals_name(w, places
             school=places.pku, graduation_date=g.GRADUATION, principal_name=" ", user=w.officer
         )
     assert "principal_name" in refused.value.message_dict
+    for date in (datetime.date(2001, 7, 1), datetime.date(9999, 12, 31)):
+        with pytest.raises(ValidationError) as refused:
+            flow.cohort_open(
+                school=places.pku, graduation_date=date, principal_name="龚旗煌", user=w.officer
+            )
+        assert refused.value.message_dict["graduation_date"]
 
 
 # --- preparing ------------------------------------------------------------------------------
