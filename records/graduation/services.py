@@ -153,13 +153,17 @@ def cohort_open(
     found = GraduationCohort.objects.filter(school=school, graduation_date=graduation_date).first()
     if found is not None:
         return found, False
-    cohort = GraduationCohort.objects.create(
-        school=school,
-        province_id=school.province_id,
-        graduation_date=graduation_date,
-        principal_name=principal_name,
-        **({"education_type": education_type} if education_type else {}),
-    )
+    try:
+        with transaction.atomic():  # two officers opening it at once: one creates it
+            cohort = GraduationCohort.objects.create(
+                school=school,
+                province_id=school.province_id,
+                graduation_date=graduation_date,
+                principal_name=principal_name,
+                **({"education_type": education_type} if education_type else {}),
+            )
+    except IntegrityError:
+        return GraduationCohort.objects.get(school=school, graduation_date=graduation_date), False
     audit_append(
         subject=cohort,
         action="graduation.opened",
