@@ -89,7 +89,7 @@ from records.transactions import writes
 
 logger = logging.getLogger(__name__)
 
-REGISTER_CHUNK = 1000
+REGISTER_CHUNK = 2500
 OUTCOMES_MAX = 500
 
 MAY_NOT_REVIEW = _("You may not record the outcomes of this school's admissions.")
@@ -945,8 +945,8 @@ _STATUS_COLUMNS = (
 # Table names from the models' metadata; every value is a parameter.
 _REGISTER = (
     "WITH chunk (id, number, graduation) AS ("  # noqa: S608
-    "SELECT * FROM unnest(%(ids)s::bigint[], %(numbers)s::varchar[], "
-    "%(graduations)s::date[])"
+    "SELECT * FROM unnest(string_to_array(%(ids)s, ',')::bigint[], "
+    "string_to_array(%(numbers)s, ','), string_to_array(%(graduations)s, ',')::date[])"
     "), moved AS ("
     "UPDATE {admissions} a SET state = %(registered)s, updated = %(now)s FROM chunk "
     "WHERE a.id = chunk.id "
@@ -990,7 +990,7 @@ def _write_registrations(
     # rendering reads nothing from the database and the writing waits on it, so the two
     # overlap (rendering was a third of a registration's time in Python).
     with writes(), ThreadPoolExecutor(max_workers=1) as pool:
-        rendering = pool.submit(render_many, announcements)
+        rendering = pool.submit(render_many, announcements, plain=_REGISTERED_PLAIN)
         statuses = _insert_statuses(cohort, rows, now)
         AdmissionCohort.objects.filter(pk=cohort.pk).update(last_sequence=cohort.last_sequence)
         audit_append(
@@ -1020,10 +1020,12 @@ def _insert_statuses(
     insert of instances built from the admissions' values."""
     ids = [row.admission for row in rows]
     if connection.vendor == "postgresql":
+        # Each array as one string (a student number is letters, digits and hyphens): the
+        # client quoted a list's elements one by one, longer than the statement took.
         params: dict[str, Any] = {
-            "ids": ids,
-            "numbers": [row.number for row in rows],
-            "graduations": [row.graduation for row in rows],
+            "ids": ",".join(map(str, ids)),
+            "numbers": ",".join(row.number for row in rows),
+            "graduations": ",".join(row.graduation.isoformat() for row in rows),
             "registered": AdmissionState.REGISTERED.value,
             "now": now,
             "entry": cohort.entry_date,
@@ -1116,6 +1118,17 @@ def _registered_announcements(
         )
     return announcements
 
+
+# What differs from one registration email to the next and the templates only print: they
+# are rendered once for the students of a major, level, form and graduation date, then each
+# email is that text with its own values (``notifications.services.render_many``).
+_REGISTERED_PLAIN = (
+    "recipient.name",
+    "recipient.email",
+    "recipient.user_id",
+    "candidate_number",
+    "student_number",
+)
 
 # What a registration's email reads of an admission, its person and the person's login.
 _EMAIL_FIELDS = (
