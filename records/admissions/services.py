@@ -47,6 +47,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
+from notifications.models import Notification
 from notifications.services import Announcement
 from notifications.services import render_many
 from notifications.services import write_rendered
@@ -89,7 +90,7 @@ from records.transactions import writes
 
 logger = logging.getLogger(__name__)
 
-REGISTER_CHUNK = 1000
+REGISTER_CHUNK = 2500
 OUTCOMES_MAX = 500
 
 MAY_NOT_REVIEW = _("You may not record the outcomes of this school's admissions.")
@@ -853,8 +854,9 @@ def _register_chunk(
 
 def _among(model: type[models.Model], field: str, keys: list[int]) -> Any:
     """A filter: ``field`` (a key or a foreign key) of ``model`` is one of ``keys``. On
-    PostgreSQL one array parameter (``= ANY``): a list of a thousand parameters cost more to
-    build and send than the database spent on the query."""
+    PostgreSQL one array parameter (``= ANY``), sent as one string: a list of a thousand
+    parameters cost more to build and send than the database spent on the query, and a list
+    as an array parameter is quoted by the client one element at a time."""
     found = model._meta.get_field(field)
     assert isinstance(found, models.Field)  # noqa: S101  (a concrete column, by its callers)
     column = str(found.column)
@@ -863,8 +865,8 @@ def _among(model: type[models.Model], field: str, keys: list[int]) -> Any:
     quote = connection.ops.quote_name
     # Names from the model's metadata; the keys are a parameter.
     return RawSQL(  # noqa: S611
-        f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])",
-        [keys],
+        f"{quote(model._meta.db_table)}.{quote(column)} = ANY(string_to_array(%s, ',')::bigint[])",
+        [",".join(map(str, keys))],
         output_field=models.BooleanField(),
     )
 
@@ -917,7 +919,8 @@ def _allocate(cohort: AdmissionCohort, pattern: Pattern, count: int) -> list[str
 
 def _taken_numbers(school_id: str, numbers: list[str]) -> set[str]:
     """Which of ``numbers`` the school has given already (on PostgreSQL one array
-    parameter: a list of a thousand parameters cost more to send than to look up)."""
+    parameter, sent as one string: a student number is letters, digits and hyphens; a list
+    of a thousand parameters cost more to send than to look up)."""
     if connection.vendor != "postgresql":
         return set(
             StudentStatus.objects.filter(
@@ -925,13 +928,13 @@ def _taken_numbers(school_id: str, numbers: list[str]) -> set[str]:
             ).values_list("student_number", flat=True)
         )
     with connection.cursor() as cursor:
-        cursor.execute(_TAKEN, [school_id, numbers])
+        cursor.execute(_TAKEN, [school_id, ",".join(numbers)])
         return {number for (number,) in cursor.fetchall()}
 
 
 _TAKEN = (
     f"SELECT student_number FROM {StudentStatus._meta.db_table} "  # noqa: S608  (model metadata)
-    "WHERE school_id = %s AND student_number = ANY(%s::varchar[])"
+    "WHERE school_id = %s AND student_number = ANY(string_to_array(%s, ','))"
 )
 
 # The status of each admission of ``_write_registrations`` and the admission's move to
@@ -945,8 +948,8 @@ _STATUS_COLUMNS = (
 # Table names from the models' metadata; every value is a parameter.
 _REGISTER = (
     "WITH chunk (id, number, graduation) AS ("  # noqa: S608
-    "SELECT * FROM unnest(%(ids)s::bigint[], %(numbers)s::varchar[], "
-    "%(graduations)s::date[])"
+    "SELECT * FROM unnest(string_to_array(%(ids)s, ',')::bigint[], "
+    "string_to_array(%(numbers)s, ','), string_to_array(%(graduations)s, ',')::date[])"
     "), moved AS ("
     "UPDATE {admissions} a SET state = %(registered)s, updated = %(now)s FROM chunk "
     "WHERE a.id = chunk.id "
@@ -985,12 +988,12 @@ def _write_registrations(
     if not rows:
         return {}
     now = timezone.now()
-    announcements = _registered_announcements(cohort, rows)
+    told = _told(rows)
     # The emails are rendered in a thread of their own while the statuses are written: the
     # rendering reads nothing from the database and the writing waits on it, so the two
     # overlap (rendering was a third of a registration's time in Python).
     with writes(), ThreadPoolExecutor(max_workers=1) as pool:
-        rendering = pool.submit(render_many, announcements)
+        rendering = pool.submit(_registered_emails, cohort, rows, told)
         statuses = _insert_statuses(cohort, rows, now)
         AdmissionCohort.objects.filter(pk=cohort.pk).update(last_sequence=cohort.last_sequence)
         audit_append(
@@ -1007,6 +1010,12 @@ def _write_registrations(
     return statuses
 
 
+def _registered_emails(
+    cohort: AdmissionCohort, rows: list[Registering], told: list[tuple[Any, ...]]
+) -> list[Notification]:
+    return render_many(_registered_announcements(cohort, rows, told), plain=_REGISTERED_PLAIN)
+
+
 # The event of a cohort's chain that records a registration's admissions, each with its
 # status and student number (``records.status_changes.history`` reads it back for a status).
 ADMISSIONS_REGISTERED = "cohort.admissions_registered"
@@ -1020,10 +1029,12 @@ def _insert_statuses(
     insert of instances built from the admissions' values."""
     ids = [row.admission for row in rows]
     if connection.vendor == "postgresql":
+        # Each array as one string (a student number is letters, digits and hyphens): the
+        # client quoted a list's elements one by one, longer than the statement took.
         params: dict[str, Any] = {
-            "ids": ids,
-            "numbers": [row.number for row in rows],
-            "graduations": [row.graduation for row in rows],
+            "ids": ",".join(map(str, ids)),
+            "numbers": ",".join(row.number for row in rows),
+            "graduations": ",".join(row.graduation.isoformat() for row in rows),
             "registered": AdmissionState.REGISTERED.value,
             "now": now,
             "entry": cohort.entry_date,
@@ -1076,13 +1087,12 @@ def _insert_statuses(
     return {status.admission_id: status.pk for status in statuses}
 
 
-def _registered_announcements(
-    cohort: AdmissionCohort, rows: list[Registering]
-) -> list[Announcement]:
-    """The ``admission_registered`` email of each student of ``rows`` with an account, about
-    their admission. Those admissions are found by their persons' keys first, then only they
-    are read with their persons and logins (filtered through the join, PostgreSQL planned a
-    scan of the persons for each admission when the statistics were older than the rows)."""
+def _told(rows: list[Registering]) -> list[tuple[Any, ...]]:
+    """The admissions of ``rows`` whose students have an account, with what their email
+    reads of them (``_EMAIL_VALUES``), in key order. Those admissions are found by their
+    persons' keys first, then only they are read with their persons and logins (filtered
+    through the join, PostgreSQL planned a scan of the persons for each admission when the
+    statistics were older than the rows)."""
     students = {row.student: row.admission for row in rows}
     with_login = Student.objects.filter(
         _among(Student, "id", list(students)), user__isnull=False
@@ -1090,16 +1100,29 @@ def _registered_announcements(
     told_ids = [students[student] for student in with_login]
     if not told_ids:
         return []
-    told = (
-        AdmissionRecord.objects.filter(pk__in=told_ids)
-        .select_related("student__user")
-        .only(*_EMAIL_FIELDS)
-        .order_by("pk")
+    return list(
+        AdmissionRecord.objects.filter(pk__in=told_ids).order_by("pk").values_list(*_EMAIL_VALUES)
     )
+
+
+def _registered_announcements(
+    cohort: AdmissionCohort, rows: list[Registering], told: list[tuple[Any, ...]]
+) -> list[Announcement]:
+    """The ``admission_registered`` email of each admission ``told`` (``_told``) about its
+    admission: built from the values read, no query (run in the rendering's thread), the
+    instances the emails' functions read made here rather than by the query (making them was
+    most of a chunk's time in Python outside the statements)."""
     by_admission = {row.admission: row for row in rows}
     announcements = []
-    for admission in told:
-        admission.school = cohort.school  # the cohort's: one row read, not one a student's
+    for values in told:
+        admission_fields = dict(zip(_EMAIL_VALUES, values, strict=True))
+        login = User(**{name: admission_fields.pop(f"student__user__{name}") for name in _LOGIN})
+        student = Student(
+            pk=admission_fields.pop("student_id"), name=admission_fields.pop("student__name")
+        )
+        student.user = login
+        # The cohort's school: one row read, not one a student's.
+        admission = AdmissionRecord(**admission_fields, student=student, school=cohort.school)
         row = by_admission[admission.pk]
         status = StudentStatus(
             student_number=row.number,
@@ -1117,10 +1140,21 @@ def _registered_announcements(
     return announcements
 
 
+# What differs from one registration email to the next and the templates only print: they
+# are rendered once for the students of a major, level, form and graduation date, then each
+# email is that text with its own values (``notifications.services.render_many``).
+_REGISTERED_PLAIN = (
+    "recipient.name",
+    "recipient.email",
+    "recipient.user_id",
+    "candidate_number",
+    "student_number",
+)
+
 # What a registration's email reads of an admission, its person and the person's login.
-_EMAIL_FIELDS = (
-    "student",
-    "school",
+_LOGIN = ("id", "username", "first_name", "last_name", "email", "language")
+_EMAIL_VALUES = (
+    "id",
     "candidate_number",
     "admission_year",
     "major_name",
@@ -1128,14 +1162,10 @@ _EMAIL_FIELDS = (
     "learning_form",
     "reason",
     "retained_until",
-    "state",  # read by the state machine's mixin when the instance is built
+    "state",
+    "student_id",
     "student__name",
-    "student__user",
-    "student__user__username",
-    "student__user__first_name",
-    "student__user__last_name",
-    "student__user__email",
-    "student__user__language",
+    *(f"student__user__{name}" for name in _LOGIN),
 )
 
 

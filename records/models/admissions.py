@@ -148,18 +148,34 @@ class AdmissionRecord(ConcurrentTransitionMixin, Programme):
     """A person's admission to a school in a year, as the admission file gives it, and the
     school's outcome for it."""
 
+    # Indexed by ``Meta``: a person's admissions by ``admission_one_per_person_and_year``, a
+    # school's by ``admission_cohort``, the provinces without the ``LIKE`` index Django adds
+    # to a foreign key to a text key (nothing searches codes by prefix): every index is
+    # written again when a cohort's registration moves its admissions.
     student = models.ForeignKey(
-        Student, on_delete=models.PROTECT, related_name="admissions", verbose_name=_("student")
+        Student,
+        on_delete=models.PROTECT,
+        related_name="admissions",
+        verbose_name=_("student"),
+        db_index=False,
     )
     candidate_number = models.CharField(_("candidate number"), max_length=CANDIDATE_NUMBER_MAX)
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school")
+        School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school"), db_index=False
     )
     province = models.ForeignKey(  # the school's: scope checks filter on it
-        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("province")
+        Province,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("province"),
+        db_index=False,
     )
     origin_province = models.ForeignKey(
-        Province, on_delete=models.PROTECT, related_name="+", verbose_name=_("origin province")
+        Province,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("origin province"),
+        db_index=False,
     )
     admission_year = models.PositiveSmallIntegerField(_("admission year"))
     # The programme: ``Programme``.
@@ -200,6 +216,8 @@ class AdmissionRecord(ConcurrentTransitionMixin, Programme):
                 name="admission_candidate_prefix",
                 opclasses=["varchar_pattern_ops"],
             ),
+            models.Index(fields=["province"], name="admission_province"),
+            models.Index(fields=["origin_province"], name="admission_origin_province"),
         ]
 
     def __str__(self) -> str:

@@ -323,7 +323,7 @@ def test_rows_rendered_apart_are_written_in_one_statement_and_new_ones_only(
 ):
     """``render_many`` renders without the database (a caller runs it in a thread while its
     statements run), ``write_rendered`` writes the rows in one statement (on PostgreSQL from
-    one array a column), skipping a key written before."""
+    one JSON parameter), skipping a key written before."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
