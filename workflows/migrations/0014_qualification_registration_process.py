@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0019_graduation'),
+        ('records', '0020_graduation'),
         ('viewflow', '0015_task_scheduled'),
         ('workflows', '0013_revocation_process'),
     ]

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0018_revocations'),
+        ('records', '0019_admission_registration_indexes'),
     ]
 
     operations = [
