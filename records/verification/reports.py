@@ -447,8 +447,14 @@ def _lookup_names() -> list[str]:
     return [*names, "outcome"]
 
 
+@functools.cache
+def _columns(model: type[models.Model], alias: str) -> tuple[tuple[str, str], ...]:
+    """(attribute, column of the look-up) of each field of ``model`` it reads, listed once."""
+    return tuple((f.attname, f"{alias}__{f.attname}") for f in _fields(model))
+
+
 def _instance(model: type[_M], alias: str, row: dict[str, Any]) -> _M:
-    return model(**{f.attname: row[f"{alias}__{f.attname}"] for f in _fields(model)})
+    return model(**{attname: row[column] for attname, column in _columns(model, alias)})
 
 
 def _access_in_one_statement(

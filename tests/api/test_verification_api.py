@@ -9,6 +9,10 @@ import re
 
 import pytest
 import time_machine
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.models import AuditEvent
 from records.models import ReportAccess
@@ -164,6 +168,23 @@ def test_the_public_report_shows_the_live_qualification_without_the_id_number(w,
     assert "id_number" not in response.content.decode()
 
 
+def test_the_look_up_answers_json_to_a_browser_too_and_refuses_other_methods(w, api, now):
+    """A plain Django view (the most-called public URL, without DRF's machinery): JSON
+    whatever the client accepts (DRF answered a browser its HTML page), a session cookie
+    ignored, another method 405 in the error format."""
+    code = _create(w, qualification=w.qualification.pk, months=2).json()["code"]
+    api.force_login(w.student)
+
+    response = api.get(f"/api/v1/verify/{code}/", HTTP_ACCEPT="text/html")
+    refused = api.post(f"/api/v1/verify/{code}/", {}, format="json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == code
+    assert assert_error(refused, 405, "method_not_allowed")["detail"]
+    assert refused["Allow"] == "GET, HEAD, OPTIONS"
+
+
 def test_a_status_report_shows_the_status(w, api, now):
     code = _create(w, status=w.status.pk, months=2).json()["code"]
 
@@ -301,6 +322,28 @@ class TestFailedLookups:
         response = api.get(f"/api/v1/verify/{code}/", headers={"X-Forwarded-For": "192.0.2.99"})
 
         assert response.status_code == 429
+
+    def test_the_check_reads_one_mark_which_slots_freed_out_of_order_still_set(self, w, api, now):
+        """Look-ups are many and failures few: the check before each reads the address's
+        closing mark alone, not its 20 slots. A failure that fills the last free slot sets
+        the mark, whichever slot that is (slots free by age, not by number)."""
+        if not isinstance(caches["default"], DatabaseCache):
+            pytest.skip("counts the database cache's statements")
+        api.get("/api/v1/verify/AAAAAAAAAAAAA000/")  # slot 0
+        now.shift(30)
+        for number in range(1, 20):  # slots 1 to 19, closed until slot 0 frees
+            api.get(f"/api/v1/verify/AAAAAAAAAAAAA{number:03d}/")
+        now.shift(31)  # slot 0 freed: open again
+        assert api.get("/api/v1/verify/AAAAAAAAAAAAA020/").status_code == 404  # takes slot 0
+        now.shift(1)
+
+        with CaptureQueriesContext(connection) as queries:
+            refused = api.get("/api/v1/verify/AAAAAAAAAAAAA021/")
+
+        assert_error(refused, 429, "throttled")
+        assert refused["Retry-After"] == "28"
+        assert len(queries) == 1  # the cache's read, no look-up
+        assert queries[0]["sql"].count("verify-failures") == 1
 
 
 class TestCertificateCheck:
