@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import re
 
+import psycopg
 import pytest
 import time_machine
 from django.core.cache import caches
@@ -417,3 +418,46 @@ def test_the_prepared_look_up_survives_a_rollback_and_a_new_connection(places):
         connection.close()
         assert report_access(code, "198.51.100.8").pk
     assert ReportAccess.objects.filter(report__code=code).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_look_up_on_a_kept_connection_sends_its_statement_alone_and_survives_a_closed_one(
+    places, tmp_path
+):
+    """No ``SELECT 1`` before the look-up (Django's health check of a kept connection, a round
+    trip): the statement is its own check. A connection the server closed meanwhile is
+    replaced and the look-up answered, its access logged once (libpq's trace of what the
+    client sends, and the server's own ``pg_terminate_backend``)."""
+    from records.verification.reports import report_access
+    from records.verification.reports import report_create
+
+    w = world(places)
+    with time_machine.travel(NOW, tick=False):
+        code = report_create(user=w.student, qualification=w.qualification.pk, months=2).code
+        report_access(code, "198.51.100.7")  # prepared on this connection
+        connection.close_if_unusable_or_obsolete()  # a new request: the check is due again
+        trace = tmp_path / "trace"
+        pgconn = connection.connection.pgconn
+        with trace.open("w") as out:
+            pgconn.trace(out.fileno())
+            try:
+                report_access(code, "198.51.100.7")
+            finally:
+                pgconn.untrace()
+        # Each line: time, F (from the client) or B (from the server), length, message, ...
+        sent = [line.split("\t") for line in trace.read_text().splitlines()]
+        sent = [fields for fields in sent if fields[1] == "F"]
+
+        connection.close_if_unusable_or_obsolete()
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        report_access(code, "198.51.100.8")
+
+    assert [fields[3] for fields in sent] == ["Query"], sent
+    assert "EXECUTE xueji_verify_lookup" in sent[0][4]
+    assert connection.connection.info.backend_pid != pid
+    assert list(
+        ReportAccess.objects.filter(report__code=code).values_list("address", flat=True)
+    ) == ["198.51.100.7", "198.51.100.7", "198.51.100.8"]
