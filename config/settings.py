@@ -155,6 +155,8 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-password")
 # it. Redis when CACHE_URL names one (redis://127.0.0.1:6379/1), else a table of the database,
 # which ``migrate`` creates (records.apps runs ``createcachetable`` after every migrate).
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://xueji_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # one redis-py client, not one a call
 
 
 def _trusted_proxies(entries: list[str]) -> list[str]:

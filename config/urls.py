@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from drf_spectacular.views import SpectacularSwaggerView
 
 from records.api.errors import api_not_found
+from records.api.urls import verify_patterns
 from workflows.accounts import accounts
 from workflows.pages import shell as workflows_views
 from workflows.pages import verification as verification_pages
@@ -17,6 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", workflows_views.set_language, name="set_language"),
     path("accounts/", accounts.urls),
     path("admin/", admin.site.urls),
+    path("api/v1/verify/", include((verify_patterns, "verify"))),  # before the rest of the API
     path("api/v1/", include("workflows.api.urls")),
     path("api/v1/", include("records.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

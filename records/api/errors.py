@@ -195,13 +195,17 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     api_exc = _as_api_exception(exc)
     if api_exc is None:
         return None
-    headers: dict[str, str] = {}
-    if auth_header := getattr(api_exc, "auth_header", None):
-        headers["WWW-Authenticate"] = auth_header
-    if wait := getattr(api_exc, "wait", None):
-        headers["Retry-After"] = f"{wait:d}"
     set_rollback()
-    return Response(exception_body(api_exc), status=api_exc.status_code, headers=headers)
+    return Response(exception_body(api_exc), status=api_exc.status_code, headers=_headers(api_exc))
+
+
+def _headers(exc: exceptions.APIException) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = f"{wait:d}"
+    return headers
 
 
 def _authenticate_quietly(request: HttpRequest) -> None:
@@ -224,6 +228,15 @@ def json_error(exc: exceptions.APIException) -> HttpResponse:
         status=exc.status_code,
         content_type="application/json",
     )
+
+
+def api_error(exc: exceptions.APIException) -> HttpResponse:
+    """``json_error`` with the headers the handler adds (``Retry-After``,
+    ``WWW-Authenticate``): a plain Django view's answer to an API exception."""
+    response = json_error(exc)
+    for name, value in _headers(exc).items():
+        response[name] = value
+    return response
 
 
 @csrf_exempt  # a POST to an unknown URL is a 404, not a CSRF refusal

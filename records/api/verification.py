@@ -4,12 +4,15 @@ reports"."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from drf_spectacular.utils import OpenApiResponse
@@ -26,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from records.api.base import account
+from records.api.errors import api_error
 from records.api.schema import error_responses
 from records.api.serializers import ErrorSerializer
 from records.errors import NotVisibleError
@@ -362,8 +366,43 @@ class PublicReport(PublicView):
     or lost marks), never the ID number. Every access is logged for the student. After 20
     look-ups that find nothing within a minute from one address, 429."""
 
-    def get(self, request: Request, code: str) -> Response:
-        return Response(report_content(public_report(request, code)))
+    # The schema's description of ``public_report_json``, which serves the URL: this class
+    # answers the same if routed, through it.
+    def get(self, request: Request, code: str) -> HttpResponse:
+        return public_report_json(request._request, code)
+
+
+_ALLOWED = ("GET", "HEAD", "OPTIONS")
+
+
+@csrf_exempt  # as DRF's views: another method is 405, not a CSRF refusal
+def public_report_json(request: HttpRequest, code: str) -> HttpResponse:
+    """``GET /api/v1/verify/{code}/``, a plain Django view: the most-called public URL does
+    without DRF's request wrapping, content negotiation, authenticators, permissions and
+    renderers, which it had switched off or never varied (no login, no throttle but the
+    failed look-ups', JSON only). The same answers and errors as the API's other views;
+    documented by ``PublicReport`` (its ``cls``)."""
+    if request.method not in _ALLOWED:
+        response = api_error(exceptions.MethodNotAllowed(str(request.method)))
+        response["Allow"] = ", ".join(_ALLOWED)
+        return response
+    if request.method == "OPTIONS":
+        response = HttpResponse()
+        response["Allow"] = ", ".join(_ALLOWED)
+        return response
+    try:
+        report = public_report(request, code)
+    except exceptions.APIException as refused:
+        return api_error(refused)
+    return HttpResponse(
+        json.dumps(report_content(report), ensure_ascii=False, separators=(",", ":")),
+        content_type="application/json",
+    )
+
+
+# drf-spectacular documents a URL by its view's ``cls`` (``PublicReport``'s schema).
+public_report_json.cls = PublicReport  # type: ignore[attr-defined]
+public_report_json.initkwargs = {}  # type: ignore[attr-defined]
 
 
 @extend_schema(

@@ -19,6 +19,8 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db import InterfaceError
+from django.db import OperationalError
 from django.db import connection
 from django.db import models
 from django.db import transaction
@@ -447,8 +449,45 @@ def _lookup_names() -> list[str]:
     return [*names, "outcome"]
 
 
+@functools.cache
+def _columns(model: type[models.Model], alias: str) -> tuple[tuple[str, str], ...]:
+    """(attribute, column of the look-up) of each field of ``model`` it reads, listed once."""
+    return tuple((f.attname, f"{alias}__{f.attname}") for f in _fields(model))
+
+
 def _instance(model: type[_M], alias: str, row: dict[str, Any]) -> _M:
-    return model(**{f.attname: row[f"{alias}__{f.attname}"] for f in _fields(model)})
+    return model(**{attname: row[column] for attname, column in _columns(model, alias)})
+
+
+def _fetch_lookup(params: dict[str, Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        _execute_lookup(cursor, params)
+        found: tuple[Any, ...] | None = cursor.fetchone()
+        return found
+
+
+def _lookup_row(params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The look-up's row, the statement being its own health check.
+
+    Django checks a kept connection (``CONN_HEALTH_CHECKS``) with a ``SELECT 1`` before the
+    first statement of every request: a round trip to PostgreSQL as long as the look-up's own
+    on a busy machine, each waiting for two processes to be scheduled. Here the look-up goes
+    first; if the server closed the kept connection meanwhile (a restart, an idle time-out)
+    the statement fails, the connection is closed and the statement runs once more on a new
+    one (a statement that failed on a connection that still works is raised as it is). Only
+    outside a transaction: inside one, a failure is the transaction's. Should the connection
+    break after the statement committed but before its answer came back, the access is
+    logged twice (where the health check would have answered 500 with it logged once)."""
+    kept = connection.connection is not None and not connection.in_atomic_block
+    if kept:
+        connection.health_check_done = True  # type: ignore[attr-defined]
+    try:
+        return _fetch_lookup(params)
+    except (OperationalError, InterfaceError):
+        if not kept or connection.is_usable():
+            raise
+    connection.close()
+    return _fetch_lookup(params)
 
 
 def _access_in_one_statement(
@@ -462,9 +501,7 @@ def _access_in_one_statement(
         "public": [QualificationStatus.REGISTERED, QualificationStatus.REVOKED],
         "today": timezone.localdate(),
     }
-    with connection.cursor() as cursor:
-        _execute_lookup(cursor, params)
-        found = cursor.fetchone()
+    found = _lookup_row(params)
     names = _lookup_names()
     if found is None:
         raise NotVisibleError

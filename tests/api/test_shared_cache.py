@@ -99,3 +99,31 @@ def test_migrate_creates_the_cache_table(database_cache):
     call_command("migrate", verbosity=0)
 
     assert table in connection.introspection.table_names()
+
+
+# The settings' Redis backend as a process reads them from CACHE_URL: its clients, twice.
+CLIENTS = """
+import django
+django.setup()
+from django.core.cache import caches
+backend = caches["default"]._cache
+print(type(backend).__module__, backend.get_client() is backend.get_client("any", write=True))
+"""
+
+
+@pytest.mark.redis
+def test_the_redis_cache_keeps_one_client_not_one_a_call():
+    """Django's Redis backend builds a redis-py client for every call (most of a cached read's
+    time in the worker); ``config.cache`` keeps one per connection pool."""
+    environ = {**os.environ, "CACHE_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", CLIENTS],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    assert done.stdout.split() == ["config.cache", "True"]

@@ -7,8 +7,13 @@ from __future__ import annotations
 import datetime
 import re
 
+import psycopg
 import pytest
 import time_machine
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.models import AuditEvent
 from records.models import ReportAccess
@@ -164,6 +169,23 @@ def test_the_public_report_shows_the_live_qualification_without_the_id_number(w,
     assert "id_number" not in response.content.decode()
 
 
+def test_the_look_up_answers_json_to_a_browser_too_and_refuses_other_methods(w, api, now):
+    """A plain Django view (the most-called public URL, without DRF's machinery): JSON
+    whatever the client accepts (DRF answered a browser its HTML page), a session cookie
+    ignored, another method 405 in the error format."""
+    code = _create(w, qualification=w.qualification.pk, months=2).json()["code"]
+    api.force_login(w.student)
+
+    response = api.get(f"/api/v1/verify/{code}/", HTTP_ACCEPT="text/html")
+    refused = api.post(f"/api/v1/verify/{code}/", {}, format="json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == code
+    assert assert_error(refused, 405, "method_not_allowed")["detail"]
+    assert refused["Allow"] == "GET, HEAD, OPTIONS"
+
+
 def test_a_status_report_shows_the_status(w, api, now):
     code = _create(w, status=w.status.pk, months=2).json()["code"]
 
@@ -302,6 +324,28 @@ class TestFailedLookups:
 
         assert response.status_code == 429
 
+    def test_the_check_reads_one_mark_which_slots_freed_out_of_order_still_set(self, w, api, now):
+        """Look-ups are many and failures few: the check before each reads the address's
+        closing mark alone, not its 20 slots. A failure that fills the last free slot sets
+        the mark, whichever slot that is (slots free by age, not by number)."""
+        if not isinstance(caches["default"], DatabaseCache):
+            pytest.skip("counts the database cache's statements")
+        api.get("/api/v1/verify/AAAAAAAAAAAAA000/")  # slot 0
+        now.shift(30)
+        for number in range(1, 20):  # slots 1 to 19, closed until slot 0 frees
+            api.get(f"/api/v1/verify/AAAAAAAAAAAAA{number:03d}/")
+        now.shift(31)  # slot 0 freed: open again
+        assert api.get("/api/v1/verify/AAAAAAAAAAAAA020/").status_code == 404  # takes slot 0
+        now.shift(1)
+
+        with CaptureQueriesContext(connection) as queries:
+            refused = api.get("/api/v1/verify/AAAAAAAAAAAAA021/")
+
+        assert_error(refused, 429, "throttled")
+        assert refused["Retry-After"] == "28"
+        assert len(queries) == 1  # the cache's read, no look-up
+        assert queries[0]["sql"].count("verify-failures") == 1
+
 
 class TestCertificateCheck:
     def test_number_and_name_find_the_public_qualification_and_log_it(self, w, api, now):
@@ -374,3 +418,46 @@ def test_the_prepared_look_up_survives_a_rollback_and_a_new_connection(places):
         connection.close()
         assert report_access(code, "198.51.100.8").pk
     assert ReportAccess.objects.filter(report__code=code).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_look_up_on_a_kept_connection_sends_its_statement_alone_and_survives_a_closed_one(
+    places, tmp_path
+):
+    """No ``SELECT 1`` before the look-up (Django's health check of a kept connection, a round
+    trip): the statement is its own check. A connection the server closed meanwhile is
+    replaced and the look-up answered, its access logged once (libpq's trace of what the
+    client sends, and the server's own ``pg_terminate_backend``)."""
+    from records.verification.reports import report_access
+    from records.verification.reports import report_create
+
+    w = world(places)
+    with time_machine.travel(NOW, tick=False):
+        code = report_create(user=w.student, qualification=w.qualification.pk, months=2).code
+        report_access(code, "198.51.100.7")  # prepared on this connection
+        connection.close_if_unusable_or_obsolete()  # a new request: the check is due again
+        trace = tmp_path / "trace"
+        pgconn = connection.connection.pgconn
+        with trace.open("w") as out:
+            pgconn.trace(out.fileno())
+            try:
+                report_access(code, "198.51.100.7")
+            finally:
+                pgconn.untrace()
+        # Each line: time, F (from the client) or B (from the server), length, message, ...
+        sent = [line.split("\t") for line in trace.read_text().splitlines()]
+        sent = [fields for fields in sent if fields[1] == "F"]
+
+        connection.close_if_unusable_or_obsolete()
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        report_access(code, "198.51.100.8")
+
+    assert [fields[3] for fields in sent] == ["Query"], sent
+    assert "EXECUTE xueji_verify_lookup" in sent[0][4]
+    assert connection.connection.info.backend_pid != pid
+    assert list(
+        ReportAccess.objects.filter(report__code=code).values_list("address", flat=True)
+    ) == ["198.51.100.7", "198.51.100.7", "198.51.100.8"]

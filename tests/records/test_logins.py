@@ -90,7 +90,7 @@ def test_the_cache_is_the_database_s_unless_cache_url_names_another(monkeypatch)
             "LOCATION": "xueji_cache",
         }
     }
-    assert redis["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"  # type: ignore[index]
+    assert redis["default"]["BACKEND"] == "config.cache.RedisCache"  # type: ignore[index]
     assert redis["default"]["LOCATION"] == "redis://127.0.0.1:6379/1"  # type: ignore[index]
 
 

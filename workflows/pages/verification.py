@@ -266,7 +266,7 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
             "values": values,
             "rows": rows,
             "headline": _shown("state", values.get("state")),
-            "signed_url": reverse("api:verify-signed", args=[report.code]),
+            "signed_url": reverse("verify:signed", args=[report.code]),
         },
     )
 
