@@ -223,7 +223,12 @@ def test_a_held_graduate_is_rechecked_from_its_row(w, places):
     draft = g.draft_of(held)
     officer = _client(w.officer)
     url = f"/graduations/{cohort.pk}/"
-    assert f'id="recheck-{draft.pk}"' in officer.get(url).content.decode()
+    first = officer.get(url).content.decode()
+    assert f'id="recheck-{draft.pk}"' in first
+    assert 'id="register"' not in first  # nothing is ready to register
+    english = _client(w.officer_b).get(url).content.decode()
+    assert "File the re-check with the province" in english
+    assert "Photo comparison failed" in english
 
     empty = officer.post(url, {"action": "recheck", "qualification": draft.pk, "finding": " "})
 

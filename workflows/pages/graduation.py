@@ -432,7 +432,7 @@ def _cohort_context(
         "form": form,
         "may_act": may_act,
         "may_decide": may_act and bool(graduates) and tab != REGISTERED,
-        "may_register": may_act and bool(graduates),
+        "may_register": may_act and bool(by_tab[READY]),
         "overdue": bool(graduates) and cohort.deadline <= timezone.now(),
         "results": said,
         "failed_results": [r for r in said if not r["ok"]],
