@@ -59,46 +59,70 @@ def test_an_officer_registers_a_cohort_one_held_then_released_and_a_report_of_it
 ):
     page, base = browser_page, live_server.url
     shots = Path(os.environ.get("XUEJI_SCREENSHOT_DIR", tmp_path))
-    today = timezone.localdate().isoformat()
+    held = f"#graduate-{graduating.pk}"
 
-    log_in(page, base, "officer_10001")
-    page.click("a[href='/graduations/']")
-    page.wait_for_selector("#open")
-    assert page.input_value("#id_principal_name") == "龚旗煌"
-    page.fill("#id_graduation_date", today)
-    page.click("#open button[type=submit]")
-    page.wait_for_url(re.compile(rf"{re.escape(base)}/graduations/[0-9]+/$"))
-    cohort_url = page.url
-    page.click("#prepare-all button[type=submit]")
-    page.wait_for_selector("#prepared")
-    assert page.locator("#graduates input[name=statuses]").count() == 3
-    assert "王小明" in page.locator("#graduates").inner_text()
-
+    cohort_url = _open_and_prepare(page, base)
     page.check(f"#pick-{graduating.pk}")
     page.check("#decisions input[value='check:failed']")
     page.click("#decisions button[type=submit]")
     page.wait_for_selector("#results")
-    row = page.locator(f"#graduate-{graduating.pk}")
-    assert "照片比对暂缓" in row.inner_text()
-    assert "xj-row--held" in (row.get_attribute("class") or "")
+    assert "照片比对暂缓" in page.locator(held).inner_text()
+    assert "xj-row--held" in (page.locator(held).get_attribute("class") or "")
     page.screenshot(path=shots / "graduation-cohort.png", full_page=True)
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("#register button[type=submit]")
-    page.wait_for_selector("#registration")
-    said = page.locator("#registration").inner_text()
+    said = _register(page)
     assert "已注册 2 名毕业生" in said
     assert "1 名毕业生因照片比对被暂缓" in said
     assert page.locator("#graduates input[name=statuses]").count() == 1  # the held one
     page.screenshot(path=shots / "graduation-registered.png", full_page=True)
 
-    page.click(f"#graduate-{graduating.pk} button[type=submit]")  # no finding: at its row
+    page.click(f"{held} button[type=submit]")  # no finding: said at its row
     page.wait_for_selector("#error-summary")
-    page.fill(f"#graduate-{graduating.pk} textarea[name=finding]", "核对身份证原件并面谈，确系本人")
-    page.click(f"#graduate-{graduating.pk} button[type=submit]")
-    page.wait_for_selector(f"#graduate-{graduating.pk} .xj-held")
-    assert "等待省级审核" in page.locator(f"#graduate-{graduating.pk}").inner_text()
+    page.fill(f"{held} textarea[name=finding]", "核对身份证原件并面谈，确系本人")
+    page.click(f"{held} button[type=submit]")
+    page.wait_for_selector(f"{held} .xj-held")
+    assert "等待省级审核" in page.locator(held).inner_text()
 
+    _province_approves(page, base, shots)
+
+    log_in(page, base, "officer_10001")
+    page.goto(cohort_url)
+    assert "复核已获同意" in page.locator(held).inner_text()
+    assert "已注册 1 名毕业生" in _register(page)
+    page.click("#tab-registered")
+    page.wait_for_selector("#registered")
+    assert page.locator("#registered tr").count() == 4  # the header and three graduates
+
+    _report_opened_and_revoked(page, base, shots)
+
+
+def _open_and_prepare(page, base: str) -> str:
+    """officer_10001 opens today's cohort and prepares its three students due; its URL."""
+    log_in(page, base, "officer_10001")
+    page.click("a[href='/graduations/']")
+    page.wait_for_selector("#open")
+    assert page.input_value("#id_principal_name") == "龚旗煌"
+    page.fill("#id_graduation_date", timezone.localdate().isoformat())
+    page.click("#open button[type=submit]")
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/graduations/[0-9]+/$"))
+    page.click("#prepare-all button[type=submit]")
+    page.wait_for_selector("#prepared")
+    assert page.locator("#graduates input[name=statuses]").count() == 3
+    assert "王小明" in page.locator("#graduates").inner_text()
+    url: str = page.url
+    return url
+
+
+def _register(page) -> str:
+    """Register the cohort (confirming); what the page says of it."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#register button[type=submit]")
+    page.wait_for_selector("#registration")
+    said: str = page.locator("#registration").inner_text()
+    return said
+
+
+def _province_approves(page, base: str, shots: Path) -> None:
     log_in(page, base, "province_11")
     page.goto(f"{base}/graduations/")
     assert "北京大学" in page.locator("#cohorts").inner_text()
@@ -110,17 +134,10 @@ def test_an_officer_registers_a_cohort_one_held_then_released_and_a_report_of_it
     page.click("#decide button[type=submit]")
     page.wait_for_url(re.compile(rf"{re.escape(base)}/work/([0-9]+/)?$"))
 
-    log_in(page, base, "officer_10001")
-    page.goto(cohort_url)
-    assert "复核已获同意" in page.locator(f"#graduate-{graduating.pk}").inner_text()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("#register button[type=submit]")
-    page.wait_for_selector("#registration")
-    assert "已注册 1 名毕业生" in page.locator("#registration").inner_text()
-    page.click("#tab-registered")
-    page.wait_for_selector("#registered")
-    assert page.locator("#registered tr").count() == 4  # the header and three graduates
 
+def _report_opened_and_revoked(page, base: str, shots: Path) -> None:
+    """student_a's 3-month report of the master's qualification, opened by an anonymous
+    visitor from its QR code's link, then revoked."""
     log_in(page, base, "student_a")
     master = f"100011{timezone.localdate().year}02"  # school, regular, year, master's level
     page.click(f"#qualifications a:has-text('{master}')")
