@@ -131,8 +131,9 @@ def _province_approves(page, base: str, shots: Path) -> None:
     page.click("#worklist a")
     assert "核对身份证原件" in page.locator("#recheck").inner_text()
     page.check("input[name=decision][value=approve]")
-    page.click("#decide button[type=submit]")
-    page.wait_for_url(re.compile(rf"{re.escape(base)}/work/([0-9]+/)?$"))
+    with page.expect_navigation():  # to the next task or the list, once decided
+        page.click("#decide button[type=submit]")
+    assert "审核结论已提交" in page.content()
 
 
 def _report_opened_and_revoked(page, base: str, shots: Path) -> None:
