@@ -407,6 +407,8 @@ SPECTACULAR_SETTINGS = {
         "StatusChangeStateEnum": "records.choices.StatusChangeState",
         "CertificateProofStateEnum": "records.choices.CertificateProofState",
         "RevocationStateEnum": "records.models.revocations.RevocationState",
+        "GraduationCohortStateEnum": "records.choices.GraduationCohortState",
+        "RecheckStateEnum": "records.choices.RecheckState",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }

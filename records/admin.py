@@ -22,8 +22,10 @@ from records.models import AuditEvent
 from records.models import CertificateProof
 from records.models import CorrectionRequest
 from records.models import Ethnicity
+from records.models import GraduationCohort
 from records.models import Major
 from records.models import MajorCutoff
+from records.models import PhotoRecheck
 from records.models import Province
 from records.models import Qualification
 from records.models import QualificationRevision
@@ -251,6 +253,20 @@ class YearRegistrationRoundAdmin(ReadOnlyAdmin):
     list_display = ("school", "academic_year", "state", "opens", "closes", "registered_count")
     list_filter = ("state", "academic_year")
     search_fields = ("school__name", "school__code")
+
+
+@admin.register(GraduationCohort)
+class GraduationCohortAdmin(ReadOnlyAdmin):
+    list_display = ("school", "graduation_date", "principal_name", "state", "registered_at")
+    list_filter = ("state",)
+    search_fields = ("school__name", "school__code")
+
+
+@admin.register(PhotoRecheck)
+class PhotoRecheckAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "qualification", "school", "state", "created", "decided_at")
+    list_filter = ("state",)
+    raw_id_fields = ("qualification", "cohort")
 
 
 @admin.register(YearRegistration)

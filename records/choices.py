@@ -315,9 +315,9 @@ class IdentityCheck(models.TextChoices):
     ``uncertain`` hold the qualification until the school re-checks and the province
     approves the re-check (``PhotoRecheck``)."""
 
-    PASSED = "passed", _("Passed")
-    FAILED = "failed", _("Failed")
-    UNCERTAIN = "uncertain", _("Uncertain")
+    PASSED = "passed", pgettext_lazy("identity check", "Passed")
+    FAILED = "failed", pgettext_lazy("identity check", "Failed")
+    UNCERTAIN = "uncertain", pgettext_lazy("identity check", "Uncertain")
 
 
 # A comparison that holds registration.

@@ -69,12 +69,18 @@ def spaced(number: str) -> str:
     return f"{number[:5]} {number[5]} {number[6:10]} {number[10:12]} {number[12:]}"
 
 
+def reports_url() -> str:
+    """Where a graduate's email leads: their verification reports."""
+    return notices.page_url("verification:index", {}, "/api/v1/verification-reports/")
+
+
 def graduate_context(
     *,
     cohort: GraduationCohort,
     school_name: str,
     values: dict[str, Any],
     student_number: str,
+    url: str,
 ) -> dict[str, Any]:
     """What a graduate's ``qualification_registered`` email says of their qualification."""
     return {
@@ -85,5 +91,5 @@ def graduate_context(
         "major": values["major_name"],
         "certificate_number": spaced(values["certificate_number"]),
         "student_number": student_number,
-        "url": notices.page_url("verification:index", {}, "/api/v1/verification-reports/"),
+        "url": url,
     }

@@ -137,4 +137,9 @@ class Migration(migrations.Migration):
             model_name='photorecheck',
             constraint=models.UniqueConstraint(condition=models.Q(('state', 'pending')), fields=('qualification',), name='recheck_one_pending'),
         ),
+        migrations.AlterField(
+            model_name='qualificationrevision',
+            name='qualification',
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='revisions', to='records.qualification'),
+        ),
     ]

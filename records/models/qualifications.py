@@ -343,8 +343,10 @@ class QualificationRevision(AppendOnlyModel):
     """Every value a qualification ever had while registered: the registration, then each
     approved correction, with who approved it and when. Append-only."""
 
+    # Served by the unique (qualification, number) index: no index of its own (a
+    # registration writes thousands of revisions at once).
     qualification = models.ForeignKey(
-        Qualification, on_delete=models.PROTECT, related_name="revisions"
+        Qualification, on_delete=models.PROTECT, related_name="revisions", db_index=False
     )
     number = models.PositiveIntegerField(_("revision"))
     content = models.JSONField(_("content"))

@@ -66,13 +66,13 @@ def test_an_officer_registers_a_cohort_one_held_then_released_and_a_report_of_it
     page.check("#decisions input[value='check:failed']")
     page.click("#decisions button[type=submit]")
     page.wait_for_selector("#results")
-    assert "照片比对暂缓" in page.locator(held).inner_text()
+    assert "因图像比对暂停注册" in page.locator(held).inner_text()
     assert "xj-row--held" in (page.locator(held).get_attribute("class") or "")
     page.screenshot(path=shots / "graduation-cohort.png", full_page=True)
 
     said = _register(page)
     assert "已注册 2 名毕业生" in said
-    assert "1 名毕业生因照片比对被暂缓" in said
+    assert "1 名毕业生因图像比对暂停注册" in said
     assert page.locator("#graduates input[name=statuses]").count() == 1  # the held one
     page.screenshot(path=shots / "graduation-registered.png", full_page=True)
 
@@ -81,7 +81,7 @@ def test_an_officer_registers_a_cohort_one_held_then_released_and_a_report_of_it
     page.fill(f"{held} textarea[name=finding]", "核对身份证原件并面谈，确系本人")
     page.click(f"{held} button[type=submit]")
     page.wait_for_selector(f"{held} .xj-held")
-    assert "等待省级审核" in page.locator(held).inner_text()
+    assert "待省级备案" in page.locator(held).inner_text()
 
     _province_approves(page, base, shots)
 

@@ -88,7 +88,7 @@ def test_scope_another_schools_officer_and_a_student(w, places):
 def test_an_officer_opens_a_cohort_errors_at_their_fields(w, places):
     officer = _client(w.officer)
     html = officer.get("/graduations/").content.decode()
-    assert "开设毕业生批次" in html
+    assert "开设毕业批次" in html
 
     refused = officer.post(
         "/graduations/",
@@ -143,7 +143,7 @@ def test_prepare_every_student_due_then_decide_for_the_checked(w, places):
     cohort = g.open_cohort(w.officer, places.pku)
     officer = _client(w.officer)
     url = f"/graduations/{cohort.pk}/"
-    assert "为全部 3 名应届毕业生准备学历" in officer.get(url).content.decode()
+    assert "为全部 3 名应届毕业生预备学历" in officer.get(url).content.decode()
 
     done = officer.post(url, {"action": "prepare_all"})
 
@@ -178,7 +178,7 @@ def test_prepare_every_student_due_then_decide_for_the_checked(w, places):
     assert b.student.name in page
     assert a.student.name not in page
     assert 'class="xj-row--held"' in page
-    assert "照片比对暂缓" in page
+    assert "因图像比对暂停注册" in page
 
 
 def test_register_says_what_happened_with_the_refused_at_their_rows(w, places):
@@ -191,7 +191,7 @@ def test_register_says_what_happened_with_the_refused_at_their_rows(w, places):
     url = f"/graduations/{cohort.pk}/"
     page = officer.get(url).content.decode()
     assert f'<tr id="graduate-{no_photo.pk}" class="xj-row--problem">' in page
-    assert "毕业照片缺失" in page
+    assert "缺少毕业照片" in page
 
     done = officer.post(url, {"action": "register"})
 
@@ -203,11 +203,11 @@ def test_register_says_what_happened_with_the_refused_at_their_rows(w, places):
     assert g.draft_of(no_photo).status == QualificationStatus.DRAFT
     page = officer.get(url).content.decode()
     assert "已注册 1 名毕业生" in page
-    assert "1 名毕业生因照片比对被暂缓" in page
+    assert "1 名毕业生因图像比对暂停注册" in page
     assert "1 名毕业生未通过检查" in page
     summary = page.split('id="error-summary"')[1].split("</div>")[0]
     assert f'href="#graduate-q{g.draft_of(no_photo).pk}"' in summary
-    assert "毕业照片缺失" in summary
+    assert "缺少毕业照片" in summary
     again = officer.get(url).content.decode()
     assert 'id="registration"' not in again  # said once
     registered = officer.get(f"{url}?show=registered").content.decode()
@@ -247,7 +247,7 @@ def test_a_held_graduate_is_rechecked_from_its_row(w, places):
     assert recheck.finding == "核对身份证原件，本人无误"
     item = g.recheck_item(recheck.pk)
     page = officer.get(url).content.decode()
-    assert f'id="recheck-state-{draft.pk}">复核: 等待省级审核' in page
+    assert f'id="recheck-state-{draft.pk}">复核: 待省级备案' in page
     assert f'id="recheck-{draft.pk}"' not in page  # one pending re-check at a time
     wrong = officer.post(url, {"action": "recheck", "qualification": 999999, "finding": "x"})
     assert wrong.status_code == 404

@@ -175,7 +175,6 @@ RECHECK_APPROVAL = HumanStep(
     waits_in=(RecheckState.PENDING,),
     requester_field="requester_id",
     related=services.RECHECK_RELATED,
-    lock_related=("qualification",),
     notice_context=graduation_notices.recheck_context,
     choices=(
         Choice(
