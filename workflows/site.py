@@ -11,6 +11,7 @@ from viewflow.urls import Site
 from permissions.checks import sees_by_grant
 from workflows.pages import admissions
 from workflows.pages import corrections
+from workflows.pages import graduation
 from workflows.pages import identity_changes
 from workflows.pages import proofs
 from workflows.pages import revocations
@@ -100,6 +101,24 @@ class YearsApp(Application):
     round_path = path("<id:pk>/", years.round_page, name="round")
 
 
+class GraduationApp(Application):
+    """Qualification registration (学历注册): the graduating cohorts' list (a province's
+    administrators: every school's, with counts), an officer's form to open one, and a
+    cohort's page: its graduates with their checks and the photo gate, bulk decisions, the
+    re-check of a held graduate, and "register the cohort"."""
+
+    title = _("Qualification registration")
+    icon = "workspace_premium"
+    app_name = "graduations"  # the URL: /graduations/
+    namespace = "graduation"
+    menu_template_name = None
+    # In the menu of officers and administrators: a student reads their own on the home page.
+    permission = staticmethod(sees_by_grant)
+
+    index_path = path("", graduation.index, name="index")
+    cohort_path = path("<id:pk>/", graduation.cohort_page, name="cohort")
+
+
 class StatusChangesApp(Application):
     """Status changes (学籍异动): the student files a request from their status and follows
     it; everyone lists the requests they may see. Officers decide on the work list."""
@@ -187,6 +206,7 @@ site = Site(
         WorkApp(),
         AdmissionsApp(),
         YearsApp(),
+        GraduationApp(),
         StatusChangesApp(),
         ProofsApp(),
         RevocationsApp(),
