@@ -346,7 +346,7 @@ def filtered(items: models.QuerySet[WorkItem], filters: Filters) -> models.Query
     if q:
         match = models.Q(student_name__startswith=q) | models.Q(reference=q)
         number = q.removeprefix("#")
-        if number.isdigit() and len(number) <= 18:  # noqa: PLR2004
+        if number.isascii() and number.isdigit() and len(number) <= 18:  # noqa: PLR2004
             match |= models.Q(subject_id=int(number))
         items = items.filter(match)
     return items

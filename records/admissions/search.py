@@ -17,7 +17,7 @@ def search(q: str, model: type[Any]) -> Q:
     """A name's start; a candidate or student number (in full, or its start); an ID number
     only in full (a prefix of one would let a search enumerate them)."""
     match = Q(student__name__startswith=q)
-    if q.isdigit():
+    if q.isascii() and q.isdigit():
         match |= Q(candidate_number__startswith=q)
         if model is StudentStatus:
             match |= Q(student_number__startswith=q)

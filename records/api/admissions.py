@@ -194,7 +194,7 @@ def _filtered(
     if school := params.get("school"):
         records = records.filter(school_id=school)
     if (year := params.get("year")) is not None:
-        if not year.isdigit() or len(year) != 4:  # noqa: PLR2004
+        if not (year.isascii() and year.isdigit()) or len(year) != 4:  # noqa: PLR2004
             errors["year"] = [str(NOT_A_YEAR)]
         else:
             records = records.filter(**{year_field: int(year)})

@@ -269,3 +269,23 @@ def test_a_hostile_user_name_at_the_token_endpoint_is_a_field_error(username):
 
     body = assert_error(response, 400, "invalid")
     assert "username" in body["fields"] or "password" in body["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/tasks/", {"q": "²"}),
+        ("/api/v1/tasks/", {"q": "#٣"}),
+        ("/api/v1/admission-reviews/", {"year": "²⁰²⁷"}),
+        ("/api/v1/year-registrations/", {"year": "²⁰²⁷"}),
+        ("/api/v1/admissions/", {"year": "٢٠٢٧"}),
+        ("/api/v1/admissions/", {"q": "²"}),
+    ],
+)
+def test_digits_of_other_scripts_are_not_numbers(places, path, params):
+    """``"²".isdigit()`` is true but ``int("²")`` fails: such a query answers as any text
+    (no match, or 400 naming the field), never 500."""
+    officer = factories.officer(places.pku)
+    response = token_client(officer).get(path, params)
+    assert response.status_code in (200, 400), response.content[:300]

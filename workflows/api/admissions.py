@@ -233,7 +233,7 @@ class ReviewList(generics.ListAPIView[AdmissionCohort]):
             cohorts = cohorts.filter(school_id=school)
         year = self.request.query_params.get("year")
         if year is not None:
-            if not (year.isdigit() and len(year) == 4):  # noqa: PLR2004
+            if not (year.isascii() and year.isdigit() and len(year) == 4):  # noqa: PLR2004
                 raise ValidationError({"year": [str(BAD_YEAR)]})
             cohorts = cohorts.filter(year=int(year))
         return cohorts

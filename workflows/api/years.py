@@ -50,7 +50,7 @@ EARLIEST_YEAR = 2000
 def _year(value: str | None, field: str) -> int | None:
     if value is None:
         return None
-    if not (value.isdigit() and len(value) == 4):  # noqa: PLR2004
+    if not (value.isascii() and value.isdigit() and len(value) == 4):  # noqa: PLR2004
         raise ValidationError({field: [str(BAD_YEAR)]})
     return int(value)
 
