@@ -790,7 +790,7 @@ def _write_registered(
     now = timezone.now()
     announcements = _announcements(cohort, accepted)
     with writes(), ThreadPoolExecutor(max_workers=1) as pool:
-        rendering = pool.submit(render_many, announcements)
+        rendering = pool.submit(render_many, announcements, plain=REGISTERED_PLAIN)
         if connection.vendor == "postgresql":
             _register_rows(accepted, user, now)
         else:
@@ -813,6 +813,18 @@ def _write_registered(
             subject_locked=True,
         )
         write_rendered(rendering.result())
+
+
+# What differs from one graduate's email to the next and the templates only print: they are
+# rendered once for the graduates of a major, level and conclusion, then each email is that
+# text with its own values (``notifications.services.render_many``).
+REGISTERED_PLAIN = (
+    "recipient.name",
+    "recipient.email",
+    "recipient.user_id",
+    "certificate_number",
+    "student_number",
+)
 
 
 # The status each conclusion moves an enrolled status to.
