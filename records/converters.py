@@ -7,6 +7,8 @@ out-of-range error on PostgreSQL: a 500). Such a URL names no object: it does no
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 MAX_ID = 2**63 - 1
 
 
@@ -21,3 +23,14 @@ class ObjectIdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+def object_ids(values: Iterable[str]) -> list[int]:
+    """The object numbers among a form's ``values`` (check boxes), as ``<id:pk>`` reads them:
+    ASCII digits (``"²".isdigit()`` is true, ``int("²")`` fails) from 1 to ``MAX_ID``;
+    anything else is no object and is left out."""
+    numbers = []
+    for value in values:
+        if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+            numbers.append(int(value))
+    return numbers

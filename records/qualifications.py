@@ -88,7 +88,7 @@ def _legacy_certificate_errors(
         return []
     if len(number) != CERT_17 or issue_year > LAST_17_DIGIT_YEAR:
         return None
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return [ValidationError(CERT_FORMAT_2001, code="format")]
     if number[:5] != school_code:
         return [ValidationError(CERT_SCHOOL, code="school", params={"code": school_code})]

@@ -260,3 +260,21 @@ def test_the_registration_task_links_to_the_cohort_page(w, places):
     item = g.task_item(cohort)
     task = _client(w.officer).get(f"/work/{item.pk}/").content.decode()
     assert f'href="/graduations/{cohort.pk}/"' in task
+
+
+def test_numbers_of_other_scripts_or_past_a_bigint_name_no_object(w, places):
+    """A form's object numbers as ``<id:pk>`` reads them: ``"²".isdigit()`` is true but
+    ``int("²")`` fails, and a number past 2**63 - 1 cannot reach a bigint column."""
+    g.graduand()
+    cohort = g.open_cohort(w.officer, places.pku)
+    services.prepare_all(cohort_pk=cohort.pk, acting_user=w.officer)
+    page = f"/graduations/{cohort.pk}/"
+    client = _client(w.officer)
+    recheck = client.post(page, {"action": "recheck", "qualification": "²", "finding": "x"})
+    assert recheck.status_code == 404
+    decide = client.post(
+        page, {"action": "decide", "statuses": ["²", "9" * 30], "decision": "graduated"}
+    )
+    assert decide.status_code in (200, 302)
+    work = client.post("/work/", {"tasks": ["²", "9" * 30], "decision": "register"})
+    assert work.status_code in (200, 302)

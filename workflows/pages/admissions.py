@@ -44,6 +44,7 @@ from records.choices import AdmissionState
 from records.choices import CohortState
 from records.choices import ImportMode
 from records.choices import ImportState
+from records.converters import object_ids
 from records.errors import ConflictError
 from records.models import AdmissionCancellation
 from records.models import AdmissionCohort
@@ -173,7 +174,7 @@ def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) <= 4 else None  # noqa: PLR2004
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 4 else None  # noqa: PLR2004
 
 
 class OutcomesForm(forms.Form):
@@ -348,7 +349,7 @@ def _admission_list(
         # Shown once on the page the browser is sent back to (a reload records nothing).
         request.session[RESULTS_KEY] = _outcome_results(user, results)
         return redirect(request.get_full_path())
-    checked = {int(pk) for pk in request.POST.getlist("admissions") if pk.isdigit()}
+    checked = set(object_ids(request.POST.getlist("admissions")))
     rows = [
         {
             "record": record,

@@ -30,6 +30,7 @@ from records.choices import GraduateResult
 from records.choices import IdentityCheck
 from records.choices import QualificationStatus
 from records.choices import RecheckState
+from records.converters import object_ids
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.graduation import services
@@ -85,7 +86,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) == 4 else None  # noqa: PLR2004
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) == 4 else None  # noqa: PLR2004
 
 
 def _acting_schools(user: User) -> models.QuerySet[School]:
@@ -316,7 +317,7 @@ def _act(
         return redirect(request.get_full_path())
     if action == "recheck":
         qualification = request.POST.get("qualification", "")
-        if not qualification.isdigit() or not any(
+        if not (qualification.isascii() and qualification.isdigit()) or not any(
             g.values["pk"] == int(qualification) for g in graduates
         ):
             raise Http404
@@ -402,7 +403,7 @@ def _cohort_context(
     registration = request.session.pop(REGISTERED_KEY, None) if get else None
     row_said = {r["status"]: r for r in said}
     refused = {e["qualification"]: e for e in (registration or {}).get("errors", [])}
-    checked = {int(pk) for pk in request.POST.getlist("statuses") if pk.isdigit()}
+    checked = set(object_ids(request.POST.getlist("statuses")))
     rows = (
         [
             _row(

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from permissions import codenames
 from permissions.checks import scope
 from records import glossary
+from records.converters import object_ids
 from records.errors import ConflictError
 from records.errors import NotVisibleError
 from records.models import School
@@ -115,7 +116,7 @@ def work_list(request: HttpRequest) -> HttpResponse:
     ascending = params.get("ordering", "created") != "-created"
     bulk_error = ""
     if request.method == "POST":
-        picked = [int(pk) for pk in request.POST.getlist("tasks") if pk.isdigit()]
+        picked = object_ids(request.POST.getlist("tasks"))
         decision = request.POST.get("decision", "")
         if not picked:
             bulk_error = str(_("Check at least one task."))

@@ -27,6 +27,7 @@ from records.choices import UNREGISTERED
 from records.choices import StatusState
 from records.choices import YearOutcome
 from records.choices import YearRegistrationState
+from records.converters import object_ids
 from records.models import School
 from records.models import StudentStatus
 from records.models import User
@@ -57,7 +58,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) == 4 else None  # noqa: PLR2004
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) == 4 else None  # noqa: PLR2004
 
 
 def _overdue(year_round: YearRegistrationRound, unregistered: int) -> bool:
@@ -235,7 +236,7 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
         results = services.outcomes_record(round_pk=found.pk, items=form.items(), acting_user=user)
         request.session[RESULTS_KEY] = _results_said(user, results)
         return redirect(request.get_full_path())
-    checked = {int(pk) for pk in request.POST.getlist("statuses") if pk.isdigit()}
+    checked = set(object_ids(request.POST.getlist("statuses")))
     found.refresh_from_db()
     unregistered = services.unregistered_count(found)
     counts = {
